@@ -1,0 +1,227 @@
+package embedsso
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// SessionIssuer establishes a session for a user the handler has just
+// verified. The default is [CookieSessions].
+type SessionIssuer interface {
+	// IssueSession creates a session for u and attaches it to the response,
+	// typically with a cookie. It MUST NOT write the response status or body:
+	// the handler does. An error is answered with a 500.
+	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) error
+}
+
+var _ SessionIssuer = (*CookieSessions)(nil)
+
+// CookieConfig configures [NewCookieSessions].
+type CookieConfig struct {
+	// Store keeps the sessions. Required.
+	Store SessionStore
+	// Name is the cookie's name. Default: "embedsso_session".
+	Name string
+	// Path is the cookie's Path. Default: "/".
+	Path string
+	// Domain is the cookie's Domain. Default: "" (host-only, the safest).
+	Domain string
+	// TTL is how long a session lasts. Default: 8h.
+	TTL time.Duration
+	// SameSite is the cookie's SameSite mode. It MUST stay None for the app
+	// to work inside a cross-site iframe. Default: http.SameSiteNoneMode.
+	SameSite http.SameSite
+	// NotPartitioned drops the Partitioned attribute. Partitioned (CHIPS)
+	// cookies keep working in a cross-site frame when the browser blocks
+	// third-party cookies. Default: false (the cookie is Partitioned).
+	NotPartitioned bool
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// CookieSessions is the default [SessionIssuer]: a random 256-bit opaque
+// session id in a Secure, HttpOnly cookie, with only its SHA-256 kept in a
+// [SessionStore]. Its [CookieSessions.Middleware] authenticates later
+// requests. It is safe for concurrent use.
+type CookieSessions struct {
+	store          SessionStore
+	name, path     string
+	domain         string
+	ttl            time.Duration
+	sameSite       http.SameSite
+	notPartitioned bool
+	now            func() time.Time
+}
+
+// NewCookieSessions checks cfg and returns the session issuer it describes.
+func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("embedsso: CookieConfig.Store is required")
+	}
+	if cfg.TTL < 0 {
+		return nil, errors.New("embedsso: CookieConfig.TTL must not be negative")
+	}
+	c := &CookieSessions{
+		store: cfg.Store, name: cfg.Name, path: cfg.Path, domain: cfg.Domain,
+		ttl: cfg.TTL, sameSite: cfg.SameSite, notPartitioned: cfg.NotPartitioned,
+		now: nowFunc(cfg.Now),
+	}
+	if c.name == "" {
+		c.name = "embedsso_session"
+	}
+	if c.path == "" {
+		c.path = "/"
+	}
+	if c.ttl == 0 {
+		c.ttl = 8 * time.Hour
+	}
+	if c.sameSite == 0 || c.sameSite == http.SameSiteDefaultMode {
+		c.sameSite = http.SameSiteNoneMode
+	}
+	if !validCookieName(c.name) {
+		return nil, fmt.Errorf("embedsso: invalid cookie name %q", c.name)
+	}
+	return c, nil
+}
+
+// CookieName returns the name of the session cookie.
+func (c *CookieSessions) CookieName() string { return c.name }
+
+// sessionIDBytes is 256 bits: guessing one is as hard as forging HMAC-SHA256.
+const sessionIDBytes = 32
+
+// sessionIDLen is the length of a session id in unpadded base64url.
+var sessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
+
+// IssueSession implements [SessionIssuer].
+func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u User) error {
+	var raw [sessionIDBytes]byte
+	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
+	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := c.now()
+	s := Session{IDHash: hashSessionID(id), User: u, CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	if err := c.store.CreateSession(ctx, s); err != nil {
+		return fmt.Errorf("store session: %w", err)
+	}
+	http.SetCookie(w, c.cookie(id, s.ExpiresAt))
+	return nil
+}
+
+func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
+	ck := &http.Cookie{
+		Name: c.name, Value: value, Path: c.path, Domain: c.domain,
+		Secure: true, HttpOnly: true, SameSite: c.sameSite, Partitioned: !c.notPartitioned,
+	}
+	if value == "" {
+		ck.MaxAge = -1
+	} else {
+		ck.Expires = expires.UTC()
+		ck.MaxAge = int(time.Until(expires).Round(time.Second) / time.Second)
+		if ck.MaxAge <= 0 {
+			ck.MaxAge = int(c.ttl / time.Second)
+		}
+	}
+	return ck
+}
+
+// Session returns the valid session r carries. It returns an error matching
+// [ErrSessionNotFound] when r has no cookie, a forged or malformed one, or one
+// for a revoked or expired session; any other error is a store failure.
+func (c *CookieSessions) Session(r *http.Request) (Session, error) {
+	ck, err := r.Cookie(c.name)
+	if err != nil {
+		return Session{}, ErrSessionNotFound
+	}
+	// A value that cannot be one of ours never reaches the store.
+	if len(ck.Value) != sessionIDLen {
+		return Session{}, ErrSessionNotFound
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(ck.Value); err != nil {
+		return Session{}, ErrSessionNotFound
+	}
+	return c.store.FindSession(r.Context(), hashSessionID(ck.Value), c.now())
+}
+
+// Middleware authenticates requests by their session cookie. When the
+// session is valid, the user is available to next through [UserFromContext];
+// otherwise the request passes through unchanged, so next decides whether a
+// signed-out visitor may see the page (see [CookieSessions.RequireUser]). A
+// store failure is answered with a plain 500.
+func (c *CookieSessions) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := c.Session(r)
+		switch {
+		case err == nil:
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+		case !errors.Is(err, ErrSessionNotFound):
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireUser is [CookieSessions.Middleware] that answers 401 to requests
+// without a valid session instead of passing them on.
+func (c *CookieSessions) RequireUser(next http.Handler) http.Handler {
+	return c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := UserFromContext(r.Context()); !ok {
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// SignOut revokes r's session, if any, and expires the cookie.
+func (c *CookieSessions) SignOut(w http.ResponseWriter, r *http.Request) error {
+	http.SetCookie(w, c.cookie("", time.Time{}))
+	ck, err := r.Cookie(c.name)
+	if err != nil {
+		return nil
+	}
+	return c.store.RevokeSession(r.Context(), hashSessionID(ck.Value))
+}
+
+type sessionKey struct{}
+
+// UserFromContext returns the user that [CookieSessions.Middleware] found for
+// the request.
+func UserFromContext(ctx context.Context) (User, bool) {
+	s, ok := SessionFromContext(ctx)
+	return s.User, ok
+}
+
+// SessionFromContext returns the session that [CookieSessions.Middleware]
+// found for the request.
+func SessionFromContext(ctx context.Context) (Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(Session)
+	return s, ok
+}
+
+// hashSessionID is what stores keep instead of the id.
+func hashSessionID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+func validCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", b) >= 0 {
+			return false
+		}
+	}
+	return true
+}

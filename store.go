@@ -1,0 +1,367 @@
+package embedsso
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Org is an organization's embedding configuration, as an [OrgStore] returns it.
+type Org struct {
+	// ID is the value customers put in the token's orgId claim.
+	ID string
+	// EmbeddingEnabled MUST be true for the organization to accept logins.
+	EmbeddingEnabled bool
+	// Secrets are the HS256 keys the organization signs with. More than one
+	// allows rotation: a token whose header has a kid is checked only against
+	// the secret with that KeyID; a token without one against each in turn.
+	// Each MUST be at least 32 bytes; a shorter one refuses every login with a
+	// 500 and a log line rather than accept a weak key.
+	Secrets []Secret
+	// AllowedOrigins lists the origins allowed to embed the organization, as
+	// exact "scheme://host[:port]" values or "https://*.example.com" wildcards.
+	// Empty means any origin, as the reference endpoint allows.
+	AllowedOrigins []string
+	// AllowedRoles lists the values the role claim may take. Empty means any
+	// well-formed role.
+	AllowedRoles []string
+	// DashboardURL is where a signed-in user is sent: a path on this app, such
+	// as "/dashboard". Default: "/".
+	DashboardURL string
+}
+
+// Secret is one HS256 key of an organization.
+type Secret struct {
+	// KeyID matches a token header's kid. It may be empty.
+	KeyID string
+	// Value is the secret exactly as the customer holds it: its bytes are the
+	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
+	Value string
+}
+
+// OrgStore looks up organizations.
+type OrgStore interface {
+	// FindOrg returns the organization with the given id. For an unknown id it
+	// MUST return an error matching [ErrOrgNotFound]; any other error means the
+	// store failed and is answered with a 500.
+	FindOrg(ctx context.Context, id string) (Org, error)
+}
+
+// Profile is what a verified token says about its user: validated, with the
+// email normalized to lower case. It is the input of [UserStore.UpsertUser].
+type Profile struct {
+	OrgID     string
+	Email     string
+	FirstName string
+	LastName  string
+	Role      string
+}
+
+// User is a stored user of an organization, identified by (OrgID, Email).
+type User struct {
+	ID        string
+	OrgID     string
+	Email     string
+	FirstName string
+	LastName  string
+	Role      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// UserStore creates and updates users.
+type UserStore interface {
+	// UpsertUser creates the user (p.OrgID, p.Email) or updates its names and
+	// role, and returns the stored user. It MUST be idempotent and safe when
+	// several calls for the same new user race: exactly one user results and
+	// every call returns it. An error means the store failed.
+	UpsertUser(ctx context.Context, p Profile) (User, error)
+}
+
+// Session is a stored login. Only a hash of the session id is kept, so a
+// leaked store does not leak usable cookies.
+type Session struct {
+	// IDHash is the hex SHA-256 of the session id the browser holds.
+	IDHash    string
+	User      User
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionStore keeps sessions for [CookieSessions].
+type SessionStore interface {
+	// CreateSession stores s. s.User.ID refers to a user the UserStore returned.
+	CreateSession(ctx context.Context, s Session) error
+	// FindSession returns the session whose IDHash is idHash. It MUST return an
+	// error matching [ErrSessionNotFound] when there is none, when it was
+	// revoked, or when it expired at or before now. Other errors mean failure.
+	FindSession(ctx context.Context, idHash string, now time.Time) (Session, error)
+	// RevokeSession deletes one session. Revoking an unknown session is not an error.
+	RevokeSession(ctx context.Context, idHash string) error
+	// RevokeUserSessions deletes every session of one user.
+	RevokeUserSessions(ctx context.Context, orgID, userID string) error
+}
+
+// ReplayStore remembers used token ids (jti) so each token logs in once.
+type ReplayStore interface {
+	// UseTokenID records tokenID of orgID as used until expiresAt. If the same
+	// (orgID, tokenID) is already recorded with an expiry after now, it MUST
+	// return an error matching [ErrTokenReplayed] and change nothing. When
+	// several calls with the same id race, exactly one succeeds. Other errors
+	// mean the store failed.
+	UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt, now time.Time) error
+}
+
+// Purger is implemented by stores that can delete expired entries (sessions,
+// token ids) in bulk. Run it periodically; the in-memory stores also purge as
+// they go.
+type Purger interface {
+	// PurgeExpired deletes entries that expired at or before now and reports
+	// how many it deleted.
+	PurgeExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+// ErrSessionNotFound is returned by [SessionStore.FindSession] for unknown,
+// revoked and expired sessions.
+var ErrSessionNotFound = sentinel(401, "session_not_found", "You are not signed in.")
+
+// Compile-time checks that the in-memory stores satisfy their interfaces.
+var (
+	_ OrgStore     = (*MemoryOrgStore)(nil)
+	_ UserStore    = (*MemoryUserStore)(nil)
+	_ SessionStore = (*MemorySessionStore)(nil)
+	_ ReplayStore  = (*MemoryReplayStore)(nil)
+	_ Purger       = (*MemorySessionStore)(nil)
+	_ Purger       = (*MemoryReplayStore)(nil)
+)
+
+// MemoryOrgStore is an [OrgStore] held in memory, safe for concurrent use.
+// The zero value is empty and ready to use.
+type MemoryOrgStore struct {
+	mu   sync.RWMutex
+	orgs map[string]Org
+}
+
+// NewMemoryOrgStore returns a store holding orgs.
+func NewMemoryOrgStore(orgs ...Org) *MemoryOrgStore {
+	s := &MemoryOrgStore{}
+	for _, o := range orgs {
+		s.Put(o)
+	}
+	return s
+}
+
+// Put adds or replaces an organization.
+func (s *MemoryOrgStore) Put(o Org) {
+	o = cloneOrg(o)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orgs == nil {
+		s.orgs = make(map[string]Org)
+	}
+	s.orgs[o.ID] = o
+}
+
+// FindOrg implements [OrgStore].
+func (s *MemoryOrgStore) FindOrg(_ context.Context, id string) (Org, error) {
+	s.mu.RLock()
+	o, ok := s.orgs[id]
+	s.mu.RUnlock()
+	if !ok {
+		return Org{}, ErrOrgNotFound
+	}
+	// The slices are never mutated after Put, so sharing them is safe.
+	return o, nil
+}
+
+func cloneOrg(o Org) Org {
+	o.Secrets = append([]Secret(nil), o.Secrets...)
+	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
+	o.AllowedRoles = append([]string(nil), o.AllowedRoles...)
+	return o
+}
+
+// MemoryUserStore is a [UserStore] held in memory, safe for concurrent use.
+// The zero value is ready to use.
+type MemoryUserStore struct {
+	// Now stamps CreatedAt and UpdatedAt. Default: time.Now.
+	Now func() time.Time
+
+	mu    sync.Mutex
+	users map[userKey]User
+}
+
+type userKey struct{ org, email string }
+
+// UpsertUser implements [UserStore].
+func (s *MemoryUserStore) UpsertUser(_ context.Context, p Profile) (User, error) {
+	now := nowFunc(s.Now)()
+	k := userKey{p.OrgID, strings.ToLower(p.Email)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users == nil {
+		s.users = make(map[userKey]User)
+	}
+	u, ok := s.users[k]
+	if !ok {
+		u = User{ID: "usr_" + randomHex(12), OrgID: p.OrgID, Email: k.email, CreatedAt: now}
+	}
+	u.FirstName, u.LastName, u.Role, u.UpdatedAt = p.FirstName, p.LastName, p.Role, now
+	s.users[k] = u
+	return u, nil
+}
+
+// Users returns a snapshot of every stored user, for tests and tools.
+func (s *MemoryUserStore) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	return out
+}
+
+// MemorySessionStore is a [SessionStore] held in memory, safe for concurrent
+// use. The zero value is ready to use.
+type MemorySessionStore struct {
+	mu       sync.Mutex
+	sessions map[string]Session
+}
+
+// CreateSession implements [SessionStore].
+func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions = make(map[string]Session)
+	}
+	s.sessions[sess.IDHash] = sess
+	return nil
+}
+
+// FindSession implements [SessionStore].
+func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now time.Time) (Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[idHash]
+	if !ok || !sess.ExpiresAt.After(now) {
+		return Session{}, ErrSessionNotFound
+	}
+	return sess, nil
+}
+
+// RevokeSession implements [SessionStore].
+func (s *MemorySessionStore) RevokeSession(_ context.Context, idHash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, idHash)
+	return nil
+}
+
+// RevokeUserSessions implements [SessionStore].
+func (s *MemorySessionStore) RevokeUserSessions(_ context.Context, orgID, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, sess := range s.sessions {
+		if sess.User.OrgID == orgID && sess.User.ID == userID {
+			delete(s.sessions, k)
+		}
+	}
+	return nil
+}
+
+// PurgeExpired implements [Purger].
+func (s *MemorySessionStore) PurgeExpired(_ context.Context, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, sess := range s.sessions {
+		if !sess.ExpiresAt.After(now) {
+			delete(s.sessions, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Len reports how many sessions are stored, expired ones included.
+func (s *MemorySessionStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// MemoryReplayStore is a [ReplayStore] held in memory, safe for concurrent
+// use. It forgets ids once they expire. The zero value is ready to use.
+type MemoryReplayStore struct {
+	mu        sync.Mutex
+	used      map[replayKey]time.Time
+	nextPurge time.Time
+}
+
+type replayKey struct{ org, id string }
+
+// UseTokenID implements [ReplayStore].
+func (s *MemoryReplayStore) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used == nil {
+		s.used = make(map[replayKey]time.Time)
+	}
+	// Purging at most once a minute keeps the map bounded by the ids of the
+	// last few token lifetimes without scanning it on every login.
+	if now.After(s.nextPurge) {
+		s.purgeLocked(now)
+		s.nextPurge = now.Add(time.Minute)
+	}
+	k := replayKey{orgID, tokenID}
+	if exp, ok := s.used[k]; ok && exp.After(now) {
+		return ErrTokenReplayed
+	}
+	s.used[k] = expiresAt
+	return nil
+}
+
+// PurgeExpired implements [Purger].
+func (s *MemoryReplayStore) PurgeExpired(_ context.Context, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.purgeLocked(now), nil
+}
+
+func (s *MemoryReplayStore) purgeLocked(now time.Time) int {
+	n := 0
+	for k, exp := range s.used {
+		if !exp.After(now) {
+			delete(s.used, k)
+			n++
+		}
+	}
+	return n
+}
+
+// Len reports how many token ids are remembered, expired ones included.
+func (s *MemoryReplayStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.used)
+}
+
+func nowFunc(f func() time.Time) func() time.Time {
+	if f == nil {
+		return time.Now
+	}
+	return f
+}
+
+// randomHex returns n random bytes in hex. crypto/rand.Read never fails on
+// supported platforms (Go 1.24 and later crash rather than return an error).
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,173 @@
+package embedsso
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// minSecretBytes is RFC 7518 §3.2's floor for an HS256 key: a key shorter
+// than the hash output makes the MAC only as strong as the key.
+const minSecretBytes = 32
+
+// parsedToken is a compact JWS split and decoded but not yet verified. Only
+// its OrgID may be trusted before [verifier.verify] succeeds, and only to
+// choose the key.
+type parsedToken struct {
+	signingInput string // header "." payload, exactly as received
+	signature    []byte
+	header       tokenHeader
+	claims       Claims
+	// claimsErr is a type error in a claim other than orgId. It is reported
+	// only once the signature verifies, so an unsigned payload tells an
+	// attacker nothing about our validation.
+	claimsErr error
+}
+
+type tokenHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Enc  string          `json:"enc"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// verifier checks embedding tokens. It is immutable and safe for concurrent use.
+type verifier struct {
+	hs256 jws.Verifier // jwx's HMAC verifier, pinned to HS256 once
+	rules func() timeRules
+}
+
+func newVerifier(rules func() timeRules) *verifier {
+	v, err := jws.NewVerifier(jwa.HS256)
+	if err != nil {
+		panic("embedsso: jwx has no HS256 verifier: " + err.Error()) // impossible: HS256 is built in
+	}
+	return &verifier{hs256: v, rules: rules}
+}
+
+// parse splits raw and decodes its header and claims. It rejects with 400
+// anything that is not a compact JWS, and with 401 any algorithm but HS256 or
+// any crit extension, before a store is consulted.
+func parse(raw string) (*parsedToken, error) {
+	if i := strings.IndexFunc(raw, notBase64URLOrDot); i >= 0 {
+		return nil, ErrTokenMalformed.because(fmt.Errorf("byte %d is not base64url", i))
+	}
+	h, rest, ok1 := strings.Cut(raw, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(s, ".") {
+		if strings.Count(raw, ".") == 4 {
+			return nil, ErrTokenMalformed.becauseText("a JWE (encrypted token) is not accepted")
+		}
+		return nil, ErrTokenMalformed.becauseText("not three dot-separated segments")
+	}
+	t := &parsedToken{signingInput: raw[:len(h)+1+len(p)]}
+	if err := decodeJSONSegment(h, &t.header); err != nil {
+		return nil, ErrTokenMalformed.because(fmt.Errorf("header: %w", err))
+	}
+	if t.header.Enc != "" {
+		return nil, ErrTokenMalformed.becauseText("a JWE (encrypted token) is not accepted")
+	}
+	// The algorithm is pinned, never taken from the header: this is where
+	// "none", HS512, RS256 and friends stop.
+	if t.header.Alg != "HS256" {
+		return nil, ErrAlgorithmNotAllowed.because(fmt.Errorf("alg %q", truncate(t.header.Alg, 16)))
+	}
+	if t.header.Crit != nil {
+		return nil, ErrAlgorithmNotAllowed.becauseText("crit header names extensions this verifier does not implement")
+	}
+	if err := decodeJSONSegment(p, &t.claims); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field == "orgId":
+			return nil, ErrOrgIDInvalid.becauseText("orgId is not a string")
+		case errors.As(err, &te) && te.Field != "":
+			t.claimsErr = ErrClaimsInvalid.because(fmt.Errorf("claim %s: wrong type", te.Field))
+		default:
+			return nil, ErrTokenMalformed.because(fmt.Errorf("payload: %w", err))
+		}
+	}
+	if t.claims.OrgID == "" {
+		return nil, ErrOrgIDInvalid.becauseText("orgId missing or empty")
+	}
+	if err := checkText("orgId", t.claims.OrgID, maxNameBytes); err != nil {
+		return nil, ErrOrgIDInvalid.because(err)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrTokenMalformed.because(fmt.Errorf("signature: %w", err))
+	}
+	t.signature = sig
+	return t, nil
+}
+
+// verify checks t's signature under org's secrets, then its time claims and
+// the type errors parse held back. On success the claims may be trusted.
+func (v *verifier) verify(t *parsedToken, org *Org) error {
+	if err := checkSecrets(org); err != nil {
+		return err
+	}
+	if !v.signatureMatches(t, org) {
+		if t.header.Kid != "" {
+			return ErrSignatureInvalid.becauseText("signature does not verify under the secret the kid names")
+		}
+		return ErrSignatureInvalid.becauseText("signature does not verify under any of the organization's secrets")
+	}
+	if err := t.claims.checkTimes(v.rules()); err != nil {
+		return err
+	}
+	return t.claimsErr
+}
+
+func (v *verifier) signatureMatches(t *parsedToken, org *Org) bool {
+	input := []byte(t.signingInput)
+	for _, sec := range org.Secrets {
+		if t.header.Kid != "" && sec.KeyID != t.header.Kid {
+			continue
+		}
+		if v.hs256.Verify(input, t.signature, []byte(sec.Value)) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSecrets refuses an organization whose keys are unusable rather than
+// verify with a weak one.
+func checkSecrets(org *Org) error {
+	if len(org.Secrets) == 0 {
+		return ErrOrgMisconfigured.becauseText("organization has no JWT secret")
+	}
+	for i, s := range org.Secrets {
+		if len(s.Value) < minSecretBytes {
+			return ErrOrgMisconfigured.because(fmt.Errorf("secret %d (kid %q) is %d bytes; HS256 needs at least %d", i, s.KeyID, len(s.Value), minSecretBytes))
+		}
+	}
+	return nil
+}
+
+func decodeJSONSegment(seg string, v any) error {
+	if seg == "" {
+		return errors.New("empty segment")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func notBase64URLOrDot(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
