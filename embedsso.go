@@ -72,6 +72,12 @@ type Config struct {
 	// and metrics. It runs on the request's goroutine and should be quick.
 	// Default: nil.
 	Observer func(context.Context, Event)
+	// DisableCookieCheck redirects straight to the dashboard after a login
+	// instead of first checking that the session cookie came back. The check
+	// runs only when Sessions implements [SessionFinder] ([CookieSessions]
+	// does); turn it off only if your session issuer does not use cookies.
+	// Default: false (the check runs).
+	DisableCookieCheck bool
 	// ErrorPage renders a refused login. It must write the status e.Status.
 	// The handler has already set Referrer-Policy, Cache-Control and, when
 	// the organization is known, Content-Security-Policy.
@@ -110,6 +116,7 @@ type Handler struct {
 	observe        func(context.Context, Event)
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
+	finder         SessionFinder // nil when the cookie check is off
 }
 
 // New checks cfg and returns the handler it describes.
@@ -124,6 +131,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.replay == nil {
 		h.replay = &MemoryReplayStore{}
+	}
+	if f, ok := cfg.Sessions.(SessionFinder); ok && !cfg.DisableCookieCheck {
+		h.finder = f
 	}
 	if h.maxTokenBytes == 0 {
 		h.maxTokenBytes = 8 << 10
@@ -164,28 +174,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 
 	ev := Event{}
-	dest, err := h.login(w, r, &ev)
+	var err error
+	q, qerr := url.ParseQuery(r.URL.RawQuery)
+	switch {
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		err = ErrMethodNotAllowed
+	case qerr != nil:
+		err = ErrTokenMissing.because(fmt.Errorf("query: %w", qerr))
+	case h.finder != nil && q.Has(checkParam) && !q.Has("jwt"):
+		err = h.check(w, r, h.finder, q.Get(checkParam))
+	case h.finder != nil && q.Has(resumeParam) && !q.Has("jwt"):
+		err = h.resume(w, r, q.Get(resumeParam))
+	default:
+		var dest string
+		if dest, err = h.login(w, r, q, &ev); err == nil {
+			ev.Success = true
+			if h.observe != nil {
+				h.observe(r.Context(), ev)
+			}
+			w.Header().Set("Location", dest)
+			w.WriteHeader(http.StatusFound)
+		}
+	}
 	if err != nil {
 		ev.Err = asError(err)
 		h.refuse(w, r, ev)
-		return
 	}
-	ev.Success = true
-	if h.observe != nil {
-		h.observe(r.Context(), ev)
-	}
-	w.Header().Set("Location", dest)
-	w.WriteHeader(http.StatusFound)
 }
 
 // login is the request path. Each step either refuses with an *Error or
 // moves on; nothing is written to a store before the last check passed.
-func (h *Handler) login(w http.ResponseWriter, r *http.Request, ev *Event) (dest string, err error) {
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values, ev *Event) (next string, err error) {
 	ctx := r.Context()
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return "", ErrMethodNotAllowed
-	}
-	raw, returnTo, err := h.readQuery(r.URL.RawQuery)
+	raw, returnTo, err := h.readQuery(q)
 	if err != nil {
 		return "", err
 	}
@@ -226,7 +247,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, ev *Event) (dest
 		return "", err
 	}
 	ev.Email = profile.Email
-	if dest, err = destination(&org, returnTo); err != nil {
+	dest, err := destination(&org, returnTo)
+	if err != nil {
 		return "", err
 	}
 
@@ -243,15 +265,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, ev *Event) (dest
 	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
 		return "", ErrInternal.because(fmt.Errorf("issue session: %w", err))
 	}
-	return dest, nil
+	if h.finder == nil {
+		return dest, nil
+	}
+	// Go through the cookie check (cookiecheck.go) rather than straight to
+	// dest, so a browser that drops the cookie gets an explanation, not a loop.
+	return h.checkURL(r, &org, profile, dest)
 }
 
 // readQuery extracts the single jwt parameter and the optional return_to.
-func (h *Handler) readQuery(rawQuery string) (token, returnTo string, err error) {
-	q, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return "", "", ErrTokenMissing.because(fmt.Errorf("query: %w", err))
-	}
+func (h *Handler) readQuery(q url.Values) (token, returnTo string, err error) {
 	switch v := q["jwt"]; {
 	case len(v) == 0 || v[0] == "":
 		return "", "", ErrTokenMissing.becauseText("no jwt parameter")

@@ -22,7 +22,20 @@ type SessionIssuer interface {
 	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) error
 }
 
-var _ SessionIssuer = (*CookieSessions)(nil)
+// SessionFinder is implemented by session issuers that can tell whether a
+// request carries a valid session. When [Config.Sessions] implements it, the
+// handler checks right after its own redirect that the browser sent the
+// session back, and explains the problem instead of looping when it did not.
+type SessionFinder interface {
+	// Session returns the valid session r carries, or an error matching
+	// [ErrSessionNotFound] when it carries none.
+	Session(r *http.Request) (Session, error)
+}
+
+var (
+	_ SessionIssuer = (*CookieSessions)(nil)
+	_ SessionFinder = (*CookieSessions)(nil)
+)
 
 // CookieConfig configures [NewCookieSessions].
 type CookieConfig struct {

@@ -105,8 +105,8 @@ func parse(raw string) (*parsedToken, error) {
 	return t, nil
 }
 
-// verify checks t's signature under org's secrets, then its time claims and
-// the type errors parse held back. On success the claims may be trusted.
+// verify checks t's signature under org's secrets, then the type errors
+// parse held back, then the time claims. On success the claims may be trusted.
 func (v *verifier) verify(t *parsedToken, org *Org) error {
 	if err := checkSecrets(org); err != nil {
 		return err
@@ -117,10 +117,12 @@ func (v *verifier) verify(t *parsedToken, org *Org) error {
 		}
 		return ErrSignatureInvalid.becauseText("signature does not verify under any of the organization's secrets")
 	}
-	if err := t.claims.checkTimes(v.rules()); err != nil {
-		return err
+	// A claim of the wrong type (a string exp, say) is a malformed claim,
+	// not a missing one: report it before the time checks misread it.
+	if t.claimsErr != nil {
+		return t.claimsErr
 	}
-	return t.claimsErr
+	return t.claims.checkTimes(v.rules())
 }
 
 func (v *verifier) signatureMatches(t *parsedToken, org *Org) bool {
