@@ -136,11 +136,10 @@ func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
 	if value == "" {
 		ck.MaxAge = -1
 	} else {
+		// Max-Age wins over Expires in every current browser; Expires is
+		// for the old ones. Both come from our clock, not the wall's.
 		ck.Expires = expires.UTC()
-		ck.MaxAge = int(time.Until(expires).Round(time.Second) / time.Second)
-		if ck.MaxAge <= 0 {
-			ck.MaxAge = int(c.ttl / time.Second)
-		}
+		ck.MaxAge = int(c.ttl / time.Second)
 	}
 	return ck
 }
