@@ -163,7 +163,9 @@ func TestAWeakSecretIsLoggedClearly(t *testing.T) {
 func TestLogsAndEventsNeverCarryTheToken(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	f := newFixture(t, func(c *embedsso.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})) })
+	f := newFixture(t, func(c *embedsso.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	good := rawToken(hs256, f.claims(), secretABC)
 	expired := rawToken(hs256, with(f.claims(), "exp", f.now.Add(-time.Hour).Unix(), "iat", f.now.Add(-2*time.Hour).Unix()), secretABC)
 	forged := rawToken(hs256, f.claims(), secretOpen)
