@@ -5,6 +5,7 @@ package origin
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,7 +25,29 @@ func Normalize(s string) (string, error) {
 	if u.Host == "" || u.User != nil || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return "", errors.New("not a bare scheme://host[:port]")
 	}
+	if err := checkHost(u); err != nil {
+		return "", err
+	}
 	return canonical(u), nil
+}
+
+// checkHost accepts DNS names, IPv4 and bracketed IPv6 literals, and decimal
+// ports. Anything else ("*", quotes, spaces) could widen an allow-list or
+// break the CSP header the list is rendered into.
+func checkHost(u *url.URL) error {
+	host, port := u.Hostname(), u.Port()
+	if strings.HasPrefix(u.Host, "[") {
+		if net.ParseIP(host) == nil {
+			return errors.New("bad IPv6 literal")
+		}
+	} else if host == "" || len(host) > 253 || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != "" ||
+		strings.HasPrefix(host, ".") || strings.HasPrefix(host, "-") || strings.Contains(host, "..") {
+		return errors.New("bad host name")
+	}
+	if strings.HasSuffix(u.Host, ":") || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+		return errors.New("bad port")
+	}
+	return nil
 }
 
 // FromURL returns the origin of an absolute http(s) URL such as a Referer.
@@ -35,6 +58,9 @@ func FromURL(s string) (string, error) {
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", errors.New("not an absolute http(s) URL")
+	}
+	if err := checkHost(u); err != nil {
+		return "", err
 	}
 	return canonical(u), nil
 }

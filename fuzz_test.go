@@ -1,0 +1,116 @@
+package embedsso
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+func fuzzSign(input, secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// FuzzParseAndVerify feeds arbitrary strings to the token parser and, when
+// they parse, to the verifier. Whatever the input: no panic, every refusal is
+// an *Error with a 4xx status, and nothing but a correctly signed HS256 token
+// for the org ever verifies.
+func FuzzParseAndVerify(f *testing.F) {
+	hdr := seg(`{"alg":"HS256","typ":"JWT"}`)
+	good := `{"email":"jane@example.com","orgId":"org_abc123","role":"MEMBER","iat":1800000000,"exp":1800000600}`
+	for _, s := range []string{
+		fuzzSign(hdr+"."+seg(good), benchSecret),
+		fuzzSign(seg(`{"alg":"none"}`)+"."+seg(good), benchSecret),
+		fuzzSign(seg(`{"alg":"HS256","crit":["b64"],"b64":false}`)+"."+seg(good), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"orgId":7}`), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"orgId":"org_abc123","exp":"soon"}`), benchSecret),
+		fuzzSign(hdr+"."+seg(`[]`), benchSecret),
+		hdr + "." + seg(good) + ".",
+		"a.b.c.d.e", "..", "", ".", "eyJ", "=.=.=", hdr + ".." + hdr,
+	} {
+		f.Add(s)
+	}
+	org := benchOrg()
+	v := newVerifier(func() timeRules {
+		return timeRules{now: time.Unix(1_800_000_100, 0), leeway: 30 * time.Second, maxLifetime: 10 * time.Minute}
+	})
+	f.Fuzz(func(t *testing.T, raw string) {
+		tok, err := parse(raw)
+		if err != nil {
+			assertRefusal(t, err, 400, 401)
+			return
+		}
+		if tok.claims.OrgID == "" {
+			t.Fatal("parse accepted a token without orgId")
+		}
+		if tok.header.Alg != "HS256" || tok.header.Crit != nil {
+			t.Fatalf("parse accepted alg %q crit %s", tok.header.Alg, tok.header.Crit)
+		}
+		if err := v.verify(tok, &org); err != nil {
+			assertRefusal(t, err, 400, 401)
+			return
+		}
+		// Verified: it must really be HS256 under the org's secret over exactly these bytes.
+		if fuzzSign(tok.signingInput, benchSecret) != raw {
+			t.Fatalf("verified a token the secret did not sign: %q", raw)
+		}
+	})
+}
+
+// FuzzClaimsProfile validates arbitrary user claims. An accepted profile is
+// always clean: a lower-case email of bounded length, names and role without
+// control characters, a role from the org's list.
+func FuzzClaimsProfile(f *testing.F) {
+	f.Add("jane@example.com", "Jane", "Doe", "MEMBER", "")
+	f.Add("Jane@Example.COM", "Ünïcödé", "O'Brien-Smith", "ADMIN", "id-1")
+	f.Add("jane\n@example.com", "J\x00", "D\u202e", "OWNER", "x")
+	f.Add("<jane@example.com>", "", "", "", "")
+	f.Add("\"quoted local\"@example.com", strings.Repeat("a", 300), "", "VIEWER", "")
+	org := benchOrg()
+	f.Fuzz(func(t *testing.T, email, first, last, role, jti string) {
+		c := Claims{Email: email, OrgID: org.ID, FirstName: first, LastName: last, Role: role, TokenID: jti}
+		p, err := c.profile(&org)
+		if err != nil {
+			assertRefusal(t, err, 400)
+			return
+		}
+		if p.Email != strings.ToLower(p.Email) || len(p.Email) > maxEmailBytes || !strings.Contains(p.Email, "@") {
+			t.Fatalf("accepted email %q", p.Email)
+		}
+		for _, s := range []string{p.Email, p.FirstName, p.LastName, p.Role, jti} {
+			if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+				t.Fatalf("accepted a value with control characters: %q", s)
+			}
+		}
+		if len(p.FirstName) > maxNameBytes || len(p.LastName) > maxNameBytes {
+			t.Fatal("accepted an over-long name")
+		}
+		if !slices.Contains(org.AllowedRoles, p.Role) {
+			t.Fatalf("accepted role %q", p.Role)
+		}
+	})
+}
+
+func assertRefusal(t *testing.T, err error, statuses ...int) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("refusal is not an *Error: %v", err)
+	}
+	for _, s := range statuses {
+		if e.Status == s {
+			return
+		}
+	}
+	t.Fatalf("refusal %s has status %d, want one of %v", e.Code, e.Status, statuses)
+}
