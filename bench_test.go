@@ -94,7 +94,9 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 	b.Run("embedsso", func(b *testing.B) {
-		v := newVerifier(func() timeRules { return timeRules{now: benchNow, leeway: 30 * time.Second, maxLifetime: 10 * time.Minute} })
+		v := newVerifier(func() timeRules {
+			return timeRules{now: benchNow, leeway: 30 * time.Second, maxLifetime: 10 * time.Minute}
+		})
 		b.ReportAllocs()
 		for b.Loop() {
 			t, err := parse(tok)
