@@ -1,0 +1,140 @@
+package embedsso_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/embedsso/embedsso"
+)
+
+// Mount the handler in an existing server: in-memory stores here, your own
+// database in production (see ExampleOrgStore).
+func ExampleNew() {
+	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{
+		ID:               "org_abc123",
+		EmbeddingEnabled: true,
+		Secrets:          []embedsso.Secret{{Value: os.Getenv("ORG_ABC123_SECRET")}},
+		AllowedOrigins:   []string{"https://portal.customer.example"},
+		AllowedRoles:     []string{"ADMIN", "MEMBER", "VIEWER"},
+		DashboardURL:     "/dashboard",
+	})
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sso, err := embedsso.New(embedsso.Config{
+		Orgs:     orgs,
+		Users:    &embedsso.MemoryUserStore{},
+		Sessions: sessions,
+		Logger:   slog.Default(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/sso/jwt", sso)
+	// The app's own pages: the user from the session, framed only by the org's sites.
+	mux.Handle("GET /dashboard", sessions.RequireUser(sso.FrameAncestors(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			user, _ := embedsso.UserFromContext(r.Context())
+			fmt.Fprintf(w, "Hello, %s", user.FirstName)
+		}))))
+	_ = http.ListenAndServe // http.ListenAndServe("localhost:8080", mux)
+	fmt.Println("mounted")
+	// Output: mounted
+}
+
+// A whole login, as the iframe performs it: the customer's server signs, the
+// browser loads the URL, the handler redirects with a session cookie.
+func ExampleHandler() {
+	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa" // embedsso.GenerateSecret()
+	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{"https://portal.customer.example"}})
+	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions, DisableCookieCheck: true})
+
+	token, _ := embedsso.Signer{Secret: secret}.Sign(embedsso.Claims{
+		Email: "Jane@Example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
+	r := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil)
+	r.Header.Set("Referer", "https://portal.customer.example/analytics") // what the browser sends for the iframe
+	w := httptest.NewRecorder()
+	sso.ServeHTTP(w, r)
+
+	fmt.Println(w.Code, w.Header().Get("Location"))
+	fmt.Println(strings.Contains(w.Header().Get("Set-Cookie"), "SameSite=None; Partitioned"))
+	// Output:
+	// 302 /
+	// true
+}
+
+// On the customer's server: mint the token the iframe URL carries.
+func ExampleSigner_Sign() {
+	signer := embedsso.Signer{
+		Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa", // the org's secret, from your config
+		Now:    func() time.Time { return time.Unix(1_800_000_000, 0) }, // omit: defaults to time.Now
+	}
+	token, err := signer.Sign(embedsso.Claims{
+		Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf(`<iframe src="https://app.example.com/api/sso/jwt?jwt=%s"></iframe>`+"\n", token[:20]+"…")
+	// Output: <iframe src="https://app.example.com/api/sso/jwt?jwt=eyJhbGciOiJIUzI1NiIs…"></iframe>
+}
+
+func ExampleGenerateSecret() {
+	secret := embedsso.GenerateSecret() // store it for the org; give it to the customer once
+	fmt.Println(len(secret), "printable characters")
+	// Output: 43 printable characters
+}
+
+// Errors are values: match the sentinels with errors.Is, read the status and
+// code with errors.As.
+func ExampleError() {
+	var err error = embedsso.ErrTokenExpired
+	var e *embedsso.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Status, e.Code, errors.Is(err, embedsso.ErrTokenExpired))
+	}
+	// Output: 401 token_expired true
+}
+
+// sqlOrgs is an OrgStore over your own table. Unknown ids must return
+// embedsso.ErrOrgNotFound; any other error is a 500.
+type sqlOrgs struct{ db *sql.DB }
+
+func (s sqlOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
+	var o embedsso.Org
+	var secret, origin string
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, embedding_enabled, jwt_secret, allowed_origin FROM orgs WHERE id = $1`, id).
+		Scan(&o.ID, &o.EmbeddingEnabled, &secret, &origin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return embedsso.Org{}, embedsso.ErrOrgNotFound
+	}
+	if err != nil {
+		return embedsso.Org{}, fmt.Errorf("find org %q: %w", id, err)
+	}
+	o.Secrets = []embedsso.Secret{{Value: secret}}
+	o.AllowedOrigins = []string{origin}
+	return o, nil
+}
+
+// Implement the store interfaces for your own database; see the sqlstore
+// module for a complete PostgreSQL and SQLite implementation.
+func ExampleOrgStore() {
+	var _ embedsso.OrgStore = sqlOrgs{}
+	fmt.Println("sqlOrgs implements embedsso.OrgStore")
+	// Output: sqlOrgs implements embedsso.OrgStore
+}
