@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/embedsso/embedsso/internal/origin"
@@ -69,12 +71,12 @@ func ticketKey(secret string) []byte {
 	return m.Sum(nil)
 }
 
-func sealTicket(org *Org, t ticket) (string, error) {
+func (h *Handler) sealTicket(org *Org, t ticket) (string, error) {
 	plain, err := json.Marshal(t)
 	if err != nil {
 		return "", err
 	}
-	aead, err := newAEAD(org.Secrets[0].Value)
+	aead, err := h.aeads.get(org.Secrets[0].Value)
 	if err != nil {
 		return "", err
 	}
@@ -84,12 +86,36 @@ func sealTicket(org *Org, t ticket) (string, error) {
 	return base64.RawURLEncoding.EncodeToString([]byte(org.ID)) + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-func newAEAD(secret string) (cipher.AEAD, error) {
+// aeadCache keeps one prepared AEAD per secret, so the key derivation and
+// AES key schedule run once per secret rather than once per login. A GCM
+// AEAD is safe for concurrent use.
+type aeadCache struct {
+	m sync.Map // secret string → cipher.AEAD
+	n atomic.Int64
+}
+
+// maxCachedAEADs bounds the cache; past it the cache starts over, which
+// costs only the derivations it saved.
+const maxCachedAEADs = 4096
+
+func (c *aeadCache) get(secret string) (cipher.AEAD, error) {
+	if a, ok := c.m.Load(secret); ok {
+		return a.(cipher.AEAD), nil
+	}
 	block, err := aes.NewCipher(ticketKey(secret))
 	if err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block)
+	a, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if c.n.Add(1) > maxCachedAEADs {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(secret, a)
+	return a, nil
 }
 
 // openTicket finds the ticket's organization and opens it with any of its
@@ -115,7 +141,7 @@ func (h *Handler) openTicket(ctx context.Context, raw string) (Org, ticket, erro
 		return Org{}, ticket{}, err
 	}
 	for _, s := range org.Secrets {
-		aead, err := newAEAD(s.Value)
+		aead, err := h.aeads.get(s.Value)
 		if err != nil || len(sealed) < aead.NonceSize() {
 			continue
 		}
@@ -138,7 +164,7 @@ func (h *Handler) openTicket(ctx context.Context, raw string) (Org, ticket, erro
 // checkURL is where a successful login sends the browser first.
 func (h *Handler) checkURL(r *http.Request, org *Org, p Profile, dest string) (string, error) {
 	t := ticket{Profile: p, Dest: dest, Expires: h.now().Add(ticketTTL).Unix(), Nonce: NewTokenID()}
-	sealed, err := sealTicket(org, t)
+	sealed, err := h.sealTicket(org, t)
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
 	}

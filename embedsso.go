@@ -117,6 +117,7 @@ type Handler struct {
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
 	finder         SessionFinder // nil when the cookie check is off
+	aeads          aeadCache     // cookie-check ticket keys, per secret
 }
 
 // New checks cfg and returns the handler it describes.
