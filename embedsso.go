@@ -178,7 +178,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	switch {
-	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+	case r.Method != http.MethodGet:
+		// Not even HEAD: a link scanner's HEAD would spend a single-use token
+		// before the browser's GET arrives.
 		err = ErrMethodNotAllowed
 	case qerr != nil:
 		err = ErrTokenMissing.because(fmt.Errorf("query: %w", qerr))
@@ -383,7 +385,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, ev Event) {
 		h.observe(r.Context(), ev)
 	}
 	if e.Status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET, HEAD")
+		w.Header().Set("Allow", "GET")
 	}
 	h.errorPage(w, r, e)
 }

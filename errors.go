@@ -145,6 +145,7 @@ func asError(err error) *Error {
 	return ErrInternal.because(err)
 }
 
-// ErrMethodNotAllowed: the endpoint answers GET (and HEAD) only.
+// ErrMethodNotAllowed: the endpoint answers GET only; a HEAD must not spend
+// a single-use token.
 var ErrMethodNotAllowed = sentinel(http.StatusMethodNotAllowed, "method_not_allowed",
 	"This address only accepts GET requests.")

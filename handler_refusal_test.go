@@ -187,6 +187,7 @@ func refusals() []refusal {
 		}), want: embedsso.ErrOrgMisconfigured},
 
 		{name: "a POST is a 405", method: "POST", request: claimsReq(), want: embedsso.ErrMethodNotAllowed},
+		{name: "a HEAD is a 405 and spends nothing", method: "HEAD", request: claimsReq("jti", "head-1"), want: embedsso.ErrMethodNotAllowed},
 	}
 }
 
