@@ -80,7 +80,7 @@ func ExampleHandler() {
 // On the customer's server: mint the token the iframe URL carries.
 func ExampleSigner_Sign() {
 	signer := embedsso.Signer{
-		Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa", // the org's secret, from your config
+		Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa",           // the org's secret, from your config
 		Now:    func() time.Time { return time.Unix(1_800_000_000, 0) }, // omit: defaults to time.Now
 	}
 	token, err := signer.Sign(embedsso.Claims{
