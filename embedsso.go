@@ -402,13 +402,7 @@ func (h *Handler) FrameAncestors(next http.Handler) http.Handler {
 				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				return
 			}
-			allowed, err := origin.ParseList(org.AllowedOrigins)
-			if err != nil || !org.EmbeddingEnabled {
-				// Fail closed: a broken or disabled org is framed by no one.
-				w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
-			} else {
-				w.Header().Set("Content-Security-Policy", allowed.FrameAncestors())
-			}
+			h.setFrameAncestors(w, &org)
 		}
 		next.ServeHTTP(w, r)
 	})

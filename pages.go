@@ -1,0 +1,118 @@
+package embedsso
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+)
+
+// The pages the handler itself renders. They are self-contained (no external
+// CSS, fonts or scripts) so that they render inside any frame, and every
+// value goes through html/template's escaping.
+var pages = template.Must(template.New("layout").Parse(`{{define "layout"}}<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{{.Title}}</title>
+<style>
+  :root { color-scheme: light dark; }
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center;
+         font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f4f5f7; color: #1f2430; }
+  .card { max-width: 30rem; margin: 1.5rem; padding: 2rem 2.25rem; background: #fff; border-radius: 12px;
+          box-shadow: 0 1px 3px rgba(16,24,40,.1), 0 8px 24px rgba(16,24,40,.06); }
+  .badge { display: inline-block; padding: .15rem .6rem; border-radius: 999px; font-size: 12px; font-weight: 600;
+           letter-spacing: .02em; background: #fdecec; color: #b42318; }
+  .badge.warn { background: #fef0c7; color: #93370d; }
+  h1 { font-size: 1.25rem; margin: .75rem 0 .5rem; }
+  p { margin: 0 0 1rem; color: #475467; }
+  code { font: 12px/1 ui-monospace, SFMono-Regular, Menlo, monospace; color: #667085; }
+  .actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; }
+  button, a.button { font: inherit; font-weight: 600; padding: .55rem 1rem; border-radius: 8px; cursor: pointer;
+           border: 1px solid #d0d5dd; background: #fff; color: #1f2430; text-decoration: none; }
+  button.primary { background: #2e5bff; border-color: #2e5bff; color: #fff; }
+  #status { font-size: 13px; color: #667085; margin-top: 1rem; min-height: 1.2em; }
+  @media (prefers-color-scheme: dark) {
+    body { background: #111318; color: #e6e8ee; } .card { background: #1b1e26; box-shadow: none; }
+    p { color: #a9b0c0; } .badge { background: #3a1d1d; color: #ffb4ab; }
+    a.button, button { background: #262a35; color: #e6e8ee; border-color: #3a3f4d; } }
+</style>
+</head>
+<body>
+<main class="card" role="alert">
+{{template "body" .}}
+</main>
+</body>
+</html>
+{{end}}`))
+
+var errorPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
+  <span class="badge">Error {{.Status}}</span>
+  <h1>{{.Title}}</h1>
+  <p>{{.Reason}}</p>
+  <code>code: {{.Code}}</code>
+{{end}}`))
+
+var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
+  <span class="badge warn">Cookies blocked</span>
+  <h1>Your browser blocked this app's sign-in cookie</h1>
+  <p>You were signed in, but this browser does not let the app keep a cookie while it is shown inside another site, so the next page would not know you. This is a browser privacy setting, not a problem with your account.</p>
+  <div class="actions">
+    <button id="allow" class="primary" type="button" hidden>Allow cookies and continue</button>
+    <a class="button" id="newtab" href="{{.ResumeURL}}" target="_blank" rel="noopener noreferrer">Open in a new tab</a>
+  </div>
+  <p id="status" aria-live="polite"></p>
+<script>
+(function () {
+  var resume = {{.ResumeURL}};
+  var allow = document.getElementById("allow");
+  var status = document.getElementById("status");
+  if (!document.requestStorageAccess) {
+    status.textContent = "This browser cannot grant access from here: open the app in a new tab instead.";
+    return;
+  }
+  allow.hidden = false;
+  allow.addEventListener("click", function () {
+    document.requestStorageAccess().then(function () {
+      window.location.replace(resume);
+    }, function () {
+      status.textContent = "The browser did not allow it. Open the app in a new tab instead.";
+    });
+  });
+})();
+</script>
+{{end}}`))
+
+var errorTitles = map[int]string{
+	http.StatusBadRequest:          "This sign-in link is not valid",
+	http.StatusUnauthorized:        "We could not sign you in",
+	http.StatusForbidden:           "Embedding is not allowed here",
+	http.StatusNotFound:            "Organization not found",
+	http.StatusMethodNotAllowed:    "Method not allowed",
+	http.StatusInternalServerError: "Something went wrong",
+}
+
+// WriteErrorPage is the default [Config.ErrorPage]: a small, self-contained
+// HTML page with the status, a title, e.Reason and e.Code, every value
+// escaped. It never shows e.Err, which may hold internal details.
+func WriteErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
+	title, ok := errorTitles[e.Status]
+	if !ok {
+		title = http.StatusText(e.Status)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(e.Status)
+	_ = errorPage.ExecuteTemplate(w, "layout", struct {
+		Status, Title, Reason, Code string
+	}{strconv.Itoa(e.Status), title, e.Reason, e.Code})
+}
+
+// writeCookieBlockedPage renders the page shown when the session cookie did
+// not come back (see cookiecheck.go). It answers 401: the user is not signed
+// in here.
+func writeCookieBlockedPage(w http.ResponseWriter, resumeURL string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL string }{"Cookies are blocked", resumeURL})
+}
