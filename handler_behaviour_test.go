@@ -334,3 +334,22 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}, Name: "bad name;"})
 	assert.Error(t, err, "cookie names are tokens")
 }
+
+func TestACustomErrorPageGetsTheTypedError(t *testing.T) {
+	t.Parallel()
+	var got *embedsso.Error
+	f := newFixture(t, func(c *embedsso.Config) {
+		c.ErrorPage = func(w http.ResponseWriter, r *http.Request, e *embedsso.Error) {
+			got = e
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(e.Status)
+			fmt.Fprintf(w, `{"code":%q}`, e.Code)
+		}
+	})
+	w := f.get(loginURL(rawToken(hs256, f.claims(), secretOpen)), nil)
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.JSONEq(t, `{"code":"signature_invalid"}`, w.Body.String())
+	require.NotNil(t, got)
+	assert.True(t, errors.Is(got, embedsso.ErrSignatureInvalid))
+	assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"), "the handler's headers are set before the hook runs")
+}

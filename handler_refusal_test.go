@@ -33,6 +33,19 @@ func claimsReq(kv ...any) func(f *fixture) (string, map[string]string) {
 	return tokenReq(func(f *fixture) string { return rawToken(hs256, with(f.claims(), kv...), secretABC) })
 }
 
+// signerReq mints with embedsso.Signer for org_abc123, its clock shifted by
+// skew and its TTL set to ttl (0 = the default ten minutes).
+func signerReq(secret, kid string, skew, ttl time.Duration) func(f *fixture) (string, map[string]string) {
+	return tokenReq(func(f *fixture) string {
+		s := embedsso.Signer{Secret: secret, KeyID: kid, TTL: ttl, Now: func() time.Time { return f.now.Add(skew) }}
+		tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER"})
+		if err != nil {
+			panic(err)
+		}
+		return tok
+	})
+}
+
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func refusals() []refusal {
@@ -146,6 +159,12 @@ func refusals() []refusal {
 		}), want: embedsso.ErrTokenLifetimeTooLong},
 		{name: "a token without jti is a 401 when jti is required", request: tokenReq(valid),
 			opts: []fixtureOption{func(c *embedsso.Config) { c.RequireTokenID = true }}, want: embedsso.ErrTokenIDRequired},
+
+		// The same refusals for tokens from the library's own Signer.
+		{name: "a Signer token minted an hour ago is a 401", request: signerReq(secretABC, "", -time.Hour, 0), want: embedsso.ErrTokenExpired},
+		{name: "a Signer token valid for an hour is a 401", request: signerReq(secretABC, "", 0, time.Hour), want: embedsso.ErrTokenLifetimeTooLong},
+		{name: "a Signer token under another org's secret is a 401", request: signerReq(secretOpen, "", 0, 0), want: embedsso.ErrSignatureInvalid},
+		{name: "a Signer token with an unknown kid is a 401", request: signerReq(secretABC, "k9", 0, 0), want: embedsso.ErrSignatureInvalid},
 
 		// 400 after the signature verified: the user's details.
 		{name: "a missing email is a 400", request: claimsReq("email", nil), want: embedsso.ErrClaimsInvalid},
