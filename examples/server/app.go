@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"github.com/embedsso/embedsso"
+)
+
+// newApp is the SaaS product: the SSO endpoint and the pages it leads to.
+func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: s.sessions})
+	if err != nil {
+		return nil, err
+	}
+	sso, err := embedsso.New(embedsso.Config{
+		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// page wraps the app's own pages: the user from the session, framing
+	// limited to the user's organization's sites, no Referer leaving them.
+	page := func(h http.HandlerFunc) http.Handler {
+		return sessions.Middleware(sso.FrameAncestors(noReferrer(h)))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("GET /dashboard", page(showPage("Dashboard")))
+	mux.Handle("GET /reports", page(showPage("Reports")))
+	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(me)))
+	mux.Handle("POST /logout", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := sessions.SignOut(w, r); err != nil {
+			logger.Error("sign out", "err", err)
+		}
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
+	return mux, nil
+}
+
+func noReferrer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// me answers GET /api/me with the signed-in user, or 401.
+func me(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	u, ok := embedsso.UserFromContext(r.Context())
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "not signed in"})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"id": u.ID, "orgId": u.OrgID, "email": u.Email, "firstName": u.FirstName, "lastName": u.LastName, "role": u.Role,
+	})
+}
+
+func showPage(title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok := embedsso.UserFromContext(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if !ok {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+		_ = appPage.Execute(w, struct {
+			Title    string
+			SignedIn bool
+			User     embedsso.User
+		}{title, ok, u})
+	}
+}
+
+var appPage = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Chartly</title>
+<style>
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f7fb; color: #1f2430; }
+  header { display: flex; align-items: center; gap: 1.5rem; padding: .75rem 1.5rem; background: #fff; border-bottom: 1px solid #e4e7ec; }
+  .logo { font-weight: 700; color: #2e5bff; }
+  nav a { color: #475467; text-decoration: none; margin-right: 1rem; }
+  nav a.active { color: #1f2430; font-weight: 600; }
+  .who { margin-left: auto; font-size: 13px; color: #475467; }
+  main { padding: 1.5rem; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); }
+  .card { background: #fff; border: 1px solid #e4e7ec; border-radius: 10px; padding: 1rem 1.25rem; }
+  .card h2 { font-size: 13px; color: #667085; margin: 0 0 .25rem; font-weight: 600; }
+  .big { font-size: 1.6rem; font-weight: 700; }
+  .signedout { max-width: 28rem; margin: 3rem auto; text-align: center; background: #fff; border: 1px solid #e4e7ec; border-radius: 12px; padding: 2rem; }
+  button { font: inherit; border: 0; background: none; color: #475467; cursor: pointer; text-decoration: underline; }
+</style>
+</head>
+<body>
+{{if .SignedIn}}
+<header>
+  <span class="logo">Chartly</span>
+  <nav>
+    <a href="/dashboard" {{if eq .Title "Dashboard"}}class="active"{{end}}>Dashboard</a>
+    <a href="/reports" id="reports-link" {{if eq .Title "Reports"}}class="active"{{end}}>Reports</a>
+  </nav>
+  <span class="who" id="who">Signed in as <strong>{{.User.FirstName}} {{.User.LastName}}</strong> · {{.User.Email}} · {{.User.Role}} · {{.User.OrgID}}</span>
+  <form method="post" action="/logout"><button type="submit">Sign out</button></form>
+</header>
+<main>
+  <section class="card"><h2>{{.Title}}</h2><div class="big">{{if eq .Title "Dashboard"}}12,480 visits{{else}}7 reports{{end}}</div></section>
+  <section class="card"><h2>Conversion</h2><div class="big">3.2%</div></section>
+  <section class="card"><h2>Active users</h2><div class="big">842</div></section>
+</main>
+{{else}}
+<div class="signedout" id="signed-out">
+  <h1>You are not signed in</h1>
+  <p>Open this app from your company's portal to sign in.</p>
+</div>
+{{end}}
+</body>
+</html>
+`))

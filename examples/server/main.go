@@ -1,0 +1,138 @@
+// Command server is embedsso's example: an app with the SSO endpoint, a
+// dashboard and GET /api/me, plus a second "customer site" on another port
+// whose page mints a token server-side and shows the app in an iframe.
+//
+//	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a bad flag or argument: exit status 2.
+type usageError struct{ error }
+
+// options are the command line.
+type options struct {
+	addr, customerAddr, orgsFile string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "localhost:8080", "the app's listen address")
+	fs.StringVar(&o.customerAddr, "customer-addr", "127.0.0.1:8081", "the demo customer site's listen address (another site than the app's)")
+	fs.StringVar(&o.orgsFile, "orgs", "", "JSON file of organizations; default: one demo org with a new secret")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return o, nil
+}
+
+// run starts both servers and blocks until ctx is done. ready, when not nil,
+// receives the bound URLs once both listen (for tests).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- urls) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	appLn, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer appLn.Close()
+	custLn, err := net.Listen("tcp", o.customerAddr)
+	if err != nil {
+		return err
+	}
+	defer custLn.Close()
+	u := urls{app: baseURL(o.addr, appLn), customer: baseURL(o.customerAddr, custLn)}
+
+	orgs, err := loadOrgs(o.orgsFile, u.customer)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	stores := openStores(orgs)
+	app, err := newApp(stores, logger)
+	if err != nil {
+		return err
+	}
+	customer := newCustomerSite(orgs[0], u.app)
+
+	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n\n",
+		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value)
+	if ready != nil {
+		ready <- u
+	}
+	return serve(ctx, logger, map[net.Listener]http.Handler{appLn: app, custLn: customer})
+}
+
+type urls struct{ app, customer string }
+
+// baseURL keeps the host the user asked for (localhost and 127.0.0.1 are
+// different sites to a browser) with the port actually bound.
+func baseURL(requested string, ln net.Listener) string {
+	host, _, err := net.SplitHostPort(requested)
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// serve runs one http.Server per listener and shuts them down with ctx.
+func serve(ctx context.Context, logger *slog.Logger, handlers map[net.Listener]http.Handler) error {
+	errc := make(chan error, len(handlers))
+	var servers []*http.Server
+	for ln, h := range handlers {
+		s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		servers = append(servers, s)
+		go func() { errc <- s.Serve(ln) }()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdownCtx)
+	}
+	return nil
+}
