@@ -1,0 +1,114 @@
+package embedssotest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/embedsso/embedsso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSessionStore checks an [embedsso.SessionStore]. newStores returns the
+// session store and a user store over the same empty database: sessions
+// belong to users the user store created. If the session store is also an
+// [embedsso.Purger], purging is checked too.
+func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore)) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (embedsso.SessionStore, embedsso.User, embedsso.User) {
+		s, users := newStores(t)
+		jane, err := users.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", FirstName: "Jane", Role: "MEMBER"})
+		require.NoError(t, err)
+		sam, err := users.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "sam@example.com", Role: "VIEWER"})
+		require.NoError(t, err)
+		return s, jane, sam
+	}
+	create := func(t *testing.T, s embedsso.SessionStore, name string, u embedsso.User, ttl time.Duration) embedsso.Session {
+		sess := embedsso.Session{IDHash: hashOf(name), User: u, CreatedAt: epoch, ExpiresAt: epoch.Add(ttl)}
+		require.NoError(t, s.CreateSession(ctx, sess))
+		return sess
+	}
+	notFound := func(t *testing.T, s embedsso.SessionStore, idHash string, now time.Time) {
+		t.Helper()
+		_, err := s.FindSession(ctx, idHash, now)
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound), "got %v", err)
+	}
+
+	t.Run("a created session is found by its hash, with its user", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		want := create(t, s, "one", jane, time.Hour)
+		got, err := s.FindSession(ctx, want.IDHash, epoch.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, want.IDHash, got.IDHash)
+		assert.Equal(t, profileOf(jane), profileOf(got.User))
+		assert.Equal(t, jane.ID, got.User.ID)
+		assert.WithinDuration(t, want.ExpiresAt, got.ExpiresAt, time.Millisecond)
+	})
+	t.Run("a forged or unknown hash is ErrSessionNotFound", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		real := create(t, s, "real", jane, time.Hour)
+		notFound(t, s, hashOf("forged"), epoch)
+		notFound(t, s, real.IDHash[:63]+"0", epoch)
+		notFound(t, s, "", epoch)
+		notFound(t, s, "' OR '1'='1", epoch)
+	})
+	t.Run("a session expires at its expiry time", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		sess := create(t, s, "short", jane, time.Minute)
+		_, err := s.FindSession(ctx, sess.IDHash, sess.ExpiresAt.Add(-time.Second))
+		require.NoError(t, err, "valid one second before expiry")
+		notFound(t, s, sess.IDHash, sess.ExpiresAt)
+		notFound(t, s, sess.IDHash, sess.ExpiresAt.Add(time.Hour))
+	})
+	t.Run("a revoked session is not found, and revoking twice is fine", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		sess := create(t, s, "revoke-me", jane, time.Hour)
+		keep := create(t, s, "keep-me", jane, time.Hour)
+		require.NoError(t, s.RevokeSession(ctx, sess.IDHash))
+		require.NoError(t, s.RevokeSession(ctx, sess.IDHash))
+		require.NoError(t, s.RevokeSession(ctx, hashOf("never existed")))
+		notFound(t, s, sess.IDHash, epoch)
+		_, err := s.FindSession(ctx, keep.IDHash, epoch)
+		assert.NoError(t, err, "other sessions survive")
+	})
+	t.Run("revoking a user's sessions revokes all of theirs and no one else's", func(t *testing.T) {
+		s, jane, sam := setup(t)
+		a := create(t, s, "jane-laptop", jane, time.Hour)
+		b := create(t, s, "jane-phone", jane, time.Hour)
+		c := create(t, s, "sam", sam, time.Hour)
+		require.NoError(t, s.RevokeUserSessions(ctx, "org_other", jane.ID))
+		_, err := s.FindSession(ctx, a.IDHash, epoch)
+		require.NoError(t, err, "the org must match too")
+		require.NoError(t, s.RevokeUserSessions(ctx, jane.OrgID, jane.ID))
+		notFound(t, s, a.IDHash, epoch)
+		notFound(t, s, b.IDHash, epoch)
+		_, err = s.FindSession(ctx, c.IDHash, epoch)
+		assert.NoError(t, err)
+	})
+	t.Run("expired sessions are purged", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		p, ok := s.(embedsso.Purger)
+		if !ok {
+			t.Skip("the session store does not implement embedsso.Purger")
+		}
+		old := create(t, s, "old", jane, time.Minute)
+		fresh := create(t, s, "fresh", jane, time.Hour)
+		n, err := p.PurgeExpired(ctx, epoch.Add(2*time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		// The purged session is gone even for a clock that would still accept it.
+		notFound(t, s, old.IDHash, epoch)
+		_, err = s.FindSession(ctx, fresh.IDHash, epoch)
+		assert.NoError(t, err)
+	})
+}
+
+func hashOf(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,87 @@
+package embedssotest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/embedsso/embedsso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUserStore checks an [embedsso.UserStore]. newStore returns a store
+// over an empty database.
+func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore) {
+	ctx := context.Background()
+	jane := embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
+
+	t.Run("a new user is created with an id and the profile", func(t *testing.T) {
+		u, err := newStore(t).UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		assert.NotEmpty(t, u.ID)
+		assert.Equal(t, jane, profileOf(u))
+		assert.False(t, u.CreatedAt.IsZero())
+	})
+	t.Run("create then update keeps one user and updates names and role", func(t *testing.T) {
+		s := newStore(t)
+		first, err := s.UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		changed := jane
+		changed.FirstName, changed.LastName, changed.Role = "Janet", "Smith", "ADMIN"
+		second, err := s.UpsertUser(ctx, changed)
+		require.NoError(t, err)
+		assert.Equal(t, first.ID, second.ID)
+		assert.Equal(t, changed, profileOf(second))
+		assert.WithinDuration(t, first.CreatedAt, second.CreatedAt, 0, "created_at survives an update")
+		assert.False(t, second.UpdatedAt.Before(first.UpdatedAt))
+	})
+	t.Run("email identity is case-insensitive", func(t *testing.T) {
+		s := newStore(t)
+		lower, err := s.UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		shouting := jane
+		shouting.Email = "Jane@EXAMPLE.com"
+		mixed, err := s.UpsertUser(ctx, shouting)
+		require.NoError(t, err)
+		assert.Equal(t, lower.ID, mixed.ID)
+		assert.Equal(t, "jane@example.com", mixed.Email)
+	})
+	t.Run("the same email in two orgs is two users", func(t *testing.T) {
+		s := newStore(t)
+		a, err := s.UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		other := jane
+		other.OrgID = "org_b"
+		b, err := s.UpsertUser(ctx, other)
+		require.NoError(t, err)
+		assert.NotEqual(t, a.ID, b.ID)
+		assert.Equal(t, "org_b", b.OrgID)
+	})
+	t.Run("50 racing logins of one new user make exactly one user and no error", func(t *testing.T) {
+		s := newStore(t)
+		ids := make([]string, racers)
+		errs := make([]error, racers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				u, err := s.UpsertUser(ctx, jane)
+				ids[i], errs[i] = u.ID, err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i := range racers {
+			require.NoError(t, errs[i], "login %d", i)
+			assert.Equal(t, ids[0], ids[i], "login %d got another user", i)
+		}
+	})
+}
+
+func profileOf(u embedsso.User) embedsso.Profile {
+	return embedsso.Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role}
+}

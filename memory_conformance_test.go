@@ -1,0 +1,32 @@
+package embedsso_test
+
+import (
+	"testing"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/embedssotest"
+)
+
+// The in-memory stores pass the same conformance kit as any other store.
+func TestMemoryStoresConform(t *testing.T) {
+	t.Parallel()
+	t.Run("OrgStore", func(t *testing.T) {
+		embedssotest.TestOrgStore(t, func(_ *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
+			return embedsso.NewMemoryOrgStore(orgs...)
+		})
+	})
+	t.Run("UserStore", func(t *testing.T) {
+		embedssotest.TestUserStore(t, func(*testing.T) embedsso.UserStore { return &embedsso.MemoryUserStore{} })
+	})
+	t.Run("SessionStore", func(t *testing.T) {
+		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+			return &embedsso.MemorySessionStore{}, &embedsso.MemoryUserStore{}
+		})
+	})
+	t.Run("ReplayStore", func(t *testing.T) {
+		embedssotest.TestReplayStore(t, func(*testing.T) (embedsso.ReplayStore, embedsso.ReplayStore) {
+			s := &embedsso.MemoryReplayStore{}
+			return s, s
+		})
+	})
+}
