@@ -1,0 +1,146 @@
+// Package pgtest starts a throwaway PostgreSQL server from the machine's
+// binaries (initdb and pg_ctl on a temporary directory and a free loopback
+// port) for the tests of this module. Nothing is mocked.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Server is a running PostgreSQL server.
+type Server struct {
+	bin, dir, data string
+	port           int
+	asPostgres     bool // root cannot run the server: run it as the postgres user
+}
+
+// ErrNoBinaries means no PostgreSQL server binaries were found.
+var ErrNoBinaries = errors.New("pgtest: no PostgreSQL binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH")
+
+// Start initializes a cluster in a new temporary directory and starts it.
+func Start() (*Server, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "embedsso-pg-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asPostgres: os.Geteuid() == 0}
+	if s.asPostgres {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("pgtest: running as root needs an OS user postgres: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+	}
+	if out, err := s.run("initdb", "-D", s.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
+	}
+	s.port, err = freePort()
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.port, s.dir)
+	if out, err := s.run("pg_ctl", "-D", s.data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+		s.Stop()
+		return nil, fmt.Errorf("pgtest: pg_ctl start: %w\n%s\n%s", err, out, log)
+	}
+	return s, nil
+}
+
+// Stop stops the server and removes its directory.
+func (s *Server) Stop() {
+	if s.port != 0 {
+		_, _ = s.run("pg_ctl", "-D", s.data, "-m", "immediate", "-w", "stop")
+	}
+	_ = os.RemoveAll(s.dir)
+}
+
+// DSN returns a connection string for database name.
+func (s *Server) DSN(name string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, name)
+}
+
+// NewDatabase creates an empty database and returns its DSN. open is
+// sql.Open with the driver the caller registered (e.g. pgx's "pgx").
+func (s *Server) NewDatabase(ctx context.Context, open func(dsn string) (*sql.DB, error)) (string, error) {
+	admin, err := open(s.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "t_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("pgtest: create database: %w", err)
+	}
+	return s.DSN(name), nil
+}
+
+func (s *Server) run(tool string, args ...string) ([]byte, error) {
+	path := filepath.Join(s.bin, tool)
+	var cmd *exec.Cmd
+	if s.asPostgres {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+	cmd.Dir = os.TempDir()
+	return cmd.CombinedOutput()
+}
+
+// findBin returns the newest /usr/lib/postgresql/N/bin, else the PATH's.
+func findBin() (string, error) {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", ErrNoBinaries
+}
+
+func version(binDir string) int {
+	v, _ := strconv.Atoi(strings.Split(filepath.Base(filepath.Dir(binDir)), ".")[0])
+	return v
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,78 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/embedsso/embedsso/sqlstore"
+	"github.com/embedsso/embedsso/sqlstore/internal/pgtest"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+)
+
+// pg is the PostgreSQL server every test of this package shares; each test
+// gets its own database on it.
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	pg, err = pgtest.Start()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			fmt.Fprintln(os.Stderr, "CI needs PostgreSQL:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "PostgreSQL tests will be skipped:", err)
+	}
+	code := m.Run()
+	if pg != nil {
+		pg.Stop()
+	}
+	os.Exit(code)
+}
+
+// database is one empty database a test may open several handles on, as
+// several app instances would.
+type database struct {
+	name string
+	open func(t testing.TB) *sql.DB
+}
+
+// newDatabase makes an empty, migrated database of the given kind.
+func newDatabase(t testing.TB, kind string) database {
+	t.Helper()
+	var open func(t testing.TB) *sql.DB
+	switch kind {
+	case "postgres":
+		if pg == nil {
+			t.Skip("no PostgreSQL server binaries on this machine")
+		}
+		dsn, err := pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		require.NoError(t, err)
+		open = func(t testing.TB) *sql.DB { return openDB(t, "pgx", dsn) }
+	case "sqlite":
+		// WAL lets readers run beside the writer; the busy timeout makes
+		// concurrent writers (and other handles) wait instead of failing.
+		dsn := "file:" + filepath.Join(t.TempDir(), "embedsso.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+		open = func(t testing.TB) *sql.DB { return openDB(t, "sqlite", dsn) }
+	default:
+		t.Fatalf("unknown database kind %q", kind)
+	}
+	require.NoError(t, sqlstore.Migrate(context.Background(), open(t)))
+	return database{name: kind, open: open}
+}
+
+func openDB(t testing.TB, driver, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+var kinds = []string{"postgres", "sqlite"}

@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/embedsso/embedsso"
+)
+
+// UseTokenID implements [embedsso.ReplayStore] in one statement: the insert
+// wins if the id is new; on conflict the row is taken over only if it has
+// expired. The primary key serializes racing requests in the database, so
+// exactly one of them affects a row.
+func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO embedsso_used_tokens (org_id, token_id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (org_id, token_id) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE embedsso_used_tokens.expires_at <= $4`,
+		orgID, tokenID, micros(expiresAt), micros(now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: use token id: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: use token id: %w", err)
+	}
+	if n == 0 {
+		return embedsso.ErrTokenReplayed
+	}
+	return nil
+}
+
+// PurgeExpired implements [embedsso.Purger]: it deletes expired sessions and
+// token ids. Run it every few minutes from one instance (or all: it is
+// idempotent).
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for _, q := range []string{
+		`DELETE FROM embedsso_sessions WHERE expires_at <= $1`,
+		`DELETE FROM embedsso_used_tokens WHERE expires_at <= $1`,
+	} {
+		res, err := s.db.ExecContext(ctx, q, micros(now))
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: purge: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
