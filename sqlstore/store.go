@@ -84,7 +84,7 @@ func (s *Store) WithClock(now func() time.Time) *Store {
 	return &c
 }
 
-func micros(t time.Time) int64     { return t.UnixMicro() }
+func micros(t time.Time) int64      { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 func newID(prefix string) string {
@@ -93,6 +93,4 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-var errNoRows = sql.ErrNoRows
-
-func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,185 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/sqlstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var scaleOrg = embedsso.Org{ID: "org_scale", EmbeddingEnabled: true,
+	Secrets:      []embedsso.Secret{{Value: "scale-out-secret-0123456789-abcdefghijklmno"}},
+	AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}, DashboardURL: "/dashboard"}
+
+// instance is one app server: its own *sql.DB and sqlstore handle, its own
+// handler, behind its own httptest server.
+type instance struct {
+	srv      *httptest.Server
+	sessions *embedsso.CookieSessions
+}
+
+func newInstance(t *testing.T, db database, wrap func(embedsso.SessionIssuer) embedsso.SessionIssuer) instance {
+	t.Helper()
+	store := sqlstore.New(db.open(t))
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	require.NoError(t, err)
+	var issuer embedsso.SessionIssuer = sessions
+	if wrap != nil {
+		issuer = wrap(sessions)
+	}
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: issuer, Replay: store, RequireTokenID: true})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/sso/jwt", h)
+	mux.Handle("GET /api/me", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := embedsso.UserFromContext(r.Context())
+		fmt.Fprint(w, u.Email)
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return instance{srv: srv, sessions: sessions}
+}
+
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// login sends token to in and returns the status and the session cookie.
+func (in instance) login(t *testing.T, token string) (int, *http.Cookie) {
+	t.Helper()
+	res, err := client.Get(in.srv.URL + "/api/sso/jwt?jwt=" + token)
+	require.NoError(t, err)
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == in.sessions.CookieName() {
+			return res.StatusCode, c
+		}
+	}
+	return res.StatusCode, nil
+}
+
+func (in instance) me(t *testing.T, c *http.Cookie) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, in.srv.URL+"/api/me", nil)
+	req.AddCookie(c)
+	res, err := client.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func mint(t *testing.T, email string) string {
+	t.Helper()
+	tok, err := embedsso.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}.Sign(
+		embedsso.Claims{Email: email, OrgID: scaleOrg.ID, FirstName: "Pat", Role: "MEMBER"})
+	require.NoError(t, err)
+	return tok
+}
+
+func count(t *testing.T, db *sql.DB, query string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow(query).Scan(&n))
+	return n
+}
+
+// Two instances over one PostgreSQL database behave as one.
+func TestTwoInstancesOverOnePostgres(t *testing.T) {
+	db := newDatabase(t, "postgres")
+	require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
+	a, b := newInstance(t, db, nil), newInstance(t, db, nil)
+	admin := db.open(t)
+
+	t.Run("a token used on A is refused on B", func(t *testing.T) {
+		tok := mint(t, "once@example.com")
+		status, cookie := a.login(t, tok)
+		require.Equal(t, http.StatusFound, status)
+		require.NotNil(t, cookie)
+		status, cookie = b.login(t, tok)
+		assert.Equal(t, http.StatusUnauthorized, status)
+		assert.Nil(t, cookie)
+	})
+
+	t.Run("a session issued by A is valid on B and revoked everywhere at once", func(t *testing.T) {
+		status, cookie := a.login(t, mint(t, "roam@example.com"))
+		require.Equal(t, http.StatusFound, status)
+		assert.Equal(t, http.StatusOK, a.me(t, cookie))
+		assert.Equal(t, http.StatusOK, b.me(t, cookie))
+
+		// Sign out on B: A refuses the cookie on its very next request.
+		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
+		req.AddCookie(cookie)
+		require.NoError(t, b.sessions.SignOut(httptest.NewRecorder(), req))
+		assert.Equal(t, http.StatusUnauthorized, a.me(t, cookie))
+		assert.Equal(t, http.StatusUnauthorized, b.me(t, cookie))
+	})
+
+	t.Run("200 concurrent logins over both instances for 20 users make exactly 20 users", func(t *testing.T) {
+		const users, logins = 20, 200
+		tokens := make([]string, logins)
+		for i := range tokens {
+			tokens[i] = mint(t, fmt.Sprintf("crowd-%02d@example.com", i%users))
+		}
+		statuses := make([]int, logins)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range logins {
+			in := a
+			if i%2 == 1 {
+				in = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				statuses[i], _ = in.login(t, tokens[i])
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, s := range statuses {
+			assert.Equal(t, http.StatusFound, s, "login %d", i)
+		}
+		assert.Equal(t, users, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email LIKE 'crowd-%'`))
+		assert.Equal(t, logins, count(t, admin, `SELECT count(*) FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id WHERE u.email LIKE 'crowd-%'`))
+	})
+}
+
+// failingIssuer stands for a session store that fails after the user was upserted.
+type failingIssuer struct{}
+
+func (failingIssuer) IssueSession(context.Context, http.ResponseWriter, *http.Request, embedsso.User) error {
+	return errors.New("session store unreachable")
+}
+
+// A login that fails half-way leaves a user row without a session. That is
+// harmless: the row is what the next login upserts anyway, and the spent
+// token cannot be retried (the customer's page mints a new one on reload).
+func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
+	db := newDatabase(t, "postgres")
+	require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
+	broken := newInstance(t, db, func(embedsso.SessionIssuer) embedsso.SessionIssuer { return failingIssuer{} })
+	healthy := newInstance(t, db, nil)
+	admin := db.open(t)
+
+	tok := mint(t, "half@example.com")
+	status, cookie := broken.login(t, tok)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Nil(t, cookie)
+	assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`))
+	assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
+
+	status, _ = healthy.login(t, tok)
+	assert.Equal(t, http.StatusUnauthorized, status, "the spent token is not accepted twice")
+	status, cookie = healthy.login(t, mint(t, "half@example.com"))
+	require.Equal(t, http.StatusFound, status)
+	assert.Equal(t, http.StatusOK, healthy.me(t, cookie))
+	assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`), "the next login reused the row")
+}
