@@ -44,7 +44,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("GET /api/sso/jwt", sso)
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/sso/jwt", sso)
 
 	// Delete expired sessions and token ids now and then (any instance may).
 	n, err := store.PurgeExpired(ctx, time.Now())

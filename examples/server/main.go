@@ -2,7 +2,7 @@
 // dashboard and GET /api/me, plus a second "customer site" on another port
 // whose page mints a token server-side and shows the app in an iframe.
 //
-//	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE]
+//	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE] [-db DSN]
 package main
 
 import (
@@ -41,7 +41,7 @@ type usageError struct{ error }
 
 // options are the command line.
 type options struct {
-	addr, customerAddr, orgsFile string
+	addr, customerAddr, orgsFile, db string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -51,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "the app's listen address")
 	fs.StringVar(&o.customerAddr, "customer-addr", "127.0.0.1:8081", "the demo customer site's listen address (another site than the app's)")
 	fs.StringVar(&o.orgsFile, "orgs", "", "JSON file of organizations; default: one demo org with a new secret")
+	fs.StringVar(&o.db, "db", "", "storage: postgres://… for PostgreSQL, else a SQLite file (default "+defaultDB+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -87,15 +88,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	stores := openStores(orgs)
+	stores, err := openStores(ctx, o.db, orgs)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
 	app, err := newApp(stores, logger)
 	if err != nil {
 		return err
 	}
 	customer := newCustomerSite(orgs[0], u.app)
 
-	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n\n",
-		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value)
+	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n\n",
+		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe)
 	if ready != nil {
 		ready <- u
 	}

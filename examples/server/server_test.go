@@ -25,7 +25,7 @@ func start(t *testing.T, extra ...string) urls {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan urls, 1)
 	done := make(chan error, 1)
-	args := append([]string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0"}, extra...)
+	args := append([]string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "app.db")}, extra...)
 	go func() { done <- run(ctx, args, io.Discard, io.Discard, ready) }()
 	t.Cleanup(func() {
 		cancel()
@@ -141,7 +141,7 @@ func TestItPrintsWhatToOpen(t *testing.T) {
 	ready := make(chan urls, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0"}, &out, io.Discard, ready)
+		done <- run(ctx, []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "app.db")}, &out, io.Discard, ready)
 	}()
 	u := <-ready // run prints before it signals ready
 	banner := out.String()
@@ -150,6 +150,7 @@ func TestItPrintsWhatToOpen(t *testing.T) {
 	assert.Contains(t, banner, "open the customer page:  "+u.customer+"/")
 	assert.Contains(t, banner, "demo org id:             org_demo")
 	assert.Regexp(t, `demo org secret:         [A-Za-z0-9_-]{43}\n`, banner)
+	assert.Contains(t, banner, "storage:                 SQLite file ")
 }
 
 func TestSignedOutVisitorsAreToldSo(t *testing.T) {
@@ -214,12 +215,12 @@ func TestOrgsFile(t *testing.T) {
 		"trailing data":         `[{"id":"o","jwtSecrets":["` + secret + `"]}] []`,
 	} {
 		t.Run(name+" is a usage error", func(t *testing.T) {
-			err := run(context.Background(), []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-orgs", write(strings.ReplaceAll(name, " ", "_")+".json", content)}, io.Discard, io.Discard, nil)
+			err := run(context.Background(), []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "x.db"), "-orgs", write(strings.ReplaceAll(name, " ", "_")+".json", content)}, io.Discard, io.Discard, nil)
 			assert.True(t, errors.As(err, new(usageError)), "%v", err)
 		})
 	}
 	t.Run("a missing file is a usage error", func(t *testing.T) {
-		err := run(context.Background(), []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-orgs", filepath.Join(dir, "nope.json")}, io.Discard, io.Discard, nil)
+		err := run(context.Background(), []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "x.db"), "-orgs", filepath.Join(dir, "nope.json")}, io.Discard, io.Discard, nil)
 		assert.True(t, errors.As(err, new(usageError)), "%v", err)
 	})
 }
@@ -233,4 +234,27 @@ func TestFlags(t *testing.T) {
 	o, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, options{addr: "localhost:8080", customerAddr: "127.0.0.1:8081"}, o)
+}
+
+// With the default SQLite storage, users and sessions survive a restart.
+func TestSessionsSurviveARestart(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "app.db")
+	runOnce := func(body func(u urls)) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready, done := make(chan urls, 1), make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"-addr", "localhost:0", "-customer-addr", "127.0.0.1:0", "-db", db}, io.Discard, io.Discard, ready)
+		}()
+		body(<-ready)
+		cancel()
+		require.NoError(t, <-done)
+	}
+	var cookie string
+	runOnce(func(u urls) { cookie, _, _ = signIn(t, u, iframeSrc(t, u, "")) })
+	runOnce(func(u urls) {
+		res, body := get(t, u.app+"/api/me", "", cookie)
+		assert.Equal(t, http.StatusOK, res.StatusCode)
+		assert.Contains(t, body, "jane@example.com")
+	})
 }

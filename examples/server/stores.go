@@ -1,21 +1,62 @@
 package main
 
-import "github.com/embedsso/embedsso"
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 
-// stores are the example's storage.
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/sqlstore"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for -db postgres://…
+	_ "modernc.org/sqlite"             // "sqlite", pure Go, for the default file
+)
+
+// defaultDB is where the example keeps its data when -db is not given.
+const defaultDB = "embedsso-example.db"
+
+// stores are the example's storage: one sqlstore.Store serves as all four.
 type stores struct {
 	orgs     embedsso.OrgStore
 	users    embedsso.UserStore
 	sessions embedsso.SessionStore
 	replay   embedsso.ReplayStore
+	describe string // for the banner
+	close    func() error
 }
 
-// openStores keeps everything in memory: one instance, nothing survives a restart.
-func openStores(orgs []embedsso.Org) stores {
-	return stores{
-		orgs:     embedsso.NewMemoryOrgStore(orgs...),
-		users:    &embedsso.MemoryUserStore{},
-		sessions: &embedsso.MemorySessionStore{},
-		replay:   &embedsso.MemoryReplayStore{},
+// openStores opens dsn (postgres://… or postgresql://… for PostgreSQL, else a
+// SQLite file path, optionally prefixed with sqlite: or file:), creates the
+// tables if needed and writes orgs into it.
+func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, error) {
+	driver, source, describe := "sqlite", "", ""
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		driver, source, describe = "pgx", dsn, "PostgreSQL"
+	default:
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if path == "" {
+			path = defaultDB
+		}
+		path, _, _ = strings.Cut(path, "?")
+		// WAL and a busy timeout let concurrent requests write without SQLITE_BUSY.
+		source = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+		describe = "SQLite file " + path
 	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		return stores{}, err
+	}
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		db.Close()
+		return stores{}, fmt.Errorf("%s: %w", describe, err)
+	}
+	s := sqlstore.New(db)
+	for _, o := range orgs {
+		if err := s.PutOrg(ctx, o); err != nil {
+			db.Close()
+			return stores{}, err
+		}
+	}
+	return stores{orgs: s, users: s, sessions: s, replay: s, describe: describe, close: db.Close}, nil
 }
