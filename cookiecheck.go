@@ -60,6 +60,11 @@ var (
 	// or already used.
 	ErrTicketInvalid = sentinel(http.StatusBadRequest, "ticket_invalid",
 		"This sign-in step has expired or was already used. Reload the page to sign in again.")
+	// ErrCookieBlocked: the session cookie did not come back after the login
+	// redirect. It is answered with the page that offers the ways out, not
+	// with the error page.
+	ErrCookieBlocked = sentinel(http.StatusUnauthorized, "cookie_blocked",
+		"Your browser blocked this app's sign-in cookie.")
 )
 
 // ticketKey derives the sealing key from an organization secret. The label
@@ -188,7 +193,7 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request, finder SessionFi
 		return ErrInternal.because(fmt.Errorf("find session: %w", err))
 	}
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "embedsso: session cookie did not come back; showing the cookie-blocked page",
-		slog.String("org", org.ID), slog.String("email", t.Profile.Email))
+		slog.String("code", ErrCookieBlocked.Code), slog.String("org", org.ID), slog.String("email", t.Profile.Email))
 	writeCookieBlockedPage(w, r.URL.Path+"?"+resumeParam+"="+url.QueryEscape(raw))
 	return nil
 }

@@ -196,6 +196,7 @@ func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
 	assert.Contains(t, body, "blocked this app")
 	assert.Contains(t, body, "document.requestStorageAccess")
 	assert.Contains(t, body, `target="_blank"`)
+	assert.Contains(t, body, "code: cookie_blocked")
 	resume := "/api/sso/jwt?sso_resume=" + strings.TrimPrefix(check, "/api/sso/jwt?sso_check=")
 	assert.Contains(t, body, `href="`+resume+`"`)
 

@@ -63,6 +63,7 @@ var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defi
     <a class="button" id="newtab" href="{{.ResumeURL}}" target="_blank" rel="noopener noreferrer">Open in a new tab</a>
   </div>
   <p id="status" aria-live="polite"></p>
+  <code>code: {{.Code}}</code>
 <script>
 (function () {
   var resume = {{.ResumeURL}};
@@ -113,6 +114,6 @@ func WriteErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
 // in here.
 func writeCookieBlockedPage(w http.ResponseWriter, resumeURL string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusUnauthorized)
-	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL string }{"Cookies are blocked", resumeURL})
+	w.WriteHeader(ErrCookieBlocked.Status)
+	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL, Code string }{"Cookies are blocked", resumeURL, ErrCookieBlocked.Code})
 }
