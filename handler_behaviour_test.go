@@ -354,3 +354,18 @@ func TestACustomErrorPageGetsTheTypedError(t *testing.T) {
 	assert.True(t, errors.Is(got, embedsso.ErrSignatureInvalid))
 	assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"), "the handler's headers are set before the hook runs")
 }
+
+func TestMemoryStoresForgetExpiredEntriesAsTheyGo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	first := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "a"), secretABC)), nil)
+	require.Equal(t, http.StatusFound, first.Code)
+	require.Equal(t, 1, f.sessions.Len())
+	require.Equal(t, 1, f.replay.Len())
+
+	f.now = f.now.Add(9 * time.Hour) // past the 8h session and the token's expiry
+	later := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "b"), secretABC)), nil)
+	require.Equal(t, http.StatusFound, later.Code)
+	assert.Equal(t, 1, f.sessions.Len(), "the expired session was dropped")
+	assert.Equal(t, 1, f.replay.Len(), "the expired token id was dropped")
+}

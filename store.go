@@ -226,10 +226,12 @@ func (s *MemoryUserStore) Users() []User {
 }
 
 // MemorySessionStore is a [SessionStore] held in memory, safe for concurrent
-// use. The zero value is ready to use.
+// use. It forgets sessions some time after they expire. The zero value is
+// ready to use.
 type MemorySessionStore struct {
-	mu       sync.Mutex
-	sessions map[string]Session
+	mu        sync.Mutex
+	sessions  map[string]Session
+	nextPurge time.Time
 }
 
 // CreateSession implements [SessionStore].
@@ -238,6 +240,12 @@ func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) erro
 	defer s.mu.Unlock()
 	if s.sessions == nil {
 		s.sessions = make(map[string]Session)
+	}
+	// A new session's creation time is the store's clock: purging at most
+	// once a minute of it keeps the map to the live sessions.
+	if sess.CreatedAt.After(s.nextPurge) {
+		s.purgeLocked(sess.CreatedAt)
+		s.nextPurge = sess.CreatedAt.Add(time.Minute)
 	}
 	s.sessions[sess.IDHash] = sess
 	return nil
@@ -278,6 +286,10 @@ func (s *MemorySessionStore) RevokeUserSessions(_ context.Context, orgID, userID
 func (s *MemorySessionStore) PurgeExpired(_ context.Context, now time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.purgeLocked(now), nil
+}
+
+func (s *MemorySessionStore) purgeLocked(now time.Time) int {
 	n := 0
 	for k, sess := range s.sessions {
 		if !sess.ExpiresAt.After(now) {
@@ -285,7 +297,7 @@ func (s *MemorySessionStore) PurgeExpired(_ context.Context, now time.Time) (int
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // Len reports how many sessions are stored, expired ones included.

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/embedsso/embedsso"
 )
 
 func main() {
@@ -98,6 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	customer := newCustomerSite(orgs[0], u.app)
+	go purgeEvery(ctx, 10*time.Minute, stores.purger, logger)
 
 	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n\n",
 		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe)
@@ -140,4 +143,22 @@ func serve(ctx context.Context, logger *slog.Logger, handlers map[net.Listener]h
 		_ = s.Shutdown(shutdownCtx)
 	}
 	return nil
+}
+
+// purgeEvery deletes expired sessions and token ids until ctx is done.
+func purgeEvery(ctx context.Context, every time.Duration, p embedsso.Purger, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := p.PurgeExpired(ctx, now); err != nil {
+				logger.Error("purge expired sessions and token ids", "err", err)
+			} else if n > 0 {
+				logger.Info("purged expired sessions and token ids", "count", n)
+			}
+		}
+	}
 }

@@ -21,6 +21,7 @@ type stores struct {
 	users    embedsso.UserStore
 	sessions embedsso.SessionStore
 	replay   embedsso.ReplayStore
+	purger   embedsso.Purger
 	describe string // for the banner
 	close    func() error
 }
@@ -58,5 +59,5 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 			return stores{}, err
 		}
 	}
-	return stores{orgs: s, users: s, sessions: s, replay: s, describe: describe, close: db.Close}, nil
+	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, close: db.Close}, nil
 }
