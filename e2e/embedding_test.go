@@ -173,7 +173,7 @@ func TestEmbeddingInChromium(t *testing.T) {
 		// The instrument is live: a reload of the frame, which the test
 		// asks for, is counted. So the zeros above were observed, not missed.
 		requestsBefore, navigationsBefore := len(b.rec.frameRequests(f.id)), len(b.rec.frameNavigations(f.id))
-		eval[bool](t, f.ctx, `(location.reload(), true)`)
+		eval[bool](t, f.ctx, `(setTimeout(() => location.reload()), true)`)
 		waitUntil(t, "the reload to be seen", func() (bool, string) {
 			r, n := len(b.rec.frameRequests(f.id))-requestsBefore, len(b.rec.frameNavigations(f.id))-navigationsBefore
 			return r == 1 && n == 1, fmt.Sprintf("%d requests, %d navigations", r, n)
@@ -224,7 +224,8 @@ func TestEmbeddingInChromium(t *testing.T) {
 
 		// Back: the entry the frame returns to is the dashboard, not the
 		// login URL, so history does not replay the token.
-		eval[bool](t, f.ctx, `(history.back(), true)`)
+		// Deferred, so that the evaluation answers before the frame navigates.
+		eval[bool](t, f.ctx, `(setTimeout(() => history.back()), true)`)
 		d = waitDoc(t, f.ctx, "the dashboard again", func(d doc) bool {
 			return strings.HasSuffix(d.URL, "/dashboard") && strings.Contains(d.Text, "Signed in as")
 		})
