@@ -152,6 +152,7 @@ func TestEmbeddingInChromium(t *testing.T) {
 			st := readCheckPage(t, f.ctx).Status
 			return st == "The browser did not allow it. Open the app in a new tab instead.", st
 		})
+		b.screenshot(t, "cookies-blocked-access-refused.png")
 		requests, navigations = b.stillFor(f.id, quietPeriod)
 		assert.Zero(t, requests+navigations, "the refused button does not navigate")
 		assert.True(t, stillMarked(t, f.ctx), "the same document")
