@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,15 +29,18 @@ import (
 // and that step looks for the session cookie. If it came back, the user goes
 // on to the dashboard; if not, a page says so plainly and offers the ways
 // out: document.requestStorageAccess() behind a button, and "open in a new
-// tab". Both redeem the ticket once through ?sso_resume=TICKET, which signs
-// the user in again in the new context. Nothing redirects automatically after
-// a failed check, so there is no loop.
+// tab". Both redeem a fresh resume ticket once through ?sso_resume=TICKET,
+// which signs the user in again in the new context. Nothing redirects
+// automatically after a failed check, so there is no loop.
 //
-// The ticket is sealed with AES-256-GCM under a key derived from the
-// organization's secret, so any app instance can open it and nobody else can
-// read or forge it; it lives two minutes and [ReplayStore] makes it
-// single-use. It is a credential, but a much weaker one than the token it
-// replaces in the URL: short-lived, one use, bound to this endpoint.
+// Tickets are sealed with AES-256-GCM under a key derived from the
+// organization's secret, so any app instance can open them and nobody else
+// can read or forge them; they live two minutes and [ReplayStore] makes each
+// single-use. A ticket is sealed for one purpose: the check link, which
+// passes through a redirect and may reach access logs, can never be redeemed
+// for a session, and it is spent on its first visit. Only the resume link,
+// minted when the check failed and shown on that page alone, is a credential:
+// short-lived, one use, bound to this endpoint.
 
 const (
 	checkParam  = "sso_check"
@@ -46,8 +48,11 @@ const (
 	ticketTTL   = 2 * time.Minute
 )
 
-// ticket is the sealed content of a check or resume link.
+// ticket is the sealed content of a check or resume link. Purpose keeps the
+// two apart: a check link, which passes through redirects and access logs,
+// can never be redeemed for a session.
 type ticket struct {
+	Purpose string  `json:"u"` // checkParam or resumeParam
 	Profile Profile `json:"p"`
 	Dest    string  `json:"d"`
 	Expires int64   `json:"e"`
@@ -167,18 +172,44 @@ func (h *Handler) openTicket(ctx context.Context, raw string) (Org, ticket, erro
 
 // checkURL is where a successful login sends the browser first.
 func (h *Handler) checkURL(r *http.Request, org *Org, p Profile, dest string) (string, error) {
-	t := ticket{Profile: p, Dest: dest, Expires: h.now().Add(ticketTTL).Unix(), Nonce: NewTokenID()}
+	return h.ticketURL(r, org, checkParam, p, dest)
+}
+
+// ticketURL seals a new single-use ticket for purpose (checkParam or
+// resumeParam) and returns the link that carries it.
+func (h *Handler) ticketURL(r *http.Request, org *Org, purpose string, p Profile, dest string) (string, error) {
+	t := ticket{Purpose: purpose, Profile: p, Dest: dest, Expires: h.now().Add(ticketTTL).Unix(), Nonce: NewTokenID()}
 	sealed, err := h.sealTicket(org, t)
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
 	}
-	return r.URL.Path + "?" + checkParam + "=" + sealed, nil
+	return r.URL.Path + "?" + purpose + "=" + sealed, nil
+}
+
+// spendTicket opens raw, checks it was sealed for purpose and uses it up, so
+// each link works once.
+func (h *Handler) spendTicket(ctx context.Context, raw, purpose string) (Org, ticket, error) {
+	org, t, err := h.openTicket(ctx, raw)
+	if err != nil {
+		return Org{}, ticket{}, err
+	}
+	if t.Purpose != purpose {
+		return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for " + t.Purpose + ", presented to " + purpose)
+	}
+	switch err := h.replay.UseTokenID(ctx, org.ID, purpose+":"+t.Nonce, time.Unix(t.Expires, 0), h.now()); {
+	case errors.Is(err, ErrTokenReplayed):
+		return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket already used")
+	case err != nil:
+		return Org{}, ticket{}, ErrInternal.because(fmt.Errorf("replay store: %w", err))
+	}
+	return org, t, nil
 }
 
 // check answers ?sso_check: on to the destination if the session cookie came
-// back, else the page that explains and offers the ways out.
+// back, else the page that explains and offers the ways out, with a new
+// resume ticket: the check link itself is spent.
 func (h *Handler) check(w http.ResponseWriter, r *http.Request, finder SessionFinder, raw string) error {
-	org, t, err := h.openTicket(r.Context(), raw)
+	org, t, err := h.spendTicket(r.Context(), raw, checkParam)
 	if err != nil {
 		return err
 	}
@@ -194,7 +225,11 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request, finder SessionFi
 	}
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "embedsso: session cookie did not come back; showing the cookie-blocked page",
 		slog.String("code", ErrCookieBlocked.Code), slog.String("org", org.ID), slog.String("email", t.Profile.Email))
-	writeCookieBlockedPage(w, r.URL.Path+"?"+resumeParam+"="+url.QueryEscape(raw))
+	resume, err := h.ticketURL(r, &org, resumeParam, t.Profile, t.Dest)
+	if err != nil {
+		return err
+	}
+	writeCookieBlockedPage(w, resume)
 	return nil
 }
 
@@ -202,17 +237,11 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request, finder SessionFi
 // in this browsing context, and check again.
 func (h *Handler) resume(w http.ResponseWriter, r *http.Request, raw string) error {
 	ctx := r.Context()
-	org, t, err := h.openTicket(ctx, raw)
+	org, t, err := h.spendTicket(ctx, raw, resumeParam)
 	if err != nil {
 		return err
 	}
 	h.setFrameAncestors(w, &org)
-	switch err := h.replay.UseTokenID(ctx, org.ID, "resume:"+t.Nonce, time.Unix(t.Expires, 0), h.now()); {
-	case errors.Is(err, ErrTokenReplayed):
-		return ErrTicketInvalid.becauseText("ticket already used")
-	case err != nil:
-		return ErrInternal.because(fmt.Errorf("replay store: %w", err))
-	}
 	user, err := h.users.UpsertUser(ctx, t.Profile)
 	if err != nil {
 		return ErrInternal.because(fmt.Errorf("upsert user: %w", err))

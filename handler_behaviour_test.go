@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -197,8 +199,8 @@ func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
 	assert.Contains(t, body, "document.requestStorageAccess")
 	assert.Contains(t, body, `target="_blank"`)
 	assert.Contains(t, body, "code: cookie_blocked")
-	resume := "/api/sso/jwt?sso_resume=" + strings.TrimPrefix(check, "/api/sso/jwt?sso_check=")
-	assert.Contains(t, body, `href="`+resume+`"`)
+	resume := resumeLink(t, body)
+	assert.NotContains(t, resume, strings.TrimPrefix(check, "/api/sso/jwt?sso_check="), "the resume ticket is a new one")
 
 	// Opening it in a new tab signs in again there and checks again.
 	again := f.get(resume, nil)
@@ -217,12 +219,39 @@ func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
 	assert.Contains(t, twice.Body.String(), "code: ticket_invalid")
 }
 
+// resumeLink finds the "Open in a new tab" link on the cookie-blocked page.
+func resumeLink(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="newtab" href="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "no resume link on the page")
+	return html.UnescapeString(m[1])
+}
+
+func TestCheckLinksCannotBeTurnedIntoSessions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	w := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
+	require.Equal(t, http.StatusFound, w.Code)
+	checkTicket := strings.TrimPrefix(w.Header().Get("Location"), "/api/sso/jwt?sso_check=")
+	cookie := map[string]string{"Cookie": cookiePair(sessionCookie(w))}
+
+	// Whoever reads the check link (a log, say) cannot redeem it for a session...
+	stolen := f.get("/api/sso/jwt?sso_resume="+checkTicket, nil)
+	assert.Equal(t, http.StatusBadRequest, stolen.Code)
+	assert.Empty(t, sessionCookie(stolen))
+	// ...and once the browser followed it, it is spent.
+	require.Equal(t, http.StatusFound, f.get("/api/sso/jwt?sso_check="+checkTicket, cookie).Code)
+	assert.Equal(t, http.StatusBadRequest, f.get("/api/sso/jwt?sso_check="+checkTicket, cookie).Code)
+	assert.Equal(t, 1, f.sessions.Len())
+}
+
 func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	w := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
 	require.Equal(t, http.StatusFound, w.Code)
-	ticket := strings.TrimPrefix(w.Header().Get("Location"), "/api/sso/jwt?sso_check=")
+	resume := resumeLink(t, f.get(w.Header().Get("Location"), nil).Body.String())
+	ticket := strings.TrimPrefix(resume, "/api/sso/jwt?sso_resume=")
 	orgPart, sealed, _ := strings.Cut(ticket, ".")
 	flip := []byte(sealed)
 	flip[len(flip)/2] ^= 1
@@ -242,7 +271,7 @@ func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 		assert.Empty(t, sessionCookie(r), name)
 	}
 	f.now = f.now.Add(3 * time.Minute)
-	late := f.get("/api/sso/jwt?sso_resume="+ticket, nil)
+	late := f.get(resume, nil)
 	assert.Equal(t, http.StatusBadRequest, late.Code, "an expired ticket")
 	assert.Equal(t, 1, f.sessions.Len(), "only the original login made a session")
 }
