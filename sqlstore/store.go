@@ -77,13 +77,6 @@ var (
 // writers wait for each other instead of failing with SQLITE_BUSY.
 func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
 
-// WithClock returns a copy of s that stamps users with now. For tests.
-func (s *Store) WithClock(now func() time.Time) *Store {
-	c := *s
-	c.now = now
-	return &c
-}
-
 func micros(t time.Time) int64      { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
