@@ -189,13 +189,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case h.finder != nil && q.Has(resumeParam) && !q.Has("jwt"):
 		err = h.resume(w, r, q.Get(resumeParam))
 	default:
-		var dest string
-		if dest, err = h.login(w, r, q, &ev); err == nil {
+		var next string
+		if next, err = h.login(w, r, q, &ev); err == nil {
 			ev.Success = true
 			if h.observe != nil {
 				h.observe(r.Context(), ev)
 			}
-			w.Header().Set("Location", dest)
+			w.Header().Set("Location", next)
 			w.WriteHeader(http.StatusFound)
 		}
 	}
@@ -250,9 +250,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values, ev
 		return "", err
 	}
 	ev.Email = profile.Email
-	dest, err := destination(&org, returnTo)
-	if err != nil {
+	if next, err = destination(&org, returnTo); err != nil {
 		return "", err
+	}
+	if h.finder != nil {
+		// Go through the cookie check (cookiecheck.go) rather than straight
+		// to the destination, so a browser that drops the cookie gets an
+		// explanation, not a loop. Sealing writes nothing, so it comes first.
+		if next, err = h.checkURL(r, &org, profile, next); err != nil {
+			return "", err
+		}
 	}
 
 	// Every check passed: only now do we write. The jti goes first, so two
@@ -268,12 +275,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values, ev
 	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
 		return "", ErrInternal.because(fmt.Errorf("issue session: %w", err))
 	}
-	if h.finder == nil {
-		return dest, nil
-	}
-	// Go through the cookie check (cookiecheck.go) rather than straight to
-	// dest, so a browser that drops the cookie gets an explanation, not a loop.
-	return h.checkURL(r, &org, profile, dest)
+	return next, nil
 }
 
 // readQuery extracts the single jwt parameter and the optional return_to.
