@@ -1,6 +1,7 @@
 package embedsso
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -113,4 +114,39 @@ func assertRefusal(t *testing.T, err error, statuses ...int) {
 		}
 	}
 	t.Fatalf("refusal %s has status %d, want one of %v", e.Code, e.Status, statuses)
+}
+
+// FuzzOpenTicket feeds arbitrary check and resume links to the ticket
+// opener. Nothing but a ticket sealed with the org's key may open (the only
+// one sealed here is want, so anything that opens must carry exactly its
+// content), and every refusal is a 4xx *Error.
+func FuzzOpenTicket(f *testing.F) {
+	now := func() time.Time { return time.Unix(1_800_000_000, 0) }
+	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	org := benchOrg()
+	h, err := New(Config{Orgs: NewMemoryOrgStore(org), Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := ticket{Purpose: resumeParam, Profile: Profile{OrgID: org.ID, Email: "jane@example.com"}, Dest: "/", Expires: now().Add(time.Minute).Unix(), Nonce: "n"}
+	genuine, err := h.sealTicket(&org, want)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{genuine, genuine[:len(genuine)-1], seg("org_abc123") + ".", "", ".", "a.b.c", seg("org_nope") + "." + genuine[strings.IndexByte(genuine, '.')+1:]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		_, tk, err := h.openTicket(context.Background(), raw)
+		if err != nil {
+			assertRefusal(t, err, 400, 403)
+			return
+		}
+		if tk != want {
+			t.Fatalf("opened a ticket the handler did not seal: %q gave %+v", raw, tk)
+		}
+	})
 }

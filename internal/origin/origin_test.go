@@ -105,3 +105,26 @@ func FuzzPattern(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOfRequest sends arbitrary Origin and Referer headers. Whatever they
+// hold, the origin found is "null", empty, or one that Normalize accepts
+// unchanged, so it can neither match a list by accident nor break a header.
+func FuzzOfRequest(f *testing.F) {
+	f.Add("https://a.example", "")
+	f.Add("", "https://b.example:8443/x?y#z")
+	f.Add("null", "https://b.example/")
+	f.Add("https://*.example", "javascript:alert(1)")
+	f.Add("", "http://[::1]:80/")
+	f.Fuzz(func(t *testing.T, originHeader, referer string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Origin"] = []string{originHeader}
+		r.Header["Referer"] = []string{referer}
+		o, ok := OfRequest(r)
+		if !ok || o == "null" {
+			return
+		}
+		if n, err := Normalize(o); err != nil || n != o {
+			t.Fatalf("OfRequest returned %q, which Normalize gives as %q, %v", o, n, err)
+		}
+	})
+}
