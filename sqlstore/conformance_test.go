@@ -42,13 +42,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-func TestMigrateIsIdempotent(t *testing.T) {
-	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			db := newDatabase(t, kind).open(t)
-			require.NoError(t, sqlstore.Migrate(context.Background(), db))
-			require.NoError(t, sqlstore.Migrate(context.Background(), db))
-		})
-	}
-}

@@ -46,6 +46,14 @@ type database struct {
 // newDatabase makes an empty, migrated database of the given kind.
 func newDatabase(t testing.TB, kind string) database {
 	t.Helper()
+	db := newBareDatabase(t, kind)
+	require.NoError(t, sqlstore.Migrate(context.Background(), db.open(t)))
+	return db
+}
+
+// newBareDatabase makes an empty database of the given kind, without tables.
+func newBareDatabase(t testing.TB, kind string) database {
+	t.Helper()
 	var open func(t testing.TB) *sql.DB
 	switch kind {
 	case "postgres":
@@ -63,7 +71,6 @@ func newDatabase(t testing.TB, kind string) database {
 	default:
 		t.Fatalf("unknown database kind %q", kind)
 	}
-	require.NoError(t, sqlstore.Migrate(context.Background(), open(t)))
 	return database{name: kind, open: open}
 }
 
@@ -71,8 +78,16 @@ func openDB(t testing.TB, driver, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
 	require.NoError(t, err)
+	// As in production: a bounded pool per instance, so that a test's
+	// handles together stay well under the server's max_connections.
+	db.SetMaxOpenConns(maxConns)
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 
 var kinds = []string{"postgres", "sqlite"}
+
+// maxConns bounds each handle's pool: 25 is far above what the tests need
+// to race (the database, not the pool, must serialize them) and keeps eight
+// handles under pgtest's max_connections.
+const maxConns = 25

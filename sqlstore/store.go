@@ -6,53 +6,27 @@
 // modernc.org/sqlite (pure Go) or mattn/go-sqlite3 for SQLite. Create the
 // tables once with [Migrate], or run schema/schema.sql with your own tool.
 //
+// There is no dialect to choose: every statement is written once in the SQL
+// both databases share (INSERT … ON CONFLICT … DO UPDATE … WHERE, RETURNING,
+// so SQLite 3.35 or later), times are stored as integer microseconds, and
+// placeholders are $1…$n in order of first use, so they bind alike whether
+// a driver reads $N as a number (PostgreSQL, modernc.org/sqlite) or as a
+// name numbered by first appearance (SQLite's own rule, mattn/go-sqlite3).
+//
 // Upserts and single-use token ids are race-free through the database itself
 // (a unique key and INSERT … ON CONFLICT), not through a lock in this
 // process, so they hold across any number of instances.
 package sqlstore
 
 import (
-	"context"
 	"crypto/rand"
 	"database/sql"
-	_ "embed"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/embedsso/embedsso"
 )
-
-//go:embed schema/schema.sql
-var schema string
-
-// Migrate creates embedsso's tables if they do not exist. It is safe to run
-// at every start.
-func Migrate(ctx context.Context, db *sql.DB) error {
-	for _, stmt := range strings.Split(stripComments(schema), ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("sqlstore: migrate: %w", err)
-		}
-	}
-	return nil
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
 
 // Store is an [embedsso.OrgStore], [embedsso.UserStore],
 // [embedsso.SessionStore], [embedsso.ReplayStore] and [embedsso.Purger] over
@@ -71,10 +45,17 @@ var (
 	_ embedsso.Purger       = (*Store)(nil)
 )
 
-// New returns a Store over db, whose tables [Migrate] created. The same SQL
-// runs on PostgreSQL and SQLite; for SQLite, open the database with a busy
-// timeout (modernc.org/sqlite: "?_pragma=busy_timeout(5000)") so concurrent
-// writers wait for each other instead of failing with SQLITE_BUSY.
+// New returns a Store over db, whose tables [Migrate] created.
+//
+// For SQLite, open the database in WAL mode with a busy timeout, so
+// concurrent writers (goroutines, or processes on one host) wait for each
+// other instead of failing with SQLITE_BUSY, and with foreign keys on, so
+// deleting a user deletes its sessions; with modernc.org/sqlite:
+//
+//	file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)
+//
+// For PostgreSQL, bound the pool (db.SetMaxOpenConns) so that all instances
+// together stay under the server's max_connections.
 func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
 
 func micros(t time.Time) int64      { return t.UnixMicro() }
