@@ -24,6 +24,7 @@ var scaleOrg = embedsso.Org{ID: "org_scale", EmbeddingEnabled: true,
 // handler, behind its own httptest server.
 type instance struct {
 	srv      *httptest.Server
+	store    *sqlstore.Store
 	sessions *embedsso.CookieSessions
 }
 
@@ -46,7 +47,7 @@ func newInstance(t *testing.T, db database, wrap func(embedsso.SessionIssuer) em
 	})))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return instance{srv: srv, sessions: sessions}
+	return instance{srv: srv, store: store, sessions: sessions}
 }
 
 var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -90,9 +91,17 @@ func count(t *testing.T, db *sql.DB, query string) int {
 	return n
 }
 
-// Two instances over one PostgreSQL database behave as one.
-func TestTwoInstancesOverOnePostgres(t *testing.T) {
-	db := newDatabase(t, "postgres")
+// Two instances over one database behave as one: the proof runs on
+// PostgreSQL, the database for several hosts, and on SQLite, which serves
+// several processes on one host.
+func TestTwoInstancesOverOneDatabase(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) { testTwoInstances(t, kind) })
+	}
+}
+
+func testTwoInstances(t *testing.T, kind string) {
+	db := newDatabase(t, kind)
 	require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
 	a, b := newInstance(t, db, nil), newInstance(t, db, nil)
 	admin := db.open(t)
@@ -107,18 +116,39 @@ func TestTwoInstancesOverOnePostgres(t *testing.T) {
 		assert.Nil(t, cookie)
 	})
 
-	t.Run("a session issued by A is valid on B and revoked everywhere at once", func(t *testing.T) {
+	t.Run("a session issued by A is valid on B and signing out on B ends it on A", func(t *testing.T) {
 		status, cookie := a.login(t, mint(t, "roam@example.com"))
 		require.Equal(t, http.StatusFound, status)
+		require.NotNil(t, cookie)
 		assert.Equal(t, http.StatusOK, a.me(t, cookie))
 		assert.Equal(t, http.StatusOK, b.me(t, cookie))
 
-		// Sign out on B: A refuses the cookie on its very next request.
 		req := httptest.NewRequest(http.MethodPost, "/logout", nil)
 		req.AddCookie(cookie)
 		require.NoError(t, b.sessions.SignOut(httptest.NewRecorder(), req))
 		assert.Equal(t, http.StatusUnauthorized, a.me(t, cookie))
 		assert.Equal(t, http.StatusUnauthorized, b.me(t, cookie))
+	})
+
+	t.Run("revoking a user's sessions on A signs them out on B at once", func(t *testing.T) {
+		_, laptop := a.login(t, mint(t, "fired@example.com"))
+		_, phone := b.login(t, mint(t, "fired@example.com"))
+		_, other := b.login(t, mint(t, "stays@example.com"))
+		require.NotNil(t, laptop)
+		require.NotNil(t, phone)
+		require.NotNil(t, other)
+		sess, err := a.sessions.Session(withCookie(laptop))
+		require.NoError(t, err)
+
+		require.NoError(t, a.store.RevokeUserSessions(context.Background(), sess.User.OrgID, sess.User.ID))
+		for _, in := range []instance{a, b} {
+			for _, c := range []*http.Cookie{laptop, phone} {
+				_, err := in.sessions.Session(withCookie(c))
+				assert.ErrorIs(t, err, embedsso.ErrSessionNotFound)
+			}
+			_, err := in.sessions.Session(withCookie(other))
+			assert.NoError(t, err, "another user keeps their session")
+		}
 	})
 
 	t.Run("200 concurrent logins over both instances for 20 users make exactly 20 users", func(t *testing.T) {
@@ -152,6 +182,12 @@ func TestTwoInstancesOverOnePostgres(t *testing.T) {
 	})
 }
 
+func withCookie(c *http.Cookie) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.AddCookie(c)
+	return r
+}
+
 // failingIssuer stands for a session store that fails after the user was upserted.
 type failingIssuer struct{}
 
@@ -159,27 +195,34 @@ func (failingIssuer) IssueSession(context.Context, http.ResponseWriter, *http.Re
 	return errors.New("session store unreachable")
 }
 
-// A login that fails half-way leaves a user row without a session. That is
-// harmless: the row is what the next login upserts anyway, and the spent
-// token cannot be retried (the customer's page mints a new one on reload).
+// A login that fails half-way (here: the session store, after the user was
+// upserted) leaves a user row without a session. That is harmless and
+// documented: the row is exactly what the next login upserts anyway, and the
+// spent token cannot be retried (the customer's page mints a new one on
+// reload), so nothing is half-signed-in and nothing is lost.
 func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
-	db := newDatabase(t, "postgres")
-	require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
-	broken := newInstance(t, db, func(embedsso.SessionIssuer) embedsso.SessionIssuer { return failingIssuer{} })
-	healthy := newInstance(t, db, nil)
-	admin := db.open(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := newDatabase(t, kind)
+			require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
+			broken := newInstance(t, db, func(embedsso.SessionIssuer) embedsso.SessionIssuer { return failingIssuer{} })
+			healthy := newInstance(t, db, nil)
+			admin := db.open(t)
 
-	tok := mint(t, "half@example.com")
-	status, cookie := broken.login(t, tok)
-	assert.Equal(t, http.StatusInternalServerError, status)
-	assert.Nil(t, cookie)
-	assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`))
-	assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
+			tok := mint(t, "half@example.com")
+			status, cookie := broken.login(t, tok)
+			assert.Equal(t, http.StatusInternalServerError, status)
+			assert.Nil(t, cookie)
+			assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`))
+			assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
 
-	status, _ = healthy.login(t, tok)
-	assert.Equal(t, http.StatusUnauthorized, status, "the spent token is not accepted twice")
-	status, cookie = healthy.login(t, mint(t, "half@example.com"))
-	require.Equal(t, http.StatusFound, status)
-	assert.Equal(t, http.StatusOK, healthy.me(t, cookie))
-	assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`), "the next login reused the row")
+			status, _ = healthy.login(t, tok)
+			assert.Equal(t, http.StatusUnauthorized, status, "the spent token is not accepted twice")
+			status, cookie = healthy.login(t, mint(t, "half@example.com"))
+			require.Equal(t, http.StatusFound, status)
+			require.NotNil(t, cookie)
+			assert.Equal(t, http.StatusOK, healthy.me(t, cookie))
+			assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`), "the next login reused the row")
+		})
+	}
 }
