@@ -2,17 +2,37 @@
 // interfaces, in the spirit of testing/fstest.TestFS: run it against your own
 // implementation of [embedsso.OrgStore], [embedsso.UserStore],
 // [embedsso.SessionStore] or [embedsso.ReplayStore] and it checks, one
-// subtest per rule, the contract the handler relies on.
+// subtest per rule, the contract the handler relies on: not-found errors are
+// the documented sentinels, upserts are idempotent and case-insensitive on
+// email, racing logins make one user, sessions expire and revoke, and a
+// token id is used once, even by 50 requests at the same instant through two
+// handles on one database.
+//
+// Call each function from a test of your store's package, with a factory
+// that returns a store over an empty database (a new one per call):
 //
 //	func TestMyStores(t *testing.T) {
-//		embedssotest.TestUserStore(t, func(t *testing.T) embedsso.UserStore {
-//			return mystore.New(newTestDB(t))
+//		t.Run("UserStore", func(t *testing.T) {
+//			embedssotest.TestUserStore(t, func(t *testing.T) embedsso.UserStore {
+//				return mystore.New(open(t, newTestDatabase(t)))
+//			})
+//		})
+//		t.Run("ReplayStore", func(t *testing.T) {
+//			embedssotest.TestReplayStore(t, func(t *testing.T) (a, b embedsso.ReplayStore) {
+//				dsn := newTestDatabase(t) // one database, two handles: two app instances
+//				return mystore.New(open(t, dsn)), mystore.New(open(t, dsn))
+//			})
 //		})
 //	}
 //
-// Every factory is called once per subtest and must return a store over an
-// empty database. Subtests run one after another; some start 50 goroutines
-// at once, so a store must be safe for concurrent use.
+// The in-memory stores run it in the root package's
+// memory_conformance_test.go; sqlstore runs it on PostgreSQL and SQLite.
+//
+// Every factory is called once per subtest. Subtests run one after another;
+// some start 50 goroutines at once, so a store must be safe for concurrent
+// use. The kit passes its own times (in 2031, so a store that reads the wall
+// clock instead is caught) and reads no clock itself. Purging rules are
+// skipped, with a message, for a store that is not an [embedsso.Purger].
 package embedssotest
 
 import "time"

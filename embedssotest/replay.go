@@ -31,6 +31,13 @@ func TestReplayStore(t *testing.T, newStores func(t *testing.T) (a, b embedsso.R
 		replayed(t, a.UseTokenID(ctx, "org_a", "jti-1", until, epoch.Add(time.Second)))
 		replayed(t, a.UseTokenID(ctx, "org_a", "jti-1", until, until.Add(-time.Second)))
 	})
+	t.Run("a refused attempt changes nothing, not even the expiry", func(t *testing.T) {
+		a, _ := newStores(t)
+		require.NoError(t, a.UseTokenID(ctx, "org_a", "jti-1", until, epoch))
+		replayed(t, a.UseTokenID(ctx, "org_a", "jti-1", until.Add(time.Hour), epoch.Add(time.Second)))
+		// Had the refused call stored its later expiry, the id would still be blocked.
+		require.NoError(t, a.UseTokenID(ctx, "org_a", "jti-1", until.Add(time.Hour), until))
+	})
 	t.Run("the same id in another org is another token", func(t *testing.T) {
 		a, _ := newStores(t)
 		require.NoError(t, a.UseTokenID(ctx, "org_a", "jti-1", until, epoch))

@@ -79,6 +79,10 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore)
 			require.NoError(t, errs[i], "login %d", i)
 			assert.Equal(t, ids[0], ids[i], "login %d got another user", i)
 		}
+		// The user they all got is the one stored, not one of several rows.
+		again, err := s.UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		assert.Equal(t, ids[0], again.ID)
 	})
 }
 
