@@ -1,0 +1,125 @@
+package embedssotest_test
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/embedssotest"
+	"github.com/stretchr/testify/assert"
+)
+
+// faults pairs each rule of the kit with a store that breaks it, so the kit
+// is shown to catch what it claims to check (the in-memory stores, which
+// pass, are in the root package's memory_conformance_test.go).
+var faults = []struct {
+	name string           // a subtest of TestFaultyStore
+	rule string           // the rule of the kit that must fail
+	run  func(*testing.T) // runs the kit against the faulty store
+}{
+	{"org-plain-not-found", "an unknown id is ErrOrgNotFound", orgKit(faultyOrgs{plainNotFound: true})},
+	{"org-drops-key-ids", "a stored org comes back whole, secrets in order", orgKit(faultyOrgs{dropKeyIDs: true})},
+	{"org-always-enabled", "an org with nothing optional comes back with empty lists", orgKit(faultyOrgs{alwaysEnabled: true})},
+	{"org-folds-case", "ids are case-sensitive", orgKit(faultyOrgs{foldCase: true})},
+
+	{"user-drops-last-name", "a new user is created with an id and the profile", userKit(userFaults{dropLastName: true})},
+	{"user-keeps-old-names", "create then update keeps one user and updates names and role", userKit(userFaults{keepOldNames: true})},
+	{"user-case-sensitive-email", "email identity is case-insensitive", userKit(userFaults{caseSensitive: true})},
+	{"user-ignores-org", "the same email in two orgs is two users", userKit(userFaults{ignoreOrg: true})},
+	{"user-check-then-insert", "50 racing logins of one new user make exactly one user and no error", userKit(userFaults{checkThenInsert: true})},
+
+	{"session-drops-user", "a created session is found by its hash, with its user", sessionKit(faultySessions{dropUser: true})},
+	{"session-plain-not-found", "a forged or unknown hash is ErrSessionNotFound", sessionKit(faultySessions{plainNotFound: true})},
+	{"session-never-expires", "a session expires at its expiry time", sessionKit(faultySessions{ignoreExpiry: true})},
+	{"session-revoke-ignored", "a revoked session is not found, and revoking twice is fine", sessionKit(faultySessions{noRevoke: true})},
+	{"session-revoke-user-ignored", "revoking a user's sessions revokes all of theirs and no one else's", sessionKit(faultySessions{noRevokeUser: true})},
+	{"session-no-purge", "expired sessions are purged", sessionKit(faultySessions{noPurge: true})},
+
+	{"replay-plain-error", "a token id is accepted once and refused afterwards", replayKit(replayFaults{plainReplayed: true}, true)},
+	{"replay-extends-on-refusal", "a refused attempt changes nothing, not even the expiry", replayKit(replayFaults{extendOnRefusal: true}, true)},
+	{"replay-ignores-org", "the same id in another org is another token", replayKit(replayFaults{ignoreOrg: true}, true)},
+	{"replay-per-handle", "a token id used through one handle is refused through another", replayKit(replayFaults{}, false)},
+	{"replay-check-then-set", "50 requests presenting one id at once: exactly one wins", replayKit(replayFaults{checkThenSet: true}, true)},
+	{"replay-never-expires", "an expired entry no longer blocks its id", replayKit(replayFaults{neverExpire: true}, true)},
+	{"replay-no-purge", "expired entries are purged", replayKit(replayFaults{noPurge: true}, true)},
+}
+
+func orgKit(f faultyOrgs) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestOrgStore(t, func(_ *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
+			f := f
+			f.MemoryOrgStore = embedsso.NewMemoryOrgStore(orgs...)
+			return f
+		})
+	}
+}
+
+func userKit(f userFaults) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestUserStore(t, func(*testing.T) embedsso.UserStore { return newFaultyUsers(f) })
+	}
+}
+
+func sessionKit(f faultySessions) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+			f := f
+			f.MemorySessionStore = &embedsso.MemorySessionStore{}
+			return f, &embedsso.MemoryUserStore{}
+		})
+	}
+}
+
+// replayKit runs the replay rules; shared says whether the two handles share
+// their entries, as two handles on one database must.
+func replayKit(f replayFaults, shared bool) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestReplayStore(t, func(*testing.T) (embedsso.ReplayStore, embedsso.ReplayStore) {
+			a := newFaultyReplay(f)
+			if shared {
+				return a, a
+			}
+			return a, newFaultyReplay(f)
+		})
+	}
+}
+
+// childEnv tells a child test process to run the faulty stores.
+const childEnv = "EMBEDSSOTEST_FAULTY_CHILD"
+
+// TestFaultyStore runs the kit against the faulty stores. It fails by design,
+// so it runs only in the child processes of TestKitCatchesEachFault.
+func TestFaultyStore(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		t.Skip("runs as a child of TestKitCatchesEachFault")
+	}
+	for _, f := range faults {
+		t.Run(f.name, f.run)
+	}
+}
+
+// Each rule of the kit fails for the store built to break it. The kit runs
+// in a child process, since a failing kit fails the test that runs it.
+func TestKitCatchesEachFault(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("this is the child")
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			// Only the rule under test runs: the racing faults would hang
+			// the rules that call one at a time.
+			rule := strings.ReplaceAll(f.rule, " ", "_") // as t.Run names it
+			cmd := exec.Command(os.Args[0], "-test.v", "-test.count=1", "-test.timeout=1m",
+				"-test.run=^TestFaultyStore$/^"+regexp.QuoteMeta(f.name)+"$/^"+regexp.QuoteMeta(rule)+"$")
+			cmd.Env = append(os.Environ(), childEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			assert.Error(t, err, "the kit passed a store built to fail it:\n%s", out)
+			assert.Contains(t, string(out), "--- FAIL: TestFaultyStore/"+f.name+"/"+rule+" ",
+				"the rule %q did not fail:\n%s", f.rule, out)
+		})
+	}
+}
