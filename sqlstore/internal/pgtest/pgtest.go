@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -37,11 +38,17 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "embedsso-pg-")
+	asPostgres := os.Geteuid() == 0
+	reapStale(bin, asPostgres)
+	dir, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asPostgres: os.Geteuid() == 0}
+	s := &Server{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asPostgres: asPostgres}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	if s.asPostgres {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -71,12 +78,46 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
-// Stop stops the server and removes its directory.
+// Stop stops the server, if it runs, and removes its directory.
 func (s *Server) Stop() {
-	if s.port != 0 {
+	if _, err := os.Stat(filepath.Join(s.data, "postmaster.pid")); err == nil {
 		_, _ = s.run("pg_ctl", "-D", s.data, "-m", "immediate", "-w", "stop")
 	}
 	_ = os.RemoveAll(s.dir)
+}
+
+// tempPrefix and ownerFile let a later run find the servers of test
+// processes that died without stopping theirs: a test timeout panics past
+// TestMain, and pg_ctl's server outlives it.
+const (
+	tempPrefix = "embedsso-pg-"
+	ownerFile  = "owner.pid"
+)
+
+// reapStale stops and removes the servers whose owning process is gone.
+func reapStale(bin string, asPostgres bool) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or still being set up
+		}
+		if pid, err := strconv.Atoi(string(b)); err != nil || alive(pid) {
+			continue
+		}
+		stale := &Server{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asPostgres: asPostgres}
+		stale.Stop()
+	}
+}
+
+// alive reports whether process pid exists (signal 0 checks, sends nothing).
+func alive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // DSN returns a connection string for database name.
@@ -102,17 +143,14 @@ func (s *Server) NewDatabase(ctx context.Context, open func(dsn string) (*sql.DB
 }
 
 func (s *Server) run(tool string, args ...string) ([]byte, error) {
-	path := filepath.Join(s.bin, tool)
-	var cmd *exec.Cmd
-	if s.asPostgres {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
-	} else {
-		cmd = exec.Command(path, args...)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
-	cmd.Dir = os.TempDir()
+	name := filepath.Join(s.bin, tool)
+	if s.asPostgres {
+		name, args = "runuser", append([]string{"-u", "postgres", "--", name}, args...)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = os.TempDir() // one the postgres user may enter
 	return cmd.CombinedOutput()
 }
 
