@@ -12,17 +12,21 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/sqlstore"
-	_ "modernc.org/sqlite" // or _ "github.com/jackc/pgx/v5/stdlib" with sql.Open("pgx", "postgres://…")
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite", pure Go
 )
 
-// One Store serves as every embedsso store; several app instances share it
-// through the database.
+// One Store serves as every embedsso store.
 func Example() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "embedsso-example")
 	defer os.RemoveAll(dir)
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	// WAL and a busy timeout let concurrent logins wait for each other
+	// instead of failing with SQLITE_BUSY; foreign keys make deleting a
+	// user delete its sessions.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,8 +51,52 @@ func Example() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/sso/jwt", sso)
 
-	// Delete expired sessions and token ids now and then (any instance may).
+	// Delete expired sessions and token ids now and then.
 	n, err := store.PurgeExpired(ctx, time.Now())
 	fmt.Println(n, err)
 	// Output: 0 <nil>
+}
+
+// Every instance behind the load balancer runs the same start-up against one
+// PostgreSQL database: its own pool, Migrate (safe when all start at once),
+// one Store as every store (the Replay store too, or a token signs in once
+// per instance), and a purge loop.
+func Example_severalInstances() {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL")) // postgres://user:pass@db:5432/app
+	if err != nil {
+		log.Fatal(err)
+	}
+	db.SetMaxOpenConns(20) // × instances, under the server's max_connections
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		log.Fatal(err)
+	}
+	store := sqlstore.New(db)
+
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("GET /dashboard", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := embedsso.UserFromContext(r.Context())
+		fmt.Fprintln(w, "hello", u.Email)
+	})))
+
+	// Any instance may purge, and all may: it is one DELETE per table.
+	go func() {
+		tick := time.NewTicker(10 * time.Minute)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := store.PurgeExpired(ctx, time.Now()); err != nil {
+				log.Print(err)
+			}
+		}
+	}()
+	log.Fatal(http.ListenAndServe(":8080", mux))
 }
