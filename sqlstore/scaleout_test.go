@@ -28,16 +28,16 @@ type instance struct {
 	sessions *embedsso.CookieSessions
 }
 
-func newInstance(t *testing.T, db database, wrap func(embedsso.SessionIssuer) embedsso.SessionIssuer) instance {
+func newInstance(t *testing.T, db database, sessionStore func(*sqlstore.Store) embedsso.SessionStore) instance {
 	t.Helper()
 	store := sqlstore.New(db.open(t))
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
-	require.NoError(t, err)
-	var issuer embedsso.SessionIssuer = sessions
-	if wrap != nil {
-		issuer = wrap(sessions)
+	var ss embedsso.SessionStore = store
+	if sessionStore != nil {
+		ss = sessionStore(store)
 	}
-	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: issuer, Replay: store, RequireTokenID: true})
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: ss})
+	require.NoError(t, err)
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/sso/jwt", h)
@@ -188,14 +188,15 @@ func withCookie(c *http.Cookie) *http.Request {
 	return r
 }
 
-// failingIssuer stands for a session store that fails after the user was upserted.
-type failingIssuer struct{}
+// failingSessions is the SQL store with its sessions table out of reach: the
+// login fails after the token id was spent and the user upserted.
+type failingSessions struct{ *sqlstore.Store }
 
-func (failingIssuer) IssueSession(context.Context, http.ResponseWriter, *http.Request, embedsso.User) error {
-	return errors.New("session store unreachable")
+func (failingSessions) CreateSession(context.Context, embedsso.Session) error {
+	return errors.New("sessions table unreachable")
 }
 
-// A login that fails half-way (here: the session store, after the user was
+// A login that fails half-way (here: storing the session, after the user was
 // upserted) leaves a user row without a session. That is harmless and
 // documented: the row is exactly what the next login upserts anyway, and the
 // spent token cannot be retried (the customer's page mints a new one on
@@ -205,7 +206,7 @@ func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := newDatabase(t, kind)
 			require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
-			broken := newInstance(t, db, func(embedsso.SessionIssuer) embedsso.SessionIssuer { return failingIssuer{} })
+			broken := newInstance(t, db, func(s *sqlstore.Store) embedsso.SessionStore { return failingSessions{s} })
 			healthy := newInstance(t, db, nil)
 			admin := db.open(t)
 
