@@ -54,6 +54,10 @@ var (
 //
 //	file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)
 //
+// Each login commits three times; adding _pragma=synchronous(NORMAL) skips
+// the disk flush per commit (about three times faster logins) at the price
+// of the last commits, never the file's integrity, on a power cut.
+//
 // For PostgreSQL, bound the pool (db.SetMaxOpenConns) so that all instances
 // together stay under the server's max_connections.
 func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
