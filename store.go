@@ -85,7 +85,12 @@ type UserStore interface {
 // leaked store does not leak usable cookies.
 type Session struct {
 	// IDHash is the hex SHA-256 of the session id the browser holds.
-	IDHash    string
+	IDHash string
+	// User is who signed in. A store may return the user as it was when the
+	// session was created (MemorySessionStore keeps that copy) or as the
+	// UserStore holds it now (sqlstore joins the users table); ID, OrgID and
+	// Email are the same either way. A later login with a changed role or
+	// name gets a new session that carries the change.
 	User      User
 	CreatedAt time.Time
 	ExpiresAt time.Time
