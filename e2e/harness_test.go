@@ -437,11 +437,15 @@ type doc struct {
 	Title    string `json:"title"`
 	Text     string `json:"text"`
 	Referrer string `json:"referrer"`
+	// Parsed is false while the browser is still parsing the document; its
+	// text is then a prefix of the page's and must not be judged.
+	Parsed bool `json:"parsed"`
 }
 
-const docJS = `({url: location.href, title: document.title, text: document.body ? document.body.innerText : "", referrer: document.referrer})`
+const docJS = `({url: location.href, title: document.title, text: document.body ? document.body.innerText : "", referrer: document.referrer, parsed: document.readyState !== "loading"})`
 
-// waitDoc waits until the document in ctx satisfies ok and returns it.
+// waitDoc waits until the document in ctx is fully parsed and satisfies ok,
+// and returns it.
 func waitDoc(t *testing.T, ctx context.Context, what string, ok func(doc) bool) doc {
 	t.Helper()
 	var d doc
@@ -451,7 +455,7 @@ func waitDoc(t *testing.T, ctx context.Context, what string, ok func(doc) bool) 
 		if err != nil {
 			return false, err.Error()
 		}
-		return ok(d), fmt.Sprintf("at %s: %.300q", d.URL, d.Text)
+		return d.Parsed && ok(d), fmt.Sprintf("at %s (parsed %t): %.300q", d.URL, d.Parsed, d.Text)
 	})
 	return d
 }
