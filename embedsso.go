@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/embedsso/embedsso/internal/origin"
@@ -333,36 +332,6 @@ func (h *Handler) useTokenID(ctx context.Context, c *Claims) error {
 	default:
 		return ErrInternal.because(fmt.Errorf("replay store: %w", err))
 	}
-}
-
-// destination is where a signed-in user goes: a validated return_to, else
-// the organization's dashboard.
-func destination(org *Org, returnTo string) (string, error) {
-	if returnTo != "" {
-		if !isLocalPath(returnTo) {
-			return "", ErrReturnToInvalid
-		}
-		return returnTo, nil
-	}
-	if org.DashboardURL != "" {
-		return org.DashboardURL, nil
-	}
-	return "/", nil
-}
-
-// isLocalPath accepts only a path on this site: "/x", never "//host",
-// "/\host", "https:…" or anything a browser might read as another origin.
-func isLocalPath(s string) bool {
-	if len(s) > 2048 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c == 0x7f || c == '\\' {
-			return false
-		}
-	}
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
 }
 
 // refuse logs, notifies the observer and renders the error page.
