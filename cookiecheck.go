@@ -2,268 +2,233 @@ package embedsso
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
+	"net/url"
 	"time"
-
-	"github.com/embedsso/embedsso/internal/origin"
 )
 
 // The cookie check. Browsers that refuse cookies in cross-site frames
 // (Safari, or any browser with the app's site blocked) turn full-app
 // embedding into a frame that loops or sits blank, the most reported failure
 // of this feature elsewhere. So a successful login does not redirect straight
-// to the dashboard: it redirects to ?sso_check=TICKET on this same endpoint,
-// and that step looks for the session cookie. If it came back, the user goes
-// on to the dashboard; if not, a page says so plainly and offers the ways
-// out: document.requestStorageAccess() behind a button, and "open in a new
-// tab". Both redeem a fresh resume ticket once through ?sso_resume=TICKET,
-// which signs the user in again in the new context. Nothing redirects
-// automatically after a failed check, so there is no loop.
+// to the destination: it redirects to ?sso_check=TICKET on this same
+// endpoint, and that step looks for the session cookie. If it came back, the
+// user goes on; if not, a page says so plainly and offers the ways out:
+// document.requestStorageAccess() behind a button, and "open in a new tab".
+// Nothing redirects automatically after a failed check, so there is no loop.
+// A login that already carries a valid session of the same user skips the
+// check: that browser evidently keeps the cookie.
+//
+// What each link is worth:
+//
+//   - The check link (ticket purpose check, 2 minutes) passes through a
+//     redirect and may reach access logs. It never signs anyone in. It is
+//     spent on its first visit: a browser holding the new session goes on
+//     to the destination, any other visitor gets the cookie-blocked page
+//     with one resume link. A check link read from a log after the user's
+//     browser followed it is worth nothing.
+//   - The resume link (purpose resume, 2 minutes) appears only in the body
+//     of that page. Opening it (GET) signs no one in and spends nothing, so
+//     a link scanner or a prefetch cannot use it up: it shows "Continue as
+//     <email> (<org>)", whose button POSTs the ticket. The POST is refused
+//     when it comes from another site (Sec-Fetch-Site, Origin or Referer),
+//     so another site cannot sign a visitor in as someone else (login
+//     CSRF); it spends the ticket and signs in through the login's own
+//     sign-in tail, then checks the cookie again.
 //
 // Tickets are sealed with AES-256-GCM under a key derived from the
-// organization's secret, so any app instance can open them and nobody else
-// can read or forge them; they live two minutes and [ReplayStore] makes each
-// single-use. A ticket is sealed for one purpose: the check link, which
-// passes through a redirect and may reach access logs, can never be redeemed
-// for a session, and it is spent on its first visit. Only the resume link,
-// minted when the check failed and shown on that page alone, is a credential:
-// short-lived, one use, bound to this endpoint.
+// organization's secret (ticket.go), so any app instance can open them and
+// nobody else can read or forge them; the [ReplayStore] makes each one
+// single-use.
 
 const (
 	checkParam  = "sso_check"
 	resumeParam = "sso_resume"
 	ticketTTL   = 2 * time.Minute
+	// maxResumeForm bounds the resume POST's body: one ticket.
+	maxResumeForm = maxTicketChars + 64
 )
 
-// ticket is the sealed content of a check or resume link. Purpose keeps the
-// two apart: a check link, which passes through redirects and access logs,
-// can never be redeemed for a session.
-type ticket struct {
-	Purpose string  `json:"u"` // checkParam or resumeParam
-	Profile Profile `json:"p"`
-	Dest    string  `json:"d"`
-	Expires int64   `json:"e"`
-	Nonce   string  `json:"n"`
-}
-
-// Errors of the check and resume steps.
-var (
-	// ErrTicketInvalid: a check or resume link is malformed, forged, expired
-	// or already used.
-	ErrTicketInvalid = sentinel(http.StatusBadRequest, "ticket_invalid",
-		"This sign-in step has expired or was already used. Reload the page to sign in again.")
-	// ErrCookieBlocked: the session cookie did not come back after the login
-	// redirect. It is answered with the page that offers the ways out, not
-	// with the error page.
-	ErrCookieBlocked = sentinel(http.StatusUnauthorized, "cookie_blocked",
-		"Your browser blocked this app's sign-in cookie.")
-)
-
-// ticketKey derives the sealing key from an organization secret. The label
-// separates it from the secret's use as an HS256 key.
-func ticketKey(secret string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("embedsso cookie-check ticket v1"))
-	return m.Sum(nil)
-}
-
-func (h *Handler) sealTicket(org *Org, t ticket) (string, error) {
-	plain, err := json.Marshal(t)
-	if err != nil {
-		return "", err
-	}
-	aead, err := h.aeads.get(org.Secrets[0].Value)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
-	_, _ = rand.Read(nonce)
-	sealed := aead.Seal(nonce, nonce, plain, []byte(org.ID))
-	return base64.RawURLEncoding.EncodeToString([]byte(org.ID)) + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
-}
-
-// aeadCache keeps one prepared AEAD per secret, so the key derivation and
-// AES key schedule run once per secret rather than once per login. A GCM
-// AEAD is safe for concurrent use.
-type aeadCache struct {
-	m sync.Map // secret string → cipher.AEAD
-	n atomic.Int64
-}
-
-// maxCachedAEADs bounds the cache; past it the cache starts over, which
-// costs only the derivations it saved.
-const maxCachedAEADs = 4096
-
-func (c *aeadCache) get(secret string) (cipher.AEAD, error) {
-	if a, ok := c.m.Load(secret); ok {
-		return a.(cipher.AEAD), nil
-	}
-	block, err := aes.NewCipher(ticketKey(secret))
-	if err != nil {
-		return nil, err
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	if c.n.Add(1) > maxCachedAEADs {
-		c.m.Clear()
-		c.n.Store(1)
-	}
-	c.m.Store(secret, a)
-	return a, nil
-}
-
-// openTicket finds the ticket's organization and opens it with any of its
-// secrets, so tickets survive a rotation that happens within their life.
-func (h *Handler) openTicket(ctx context.Context, raw string) (Org, ticket, error) {
-	orgPart, sealedPart, ok := strings.Cut(raw, ".")
-	orgID, err1 := base64.RawURLEncoding.DecodeString(orgPart)
-	sealed, err2 := base64.RawURLEncoding.DecodeString(sealedPart)
-	if !ok || err1 != nil || err2 != nil || len(raw) > 4096 {
-		return Org{}, ticket{}, ErrTicketInvalid.becauseText("malformed ticket")
-	}
-	org, err := h.orgs.FindOrg(ctx, string(orgID))
-	if err != nil {
-		if errors.Is(err, ErrOrgNotFound) {
-			return Org{}, ticket{}, ErrTicketInvalid.because(err)
-		}
-		return Org{}, ticket{}, ErrInternal.because(fmt.Errorf("find org: %w", err))
-	}
-	if !org.EmbeddingEnabled {
-		return Org{}, ticket{}, ErrEmbeddingDisabled
-	}
-	if err := checkSecrets(&org); err != nil {
-		return Org{}, ticket{}, err
-	}
-	for _, s := range org.Secrets {
-		aead, err := h.aeads.get(s.Value)
-		if err != nil || len(sealed) < aead.NonceSize() {
-			continue
-		}
-		plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(org.ID))
-		if err != nil {
-			continue
-		}
-		var t ticket
-		if err := json.Unmarshal(plain, &t); err != nil {
-			return Org{}, ticket{}, ErrTicketInvalid.because(err)
-		}
-		if !h.now().Before(time.Unix(t.Expires, 0)) {
-			return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
-		}
-		return org, t, nil
-	}
-	return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret")
-}
-
-// checkURL is where a successful login sends the browser first.
-func (h *Handler) checkURL(r *http.Request, org *Org, p Profile, dest string) (string, error) {
-	return h.ticketURL(r, org, checkParam, p, dest)
-}
-
-// ticketURL seals a new single-use ticket for purpose (checkParam or
-// resumeParam) and returns the link that carries it.
-func (h *Handler) ticketURL(r *http.Request, org *Org, purpose string, p Profile, dest string) (string, error) {
-	t := ticket{Purpose: purpose, Profile: p, Dest: dest, Expires: h.now().Add(ticketTTL).Unix(), Nonce: NewTokenID()}
-	sealed, err := h.sealTicket(org, t)
+// ticketURL seals a new ticket for purpose and returns the link, relative
+// to this endpoint, that carries it.
+func (h *Handler) ticketURL(org *Org, purpose byte, p Profile, dest string) (string, error) {
+	t := ticket{purpose: purpose, expires: h.now().Add(ticketTTL), profile: p, dest: dest}
+	sealed, err := h.aeads.seal(org, &t)
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
 	}
-	return r.URL.Path + "?" + purpose + "=" + sealed, nil
+	name := checkParam
+	if purpose == purposeResume {
+		name = resumeParam
+	}
+	return here(name + "=" + sealed), nil
 }
 
-// spendTicket opens raw, checks it was sealed for purpose and uses it up, so
-// each link works once.
-func (h *Handler) spendTicket(ctx context.Context, raw, purpose string) (Org, ticket, error) {
-	org, t, err := h.openTicket(ctx, raw)
+// openTicket finds the ticket's organization and opens the ticket with any
+// of its secrets, so tickets survive a rotation that happens within their
+// life. It also checks the ticket was sealed for purpose and is not expired.
+func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org, *orgPolicy, ticket, error) {
+	orgID, sealed, err := splitTicket(raw)
 	if err != nil {
-		return Org{}, ticket{}, err
+		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
 	}
-	if t.Purpose != purpose {
-		return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for " + t.Purpose + ", presented to " + purpose)
+	// The org id is not authenticated until the ticket opens: hold it to a
+	// token's orgId rules before any store sees it.
+	if orgID == "" {
+		return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket names no organization")
 	}
-	switch err := h.replay.UseTokenID(ctx, org.ID, purpose+":"+t.Nonce, time.Unix(t.Expires, 0), h.now()); {
+	if err := checkText("orgId", orgID, maxNameBytes); err != nil {
+		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+	}
+	org, policy, err := h.findOrg(ctx, orgID)
+	if errors.Is(err, ErrOrgNotFound) {
+		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+	} else if err != nil {
+		return Org{}, nil, ticket{}, err
+	}
+	if err := checkSecrets(&org); err != nil {
+		return Org{}, nil, ticket{}, err
+	}
+	for _, s := range org.Secrets {
+		t, ok, err := h.aeads.open(s.Value, org.ID, sealed)
+		switch {
+		case err != nil:
+			return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+		case !ok:
+			continue
+		case t.purpose != purpose:
+			return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
+		case !h.now().Before(t.expires):
+			return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
+		}
+		return org, policy, t, nil
+	}
+	return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret")
+}
+
+// ticketID is the id under which t is spent in the [ReplayStore]. The
+// prefix keeps it apart from the organization's own token ids.
+func ticketID(t *ticket) string {
+	prefix := checkParam + ":"
+	if t.purpose == purposeResume {
+		prefix = resumeParam + ":"
+	}
+	return prefix + hex.EncodeToString([]byte(t.id))
+}
+
+// spend uses t up, so each link works once.
+func (h *Handler) spend(ctx context.Context, t *ticket) error {
+	switch err := h.replay.UseTokenID(ctx, t.profile.OrgID, ticketID(t), t.expires, h.now()); {
 	case errors.Is(err, ErrTokenReplayed):
-		return Org{}, ticket{}, ErrTicketInvalid.becauseText("ticket already used")
+		return ErrTicketInvalid.becauseText("ticket already used")
 	case err != nil:
-		return Org{}, ticket{}, ErrInternal.because(fmt.Errorf("replay store: %w", err))
+		return ErrInternal.because(fmt.Errorf("replay store: %w", err))
 	}
-	return org, t, nil
+	return nil
 }
 
 // check answers ?sso_check: on to the destination if the session cookie came
 // back, else the page that explains and offers the ways out, with a new
-// resume ticket: the check link itself is spent.
-func (h *Handler) check(w http.ResponseWriter, r *http.Request, finder SessionFinder, raw string) error {
-	org, t, err := h.spendTicket(r.Context(), raw, checkParam)
-	if err != nil {
-		return err
-	}
-	h.setFrameAncestors(w, &org)
-	s, err := finder.Session(r)
-	switch {
-	case err == nil && s.User.OrgID == t.Profile.OrgID && s.User.Email == t.Profile.Email:
-		w.Header().Set("Location", t.Dest)
-		w.WriteHeader(http.StatusFound)
-		return nil
-	case err != nil && !errors.Is(err, ErrSessionNotFound):
-		return ErrInternal.because(fmt.Errorf("find session: %w", err))
-	}
-	h.log.LogAttrs(r.Context(), slog.LevelInfo, "embedsso: session cookie did not come back; showing the cookie-blocked page",
-		slog.String("code", ErrCookieBlocked.Code), slog.String("org", org.ID), slog.String("email", t.Profile.Email))
-	resume, err := h.ticketURL(r, &org, resumeParam, t.Profile, t.Dest)
-	if err != nil {
-		return err
-	}
-	writeCookieBlockedPage(w, resume)
-	return nil
-}
-
-// resume answers ?sso_resume: redeem the ticket once, sign the user in again
-// in this browsing context, and check again.
-func (h *Handler) resume(w http.ResponseWriter, r *http.Request, raw string) error {
+// resume ticket. The check link itself is spent either way.
+func (h *Handler) check(r *http.Request, raw string) outcome {
 	ctx := r.Context()
-	org, t, err := h.spendTicket(ctx, raw, resumeParam)
+	org, policy, t, err := h.openTicket(ctx, raw, purposeCheck)
+	ev := Event{OrgID: org.ID, Email: t.profile.Email}
 	if err != nil {
-		return err
+		return refused(ev, policy, err)
 	}
-	h.setFrameAncestors(w, &org)
-	user, err := h.users.UpsertUser(ctx, t.Profile)
+	if err := h.spend(ctx, &t); err != nil {
+		return refused(ev, policy, err)
+	}
+	s, err := h.finder.Session(r)
+	switch {
+	case err == nil && s.User.OrgID == t.profile.OrgID && s.User.Email == t.profile.Email:
+		ev.Kind, ev.UserID = EventCookieConfirmed, s.User.ID
+		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusFound}
+	case err != nil && !errors.Is(err, ErrSessionNotFound):
+		return refused(ev, policy, ErrInternal.because(fmt.Errorf("find session: %w", err)))
+	}
+	resume, err := h.ticketURL(&org, purposeResume, t.profile, t.dest)
 	if err != nil {
-		return ErrInternal.because(fmt.Errorf("upsert user: %w", err))
+		return refused(ev, policy, err)
 	}
-	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
-		return ErrInternal.because(fmt.Errorf("issue session: %w", err))
-	}
-	next, err := h.checkURL(r, &org, t.Profile, t.Dest)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", next)
-	w.WriteHeader(http.StatusFound)
-	return nil
+	ev.Kind = EventCookieBlocked
+	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
+		writeCookieBlockedPage(w, resume, resume[len(here(resumeParam+"=")):])
+	}}
 }
 
-// setFrameAncestors lets only org's allowed sites frame the response. It
-// fails closed: a disabled or misconfigured org is framed by no one.
-func (h *Handler) setFrameAncestors(w http.ResponseWriter, org *Org) {
-	if allowed, err := origin.ParseList(org.AllowedOrigins); err == nil && org.EmbeddingEnabled {
-		w.Header().Set("Content-Security-Policy", allowed.FrameAncestors())
-	} else {
-		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+// offerResume answers GET ?sso_resume: the "Continue as" page. It writes
+// nothing and spends nothing, so a link scanner or prefetch that fetches the
+// link leaves it working for the person it was shown to.
+func (h *Handler) offerResume(r *http.Request, raw string) outcome {
+	org, policy, t, err := h.openTicket(r.Context(), raw, purposeResume)
+	ev := Event{OrgID: org.ID, Email: t.profile.Email}
+	if err != nil {
+		return refused(ev, policy, err)
 	}
+	ev.Kind = EventResumeOffered
+	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
+		writeContinuePage(w, t.profile.Email, org.ID, raw)
+	}}
+}
+
+// resume answers the "Continue as" button's POST: refuse it from another
+// site, spend the ticket, sign the user in through the login's own sign-in
+// tail in this browsing context, and check the cookie again.
+func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
+	if err := h.sameSite(r); err != nil {
+		return refused(Event{}, nil, err)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxResumeForm)
+	if err := r.ParseForm(); err != nil {
+		return refused(Event{}, nil, ErrTicketInvalid.because(fmt.Errorf("resume form: %w", err)))
+	}
+	raw := r.PostForm[resumeParam]
+	if len(raw) != 1 {
+		return refused(Event{}, nil, ErrTicketInvalid.becauseText("resume form carries no single ticket"))
+	}
+	ctx := r.Context()
+	org, policy, t, err := h.openTicket(ctx, raw[0], purposeResume)
+	ev := Event{OrgID: org.ID, Email: t.profile.Email}
+	if err != nil {
+		return refused(ev, policy, err)
+	}
+	// Sealing writes nothing, so the next check link is made before the
+	// writes, as in the login.
+	next, err := h.ticketURL(&org, purposeCheck, t.profile, t.dest)
+	if err != nil {
+		return refused(ev, policy, err)
+	}
+	// The ticket's id is spent as the sign-in's token id: in the same
+	// atomic write when the store can.
+	user, err := h.signIn(ctx, w, r, t.profile, ticketID(&t), t.expires)
+	if errors.Is(err, ErrTokenReplayed) {
+		err = ErrTicketInvalid.becauseText("ticket already used")
+	}
+	if err != nil {
+		return refused(ev, policy, err)
+	}
+	ev.Kind, ev.Success, ev.UserID = EventResumed, true, user.ID
+	return outcome{ev: ev, policy: policy, location: next, status: http.StatusSeeOther}
+}
+
+// sameSite refuses a request that another site made. Go's
+// [http.CrossOriginProtection] judges Sec-Fetch-Site and Origin; it does not
+// read Referer, which an older browser may send alone, so a Referer naming
+// another origin is refused here too.
+func (h *Handler) sameSite(r *http.Request) error {
+	if err := h.sameOrigin.Check(r); err != nil {
+		return ErrCrossSite.because(err)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || u.Host != r.Host {
+			return ErrCrossSite.because(fmt.Errorf("referer from another origin: %.128q", ref))
+		}
+	}
+	return nil
 }

@@ -5,7 +5,7 @@
 // The flow, end to end:
 //
 //  1. The customer's server signs a short-lived HS256 JWT with its
-//     organization's secret (see [SignToken]); the claims name the user
+//     organization's secret (see [Signer]); the claims name the user
 //     (email, firstName, lastName, role) and the organization (orgId).
 //  2. Their page sets an iframe's src to GET /api/sso/jwt?jwt=TOKEN on your app.
 //  3. [Handler] parses the token strictly, reads orgId to find the
@@ -16,11 +16,14 @@
 //     the user's details.
 //  4. It creates or updates the user through your [UserStore], has your
 //     [SessionIssuer] (by default [CookieSessions]) establish a session, and
-//     redirects to the organization's dashboard.
+//     redirects to the organization's dashboard, first through a check that
+//     the browser kept the session cookie (see [Config.DisableCookieCheck]).
 //
 // Every refusal is an [*Error] with an HTTP status and a stable code (see the
-// Err* sentinels) and is answered with a small HTML page that never contains
-// the token or internal details. A refused request writes nothing to any store.
+// [Kind] constants) and is answered with a small HTML page that never
+// contains the token or internal details. A refused request writes nothing
+// to any store. Every outcome, refused or not, goes through one place that
+// sets the answer's headers and writes one log line and one [Event].
 package embedsso
 
 import (
@@ -64,11 +67,14 @@ type Config struct {
 	MaxTokenBytes int
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// Logger receives one line per refused login (with its code and cause,
-	// never the token) and per store failure. Default: nil, which discards.
+	// Logger receives one line per outcome of the endpoint (signed in,
+	// cookie confirmed or blocked, resume offered, resumed, refused), with
+	// its kind, code and cause, never the token or a ticket. Refusals with a
+	// 5xx status are logged at Error, everything else at Info.
+	// Default: nil, which discards.
 	Logger *slog.Logger
-	// Observer, when set, is called once per login attempt, for audit logs
-	// and metrics. It runs on the request's goroutine and should be quick.
+	// Observer, when set, is called once per request of the endpoint with
+	// its outcome, for audit logs and metrics. It runs on the request's goroutine and should be quick.
 	// Default: nil.
 	Observer func(context.Context, Event)
 	// DisableCookieCheck redirects straight to the dashboard after a login
@@ -77,28 +83,67 @@ type Config struct {
 	// does); turn it off only if your session issuer does not use cookies.
 	// Default: false (the check runs).
 	DisableCookieCheck bool
-	// ErrorPage renders a refused login. It must write the status e.Status.
-	// The handler has already set Referrer-Policy, Cache-Control and, when
-	// the organization is known, Content-Security-Policy.
+	// ErrorPage renders a refusal. It must write the status e.Status.
+	// The handler has already set Referrer-Policy, Cache-Control and
+	// Content-Security-Policy (frame-ancestors 'none' until the organization
+	// is known, its allowed origins after).
 	// Default: a small HTML page, see [WriteErrorPage].
 	ErrorPage func(w http.ResponseWriter, r *http.Request, e *Error)
 }
 
-// Event describes one login attempt, for [Config.Observer].
+// Event describes one outcome of the endpoint, for [Config.Observer]: a
+// sign-in, a step of the cookie check, or a refusal.
 type Event struct {
-	// Success is true when the user was signed in.
+	// Kind says which outcome this is.
+	Kind EventKind
+	// Success is true when the outcome issued a session: [EventSignedIn]
+	// and [EventResumed].
 	Success bool
-	// OrgID is the organization the token names. When the login was refused
-	// before the signature verified, it is what the token claimed.
+	// OrgID is the organization. When a login was refused before the
+	// signature verified, it is what the token claimed.
 	OrgID string
-	// Email is the normalized email, set only once the signature verified.
+	// Email is the normalized email, set only once the signature verified
+	// (or the ticket opened).
 	Email string
-	// UserID is set on success.
+	// UserID is set when a session was issued.
 	UserID string
 	// Origin is the embedding page's origin, when known.
 	Origin string
-	// Err is the refusal, nil on success. Its Code and Status say why.
+	// Err is the refusal, nil unless Kind is [EventRefused]. Its Code and
+	// Status say why.
 	Err *Error
+}
+
+// EventKind is the kind of an [Event].
+type EventKind int
+
+// The outcomes of the endpoint.
+const (
+	// EventRefused: the request was refused; Event.Err says why.
+	EventRefused EventKind = iota
+	// EventSignedIn: a token signed the user in.
+	EventSignedIn
+	// EventCookieConfirmed: after a sign-in, the browser sent the session
+	// cookie back; the user goes on to the destination.
+	EventCookieConfirmed
+	// EventCookieBlocked: after a sign-in, the session cookie did not come
+	// back; the user is shown the page that offers the ways out.
+	EventCookieBlocked
+	// EventResumeOffered: a resume link was opened; the user is shown the
+	// "Continue as" page, whose button signs in.
+	EventResumeOffered
+	// EventResumed: the "Continue as" button signed the user in again.
+	EventResumed
+)
+
+var eventKindNames = [...]string{"refused", "signed_in", "cookie_confirmed", "cookie_blocked", "resume_offered", "resumed"}
+
+// String returns the kind's name as logged: "signed_in", "refused", ….
+func (k EventKind) String() string {
+	if k < 0 || int(k) >= len(eventKindNames) {
+		return "unknown"
+	}
+	return eventKindNames[k]
 }
 
 // Handler serves GET /api/sso/jwt. It is immutable after [New] and safe for
@@ -116,7 +161,11 @@ type Handler struct {
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
 	finder         SessionFinder // nil when the cookie check is off
-	aeads          aeadCache     // cookie-check ticket keys, per secret
+	signIns        SignInStore   // nil unless one store does a login's writes at once
+	cookies        *CookieSessions
+	sameOrigin     *http.CrossOriginProtection
+	aeads          aeadCache   // cookie-check ticket keys, per secret
+	policies       policyCache // allow-lists and CSPs, per organization
 }
 
 // New checks cfg and returns the handler it describes.
@@ -128,6 +177,7 @@ func New(cfg Config) (*Handler, error) {
 		orgs: cfg.Orgs, users: cfg.Users, sessions: cfg.Sessions, replay: cfg.Replay,
 		requireTokenID: cfg.RequireTokenID, maxTokenBytes: cfg.MaxTokenBytes,
 		now: nowFunc(cfg.Now), log: cfg.Logger, observe: cfg.Observer, errorPage: cfg.ErrorPage,
+		sameOrigin: http.NewCrossOriginProtection(),
 	}
 	if h.replay == nil {
 		h.replay = &MemoryReplayStore{}
@@ -135,6 +185,8 @@ func New(cfg Config) (*Handler, error) {
 	if f, ok := cfg.Sessions.(SessionFinder); ok && !cfg.DisableCookieCheck {
 		h.finder = f
 	}
+	h.cookies, _ = cfg.Sessions.(*CookieSessions)
+	h.signIns = oneStepStore(cfg, h.replay, h.cookies)
 	if h.maxTokenBytes == 0 {
 		h.maxTokenBytes = 8 << 10
 	}
@@ -165,116 +217,267 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP signs the user in and redirects, or answers with an error page.
+// outcome is what one step of the endpoint decided. The steps (login, check,
+// offerResume, resume) only decide and make their writes; [Handler.finish]
+// is the one place that turns an outcome into headers, a redirect or a page,
+// a log line and an Observer event.
+type outcome struct {
+	ev Event
+	// policy is the organization's, once it is known and allowed to embed;
+	// nil means frame-ancestors 'none'.
+	policy *orgPolicy
+	// location is a redirect, relative to this endpoint's own URL (see
+	// here), answered with status (302, or 303 after a POST).
+	location string
+	status   int
+	// page renders a page of the flow that is not an error (cookie
+	// blocked, continue as).
+	page func(http.ResponseWriter)
+}
+
+// refused is the outcome of a refusal.
+func refused(ev Event, policy *orgPolicy, err error) outcome {
+	ev.Kind, ev.Success, ev.Err = EventRefused, false, asError(err)
+	return outcome{ev: ev, policy: policy}
+}
+
+// here turns a query into a redirect target on this endpoint. A query-only
+// reference resolves against the URL the browser asked for, so it works
+// wherever the handler is mounted (behind http.StripPrefix, at a server's
+// root, under any path) and can never name another host: a request for
+// //evil.example/x stays on //ourhost//evil.example/x.
+func here(query string) string { return "?" + query }
+
+// ServeHTTP runs the step the request asks for and answers with its outcome.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// These hold for every answer: the URL carries a bearer token, so it
 	// must not be cached or sent on as a Referer.
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.finish(w, r, h.step(w, r))
+}
 
-	ev := Event{}
-	var err error
+// step picks the step of the flow the request asks for and runs it.
+func (h *Handler) step(w http.ResponseWriter, r *http.Request) outcome {
 	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	switch {
+	case r.Method == http.MethodPost && h.finder != nil && qerr == nil && !q.Has("jwt"):
+		return h.resume(w, r)
 	case r.Method != http.MethodGet:
 		// Not even HEAD: a link scanner's HEAD would spend a single-use token
 		// before the browser's GET arrives.
-		err = ErrMethodNotAllowed
+		return refused(Event{}, nil, ErrMethodNotAllowed.err())
 	case qerr != nil:
-		err = ErrTokenMissing.because(fmt.Errorf("query: %w", qerr))
+		return refused(Event{}, nil, ErrTokenMissing.because(fmt.Errorf("query: %w", qerr)))
 	case h.finder != nil && q.Has(checkParam) && !q.Has("jwt"):
-		err = h.check(w, r, h.finder, q.Get(checkParam))
+		return h.check(r, q.Get(checkParam))
 	case h.finder != nil && q.Has(resumeParam) && !q.Has("jwt"):
-		err = h.resume(w, r, q.Get(resumeParam))
+		return h.offerResume(r, q.Get(resumeParam))
 	default:
-		var next string
-		if next, err = h.login(w, r, q, &ev); err == nil {
-			ev.Success = true
-			if h.observe != nil {
-				h.observe(r.Context(), ev)
-			}
-			w.Header().Set("Location", next)
-			w.WriteHeader(http.StatusFound)
-		}
-	}
-	if err != nil {
-		ev.Err = asError(err)
-		h.refuse(w, r, ev)
+		return h.login(w, r, q)
 	}
 }
 
-// login is the request path. Each step either refuses with an *Error or
-// moves on; nothing is written to a store before the last check passed.
-func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values, ev *Event) (next string, err error) {
+// finish writes the outcome: the frame-ancestors CSP, one log line, one
+// Observer event, then the redirect, the page or the error page.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, out outcome) {
+	csp := frameNone
+	if out.policy != nil {
+		csp = out.policy.csp
+	}
+	w.Header().Set("Content-Security-Policy", csp)
+	h.logOutcome(r.Context(), out.ev)
+	if h.observe != nil {
+		h.observe(r.Context(), out.ev)
+	}
+	switch e := out.ev.Err; {
+	case e != nil:
+		if e.Status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", h.allowedMethods())
+		}
+		h.errorPage(w, r, e)
+	case out.location != "":
+		w.Header().Set("Location", out.location)
+		w.WriteHeader(out.status)
+	default:
+		out.page(w)
+	}
+}
+
+func (h *Handler) allowedMethods() string {
+	if h.finder != nil {
+		return "GET, POST"
+	}
+	return "GET"
+}
+
+// logOutcome writes the outcome's one log line.
+func (h *Handler) logOutcome(ctx context.Context, ev Event) {
+	level := slog.LevelInfo
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs, slog.String("outcome", ev.Kind.String()), slog.String("org", ev.OrgID))
+	if e := ev.Err; e != nil {
+		if e.Status >= 500 {
+			level = slog.LevelError
+		}
+		attrs = append(attrs, slog.String("code", e.Code), slog.Int("status", e.Status))
+	} else if ev.Kind == EventCookieBlocked {
+		attrs = append(attrs, slog.String("code", string(ErrCookieBlocked)))
+	}
+	if ev.Email != "" {
+		attrs = append(attrs, slog.String("email", ev.Email))
+	}
+	if ev.UserID != "" {
+		attrs = append(attrs, slog.String("user", ev.UserID))
+	}
+	if ev.Origin != "" {
+		attrs = append(attrs, slog.String("origin", ev.Origin))
+	}
+	if ev.Err != nil && ev.Err.Err != nil {
+		attrs = append(attrs, slog.String("cause", ev.Err.Err.Error()))
+	}
+	h.log.LogAttrs(ctx, level, "embedsso: "+ev.Kind.String(), attrs...)
+}
+
+// login is the request path of a token. Each check either refuses or moves
+// on; nothing is written to a store before the last check passed.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) outcome {
 	ctx := r.Context()
+	var ev Event
 	raw, returnTo, err := h.readQuery(q)
 	if err != nil {
-		return "", err
+		return refused(ev, nil, err)
 	}
 
 	// Parsing rejects malformed tokens and foreign algorithms before any
 	// store is consulted; orgId is the only claim read unverified.
 	tok, err := parse(raw)
 	if err != nil {
-		return "", err
+		return refused(ev, nil, err)
 	}
 	ev.OrgID = tok.claims.OrgID
-	org, err := h.orgs.FindOrg(ctx, tok.claims.OrgID)
+	org, policy, err := h.findOrg(ctx, tok.claims.OrgID)
 	if err != nil {
-		if errors.Is(err, ErrOrgNotFound) {
-			return "", ErrOrgNotFound.because(err)
-		}
-		return "", ErrInternal.because(fmt.Errorf("find org: %w", err))
-	}
-	if !org.EmbeddingEnabled {
-		return "", ErrEmbeddingDisabled
-	}
-	allowed, err := origin.ParseList(org.AllowedOrigins)
-	if err != nil {
-		return "", ErrOrgMisconfigured.because(err)
+		return refused(ev, nil, err)
 	}
 	// From here on, even error pages may only be framed by the org's sites.
-	w.Header().Set("Content-Security-Policy", allowed.FrameAncestors())
-	if ev.Origin, err = checkOrigin(r, allowed); err != nil {
-		return "", err
+	if ev.Origin, err = checkOrigin(r, policy.allowed); err != nil {
+		return refused(ev, policy, err)
 	}
 
 	// The signature, then the time claims, then the user's details.
 	if err := h.verifier.verify(tok, &org); err != nil {
-		return "", err
+		return refused(ev, policy, err)
 	}
 	profile, err := tok.claims.profile(&org)
 	if err != nil {
-		return "", err
+		return refused(ev, policy, err)
 	}
 	ev.Email = profile.Email
-	if next, err = destination(&org, returnTo); err != nil {
-		return "", err
+	dest, err := destination(&org, returnTo)
+	if err != nil {
+		return refused(ev, policy, err)
 	}
-	if h.finder != nil {
+	next := dest
+	if h.finder != nil && !h.holdsSessionOf(r, profile) {
 		// Go through the cookie check (cookiecheck.go) rather than straight
 		// to the destination, so a browser that drops the cookie gets an
 		// explanation, not a loop. Sealing writes nothing, so it comes first.
-		if next, err = h.checkURL(r, &org, profile, next); err != nil {
-			return "", err
+		if next, err = h.ticketURL(&org, purposeCheck, profile, dest); err != nil {
+			return refused(ev, policy, err)
 		}
 	}
 
-	// Every check passed: only now do we write. The jti goes first, so two
-	// requests racing with one token cannot both sign in.
-	if err := h.useTokenID(ctx, &tok.claims); err != nil {
-		return "", err
+	if tok.claims.TokenID == "" && h.requireTokenID {
+		return refused(ev, policy, ErrTokenIDRequired.err())
 	}
-	user, err := h.users.UpsertUser(ctx, profile)
+
+	// Every check passed: only now do we write.
+	tokenUntil := unixTime(tok.claims.ExpiresAt).Add(5 * time.Minute)
+	user, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil)
 	if err != nil {
-		return "", ErrInternal.because(fmt.Errorf("upsert user: %w", err))
+		return refused(ev, policy, err)
 	}
-	ev.UserID = user.ID
+	ev.Kind, ev.Success, ev.UserID = EventSignedIn, true, user.ID
+	return outcome{ev: ev, policy: policy, location: next, status: http.StatusFound}
+}
+
+// findOrg finds the organization id names and its policy, refusing one that
+// is unknown, disabled or misconfigured.
+func (h *Handler) findOrg(ctx context.Context, id string) (Org, *orgPolicy, error) {
+	org, err := h.orgs.FindOrg(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrOrgNotFound) {
+			return Org{}, nil, ErrOrgNotFound.because(err)
+		}
+		return Org{}, nil, ErrInternal.because(fmt.Errorf("find org: %w", err))
+	}
+	if !org.EmbeddingEnabled {
+		return Org{}, nil, ErrEmbeddingDisabled.err()
+	}
+	policy, err := h.policies.get(&org)
+	if err != nil {
+		return Org{}, nil, ErrOrgMisconfigured.because(err)
+	}
+	return org, policy, nil
+}
+
+// holdsSessionOf reports whether r already carries a valid session of the
+// same user: the browser evidently keeps our cookie in this context, so the
+// cookie check would learn nothing.
+func (h *Handler) holdsSessionOf(r *http.Request, p Profile) bool {
+	s, err := h.finder.Session(r)
+	return err == nil && s.User.OrgID == p.OrgID && s.User.Email == p.Email
+}
+
+// signIn is the tail every sign-in shares, the login's and the resume's:
+// spend the token id (the jti, or the resume ticket's id), upsert the user,
+// issue the session. It is the only
+// code that writes them, in one step when a [SignInStore] can.
+func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time) (User, error) {
+	if h.signIns != nil {
+		return h.signInOnce(ctx, w, p, tokenID, tokenUntil)
+	}
+	// The token id goes first, so two requests racing with one token cannot
+	// both sign in.
+	if tokenID != "" {
+		if err := h.useTokenID(ctx, p.OrgID, tokenID, tokenUntil); err != nil {
+			return User{}, err
+		}
+	}
+	user, err := h.users.UpsertUser(ctx, p)
+	if err != nil {
+		return User{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
+	}
 	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
-		return "", ErrInternal.because(fmt.Errorf("issue session: %w", err))
+		return User{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
 	}
-	return next, nil
+	return user, nil
+}
+
+// signInOnce is signIn through a [SignInStore]: one atomic write.
+func (h *Handler) signInOnce(ctx context.Context, w http.ResponseWriter, p Profile, tokenID string, tokenUntil time.Time) (User, error) {
+	id, s := h.cookies.newSession()
+	user, err := h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: s})
+	switch {
+	case errors.Is(err, ErrTokenReplayed):
+		return User{}, ErrTokenReplayed.because(err)
+	case err != nil:
+		return User{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
+	}
+	h.cookies.setCookie(w, id, s.ExpiresAt)
+	return user, nil
+}
+
+// oneStepStore returns the store that can make a login's writes at once: the
+// one value that is the users, the replay and the cookie sessions' store.
+func oneStepStore(cfg Config, replay ReplayStore, cookies *CookieSessions) SignInStore {
+	s, ok := cfg.Users.(SignInStore)
+	if !ok || cookies == nil || any(replay) != any(s) || any(cookies.store) != any(s) {
+		return nil
+	}
+	return s
 }
 
 // readQuery extracts the single jwt parameter and the optional return_to.
@@ -306,7 +509,7 @@ func checkOrigin(r *http.Request, allowed origin.List) (string, error) {
 		return o, nil
 	}
 	if !ok {
-		return "", ErrOriginMissing
+		return "", ErrOriginMissing.err()
 	}
 	if !allowed.Allows(o) {
 		return o, ErrOriginNotAllowed.because(fmt.Errorf("origin %.128q", o))
@@ -314,16 +517,8 @@ func checkOrigin(r *http.Request, allowed origin.List) (string, error) {
 	return o, nil
 }
 
-func (h *Handler) useTokenID(ctx context.Context, c *Claims) error {
-	if c.TokenID == "" {
-		if h.requireTokenID {
-			return ErrTokenIDRequired
-		}
-		return nil
-	}
-	// Remember the id until the token could no longer pass the exp check.
-	until := unixTime(c.ExpiresAt).Add(5 * time.Minute)
-	err := h.replay.UseTokenID(ctx, c.OrgID, c.TokenID, until, h.now())
+func (h *Handler) useTokenID(ctx context.Context, orgID, tokenID string, until time.Time) error {
+	err := h.replay.UseTokenID(ctx, orgID, tokenID, until, h.now())
 	switch {
 	case err == nil:
 		return nil
@@ -332,33 +527,6 @@ func (h *Handler) useTokenID(ctx context.Context, c *Claims) error {
 	default:
 		return ErrInternal.because(fmt.Errorf("replay store: %w", err))
 	}
-}
-
-// refuse logs, notifies the observer and renders the error page.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, ev Event) {
-	e := ev.Err
-	level := slog.LevelInfo
-	if e.Status >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []slog.Attr{slog.String("code", e.Code), slog.Int("status", e.Status), slog.String("org", ev.OrgID)}
-	if ev.Email != "" {
-		attrs = append(attrs, slog.String("email", ev.Email))
-	}
-	if ev.Origin != "" {
-		attrs = append(attrs, slog.String("origin", ev.Origin))
-	}
-	if e.Err != nil {
-		attrs = append(attrs, slog.String("cause", e.Err.Error()))
-	}
-	h.log.LogAttrs(r.Context(), level, "embedsso: login refused", attrs...)
-	if h.observe != nil {
-		h.observe(r.Context(), ev)
-	}
-	if e.Status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET")
-	}
-	h.errorPage(w, r, e)
 }
 
 // FrameAncestors wraps the app's own pages so that, for a signed-in user,
@@ -370,11 +538,26 @@ func (h *Handler) FrameAncestors(next http.Handler) http.Handler {
 		if u, ok := UserFromContext(r.Context()); ok {
 			org, err := h.orgs.FindOrg(r.Context(), u.OrgID)
 			if err != nil {
+				h.log.LogAttrs(r.Context(), slog.LevelError, "embedsso: frame-ancestors: find org",
+					slog.String("org", u.OrgID), slog.String("cause", err.Error()))
 				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 				return
 			}
-			h.setFrameAncestors(w, &org)
+			w.Header().Set("Content-Security-Policy", h.frameAncestors(&org))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// frameAncestors is the CSP for a page of org's: its allowed origins, or no
+// one when it is disabled or misconfigured (fail closed).
+func (h *Handler) frameAncestors(org *Org) string {
+	if !org.EmbeddingEnabled {
+		return frameNone
+	}
+	p, err := h.policies.get(org)
+	if err != nil {
+		return frameNone
+	}
+	return p.csp
 }

@@ -5,18 +5,20 @@ import (
 	"net/http"
 )
 
-// Error is the one error type the handler refuses a login with. It carries the
-// HTTP status the request is answered with, a stable machine-readable Code and a
-// Reason that is safe to show to the person in the frame. The underlying cause,
-// which may hold details for the operator, is reachable through [errors.Unwrap]
-// and is never written into a response.
+// Error is the one error type the handler refuses a request with. It carries
+// the HTTP status the request is answered with, a stable machine-readable Code
+// and a Reason that is safe to show to the person in the frame. The underlying
+// cause, which may hold details for the operator, is reachable through
+// [errors.Unwrap] and is never written into a response.
 //
-// Compare errors with [errors.Is] against the sentinels below
+// Each refusal is a fresh value: changing one changes nothing else. Compare
+// errors with [errors.Is] against the [Kind] constants below
 // (errors.Is(err, ErrTokenExpired)) or extract the value with [errors.As].
 type Error struct {
 	// Status is the HTTP status code the handler answers with.
 	Status int
-	// Code is a short, stable identifier such as "token_expired".
+	// Code is a short, stable identifier such as "token_expired": the
+	// string of the error's [Kind].
 	Code string
 	// Reason is a human sentence that is safe to show to an end user.
 	Reason string
@@ -36,116 +38,182 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is an *Error with the same Code, so a returned
-// error that wraps a cause still matches its sentinel.
+// Is reports whether target is the [Kind] of e, or an *Error with the same
+// Code, so a returned error that wraps a cause still matches its kind.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	switch t := target.(type) {
+	case Kind:
+		return string(t) == e.Code
+	case *Error:
+		return t.Code == e.Code
+	}
+	return false
 }
 
-// because returns a copy of the sentinel e carrying cause.
-func (e *Error) because(cause error) *Error {
-	c := *e
-	c.Err = cause
-	return &c
+// Kind is one way a request can be refused. The kinds are constants, so no
+// importer can change what they mean: their status and reason live in a
+// table this package alone can read. A Kind is itself an error, which stores
+// return (for example [ErrOrgNotFound]) and callers match with [errors.Is].
+type Kind string
+
+// Error implements the error interface.
+func (k Kind) Error() string { return "embedsso: " + string(k) }
+
+// Status is the HTTP status a refusal of this kind is answered with; 500 for
+// a string that is not one of the constants below.
+func (k Kind) Status() int { return k.info().status }
+
+// Reason is the sentence shown to the user for a refusal of this kind.
+func (k Kind) Reason() string { return k.info().reason }
+
+// because returns a new *Error of kind k carrying cause.
+func (k Kind) because(cause error) *Error {
+	i := k.info()
+	return &Error{Status: i.status, Code: string(k), Reason: i.reason, Err: cause}
 }
 
 // becauseText is because with a plain-text cause.
-func (e *Error) becauseText(cause string) *Error { return e.because(errors.New(cause)) }
+func (k Kind) becauseText(cause string) *Error { return k.because(errors.New(cause)) }
 
-func sentinel(status int, code, reason string) *Error {
-	return &Error{Status: status, Code: code, Reason: reason}
+// err is because without a cause.
+func (k Kind) err() *Error { return k.because(nil) }
+
+func (k Kind) info() kindInfo {
+	if i, ok := kinds[k]; ok {
+		return i
+	}
+	return kinds[ErrInternal]
 }
 
-// Sentinel errors, one per way a login can be refused. The handler returns
-// copies of these that carry a cause; match them with [errors.Is].
-var (
+// The kinds of refusal. The handler returns an *Error of one of these kinds;
+// match it with errors.Is(err, ErrTokenExpired).
+const (
 	// ErrTokenMissing: the jwt query parameter is absent, empty or repeated.
-	ErrTokenMissing = sentinel(http.StatusBadRequest, "token_missing",
-		"The sign-in link is missing its token.")
+	ErrTokenMissing Kind = "token_missing"
 	// ErrTokenTooLarge: the jwt parameter is longer than Config.MaxTokenBytes.
-	ErrTokenTooLarge = sentinel(http.StatusBadRequest, "token_too_large",
-		"The sign-in token is too large.")
+	ErrTokenTooLarge Kind = "token_too_large"
 	// ErrTokenMalformed: not a compact JWS (segments, base64url, JSON), or a JWE.
-	ErrTokenMalformed = sentinel(http.StatusBadRequest, "token_malformed",
-		"The sign-in token is not a well-formed JWT.")
+	ErrTokenMalformed Kind = "token_malformed"
 	// ErrOrgIDInvalid: the orgId claim is missing or not a non-empty string.
-	ErrOrgIDInvalid = sentinel(http.StatusBadRequest, "org_id_invalid",
-		"The sign-in token does not name an organization.")
+	ErrOrgIDInvalid Kind = "org_id_invalid"
 	// ErrReturnToInvalid: the return_to parameter is not a same-site relative path.
-	ErrReturnToInvalid = sentinel(http.StatusBadRequest, "return_to_invalid",
-		"The sign-in link asks to go to a page outside this app.")
+	ErrReturnToInvalid Kind = "return_to_invalid"
 	// ErrClaimsInvalid: after the signature verified, a claim has the wrong
 	// type or an invalid value (email, names, jti).
-	ErrClaimsInvalid = sentinel(http.StatusBadRequest, "claims_invalid",
-		"The sign-in token carries invalid user details.")
+	ErrClaimsInvalid Kind = "claims_invalid"
 	// ErrRoleNotAllowed: the role claim is not one of the organization's roles.
-	ErrRoleNotAllowed = sentinel(http.StatusBadRequest, "role_not_allowed",
-		"The sign-in token asks for a role this organization does not have.")
+	ErrRoleNotAllowed Kind = "role_not_allowed"
+	// ErrTicketInvalid: a cookie-check or resume link is malformed, forged,
+	// expired or already used.
+	ErrTicketInvalid Kind = "ticket_invalid"
 
 	// ErrAlgorithmNotAllowed: the header's alg is anything but HS256, or the
 	// header carries a crit extension we do not implement.
-	ErrAlgorithmNotAllowed = sentinel(http.StatusUnauthorized, "algorithm_not_allowed",
-		"The sign-in token is not signed the way this app requires (HS256).")
+	ErrAlgorithmNotAllowed Kind = "algorithm_not_allowed"
 	// ErrSignatureInvalid: the signature does not verify under any of the
 	// organization's secrets (or under the one its kid names).
-	ErrSignatureInvalid = sentinel(http.StatusUnauthorized, "signature_invalid",
-		"The sign-in token's signature is not valid for this organization.")
+	ErrSignatureInvalid Kind = "signature_invalid"
 	// ErrTokenExpired: exp is missing or in the past beyond the leeway.
-	ErrTokenExpired = sentinel(http.StatusUnauthorized, "token_expired",
-		"The sign-in token has expired. Reload the page to get a new one.")
+	ErrTokenExpired Kind = "token_expired"
 	// ErrTokenNotYetValid: nbf or iat lies in the future beyond the leeway.
-	ErrTokenNotYetValid = sentinel(http.StatusUnauthorized, "token_not_yet_valid",
-		"The sign-in token is not valid yet. Check the clock of the server that signs it.")
+	ErrTokenNotYetValid Kind = "token_not_yet_valid"
 	// ErrTokenLifetimeTooLong: exp is further from iat (or from now) than
 	// Config.MaxTokenLifetime allows.
-	ErrTokenLifetimeTooLong = sentinel(http.StatusUnauthorized, "token_lifetime_too_long",
-		"The sign-in token is valid for too long. Tokens must expire within minutes.")
-	// ErrTokenReplayed: the token's jti was already used.
-	ErrTokenReplayed = sentinel(http.StatusUnauthorized, "token_replayed",
-		"This sign-in token was already used. Reload the page to get a new one.")
+	ErrTokenLifetimeTooLong Kind = "token_lifetime_too_long"
+	// ErrTokenReplayed: the token's jti was already used. A [ReplayStore]
+	// returns it for an id it has seen.
+	ErrTokenReplayed Kind = "token_replayed"
 	// ErrTokenIDRequired: Config.RequireTokenID is set and the token has no jti.
-	ErrTokenIDRequired = sentinel(http.StatusUnauthorized, "token_id_required",
-		"The sign-in token must carry a unique id (jti).")
+	ErrTokenIDRequired Kind = "token_id_required"
+	// ErrCookieBlocked: the session cookie did not come back after the login
+	// redirect. It is answered with the page that offers the ways out, not
+	// with the error page, and reported to the Observer as [EventCookieBlocked].
+	ErrCookieBlocked Kind = "cookie_blocked"
+	// ErrSessionNotFound: a [SessionStore] has no valid session for the id:
+	// unknown, revoked or expired.
+	ErrSessionNotFound Kind = "session_not_found"
 
 	// ErrEmbeddingDisabled: the organization has not enabled embedding.
-	ErrEmbeddingDisabled = sentinel(http.StatusForbidden, "embedding_disabled",
-		"Embedding is not enabled for this organization.")
+	ErrEmbeddingDisabled Kind = "embedding_disabled"
 	// ErrOriginNotAllowed: the embedding page's origin is not on the
 	// organization's allow-list.
-	ErrOriginNotAllowed = sentinel(http.StatusForbidden, "origin_not_allowed",
-		"This site is not allowed to embed this organization.")
+	ErrOriginNotAllowed Kind = "origin_not_allowed"
 	// ErrOriginMissing: the organization has an allow-list but the request
 	// carries neither Origin nor Referer, so the embedding site is unknown.
-	ErrOriginMissing = sentinel(http.StatusForbidden, "origin_missing",
-		"The embedding site could not be identified (no Origin or Referer header).")
+	ErrOriginMissing Kind = "origin_missing"
+	// ErrCrossSite: a request that would sign someone in (the resume step)
+	// came from another site: a login CSRF attempt, or a page that is not ours.
+	ErrCrossSite Kind = "cross_site"
 
 	// ErrOrgNotFound: no organization has the token's orgId. OrgStore
 	// implementations return it (or an error wrapping it) for unknown ids.
-	ErrOrgNotFound = sentinel(http.StatusNotFound, "org_not_found",
-		"This organization does not exist.")
+	ErrOrgNotFound Kind = "org_not_found"
 
-	// ErrInternal: a store, the session issuer or the organization's
-	// configuration failed. The details go to the log only.
-	ErrInternal = sentinel(http.StatusInternalServerError, "internal",
-		"Something went wrong on our side. Please try again.")
+	// ErrMethodNotAllowed: the endpoint answers GET (and POST for the resume
+	// step); a HEAD must not spend a single-use token.
+	ErrMethodNotAllowed Kind = "method_not_allowed"
+
+	// ErrInternal: a store or the session issuer failed. The details go to
+	// the log only.
+	ErrInternal Kind = "internal"
 	// ErrOrgMisconfigured: the organization's stored configuration is unusable,
-	// for example a secret shorter than 32 bytes. Answered as a 500.
-	ErrOrgMisconfigured = sentinel(http.StatusInternalServerError, "org_misconfigured",
-		"This organization's embedding is misconfigured. Please contact its administrator.")
+	// for example a secret shorter than 32 bytes or an allowed origin that does
+	// not parse. Answered as a 500.
+	ErrOrgMisconfigured Kind = "org_misconfigured"
 )
 
-// asError returns err as an *Error, treating anything that is not one as an
-// internal failure. This is the single place that maps errors to statuses.
+type kindInfo struct {
+	status int
+	reason string
+}
+
+// kinds maps each Kind to its status and user-facing sentence. It is the
+// single place where refusals get their HTTP status.
+var kinds = map[Kind]kindInfo{
+	ErrTokenMissing:    {http.StatusBadRequest, "The sign-in link is missing its token."},
+	ErrTokenTooLarge:   {http.StatusBadRequest, "The sign-in token is too large."},
+	ErrTokenMalformed:  {http.StatusBadRequest, "The sign-in token is not a well-formed JWT."},
+	ErrOrgIDInvalid:    {http.StatusBadRequest, "The sign-in token does not name an organization."},
+	ErrReturnToInvalid: {http.StatusBadRequest, "The sign-in link asks to go to a page outside this app."},
+	ErrClaimsInvalid:   {http.StatusBadRequest, "The sign-in token carries invalid user details."},
+	ErrRoleNotAllowed:  {http.StatusBadRequest, "The sign-in token asks for a role this organization does not have."},
+	ErrTicketInvalid:   {http.StatusBadRequest, "This sign-in step has expired or was already used. Reload the page to sign in again."},
+
+	ErrAlgorithmNotAllowed:  {http.StatusUnauthorized, "The sign-in token is not signed the way this app requires (HS256)."},
+	ErrSignatureInvalid:     {http.StatusUnauthorized, "The sign-in token's signature is not valid for this organization."},
+	ErrTokenExpired:         {http.StatusUnauthorized, "The sign-in token has expired. Reload the page to get a new one."},
+	ErrTokenNotYetValid:     {http.StatusUnauthorized, "The sign-in token is not valid yet. Check the clock of the server that signs it."},
+	ErrTokenLifetimeTooLong: {http.StatusUnauthorized, "The sign-in token is valid for too long. Tokens must expire within minutes."},
+	ErrTokenReplayed:        {http.StatusUnauthorized, "This sign-in token was already used. Reload the page to get a new one."},
+	ErrTokenIDRequired:      {http.StatusUnauthorized, "The sign-in token must carry a unique id (jti)."},
+	ErrCookieBlocked:        {http.StatusUnauthorized, "Your browser blocked this app's sign-in cookie."},
+	ErrSessionNotFound:      {http.StatusUnauthorized, "You are not signed in."},
+
+	ErrEmbeddingDisabled: {http.StatusForbidden, "Embedding is not enabled for this organization."},
+	ErrOriginNotAllowed:  {http.StatusForbidden, "This site is not allowed to embed this organization."},
+	ErrOriginMissing:     {http.StatusForbidden, "The embedding site could not be identified (no Origin or Referer header)."},
+	ErrCrossSite:         {http.StatusForbidden, "This sign-in step must be continued from this app's own page."},
+
+	ErrOrgNotFound: {http.StatusNotFound, "This organization does not exist."},
+
+	ErrMethodNotAllowed: {http.StatusMethodNotAllowed, "This address does not accept this kind of request."},
+
+	ErrInternal:         {http.StatusInternalServerError, "Something went wrong on our side. Please try again."},
+	ErrOrgMisconfigured: {http.StatusInternalServerError, "This organization's embedding is misconfigured. Please contact its administrator."},
+}
+
+// asError returns err as an *Error: itself, its [Kind] with err as the
+// cause, or an internal failure for anything else.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
+	var k Kind
+	if errors.As(err, &k) {
+		if _, known := kinds[k]; known {
+			return k.because(err)
+		}
+	}
 	return ErrInternal.because(err)
 }
-
-// ErrMethodNotAllowed: the endpoint answers GET only; a HEAD must not spend
-// a single-use token.
-var ErrMethodNotAllowed = sentinel(http.StatusMethodNotAllowed, "method_not_allowed",
-	"This address only accepts GET requests.")

@@ -102,11 +102,18 @@ func ExampleGenerateSecret() {
 // Errors are values: match the sentinels with errors.Is, read the status and
 // code with errors.As.
 func ExampleError() {
-	var err error = embedsso.ErrTokenExpired
-	var e *embedsso.Error
-	if errors.As(err, &e) {
-		fmt.Println(e.Status, e.Code, errors.Is(err, embedsso.ErrTokenExpired))
-	}
+	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa"
+	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
+	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions,
+		// Your own page for refusals: it gets the typed error.
+		ErrorPage: func(w http.ResponseWriter, r *http.Request, e *embedsso.Error) {
+			fmt.Println(e.Status, e.Code, errors.Is(e, embedsso.ErrTokenExpired))
+			w.WriteHeader(e.Status)
+		}})
+
+	token, _ := embedsso.Signer{Secret: secret, TTL: -time.Minute}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123"})
+	sso.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil))
 	// Output: 401 token_expired true
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -185,4 +186,37 @@ func sessionCookie(w *httptest.ResponseRecorder) string {
 		}
 	}
 	return ""
+}
+
+// post sends the form as a POST to target, as the "Continue as" button
+// does from this app's own page (same-origin fetch metadata), unless
+// headers override it.
+func (f *fixture) post(target string, form url.Values, headers map[string]string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for k, v := range headers {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
+	}
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	return w
+}
+
+// resolve is what a browser does with a Location or a link: resolve it
+// against the URL of the page it came from.
+func resolve(base, ref string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		panic(err)
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		panic(err)
+	}
+	return b.ResolveReference(r).String()
 }

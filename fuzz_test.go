@@ -131,16 +131,22 @@ func FuzzOpenTicket(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	want := ticket{Purpose: resumeParam, Profile: Profile{OrgID: org.ID, Email: "jane@example.com"}, Dest: "/", Expires: now().Add(time.Minute).Unix(), Nonce: "n"}
-	genuine, err := h.sealTicket(&org, want)
+	want := ticket{purpose: purposeResume, profile: Profile{OrgID: org.ID, Email: "jane@example.com", FirstName: "Jane"}, dest: "/", expires: now().Add(time.Minute)}
+	genuine, err := h.aeads.seal(&org, &want)
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range []string{genuine, genuine[:len(genuine)-1], seg("org_abc123") + ".", "", ".", "a.b.c", seg("org_nope") + "." + genuine[strings.IndexByte(genuine, '.')+1:]} {
+	sealed, _ := base64.RawURLEncoding.DecodeString(genuine)
+	sealed = sealed[1+len(org.ID):]
+	renamed := func(orgID string) string {
+		return base64.RawURLEncoding.EncodeToString(append(append([]byte{byte(len(orgID))}, orgID...), sealed...))
+	}
+	for _, s := range []string{genuine, genuine[:len(genuine)-1], genuine + "A", "", ".", "a.b.c",
+		renamed("org_nope"), renamed("org_\x00abc"), renamed(""), seg("org_abc123")} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		_, tk, err := h.openTicket(context.Background(), raw)
+		_, _, tk, err := h.openTicket(context.Background(), raw, purposeResume)
 		if err != nil {
 			assertRefusal(t, err, 400, 403)
 			return

@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -180,100 +178,6 @@ func TestLogsAndEventsNeverCarryTheToken(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), `"code":"token_expired"`)
 	assert.Contains(t, logs.String(), `"code":"signature_invalid"`)
-}
-
-func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	w := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
-	require.Equal(t, http.StatusFound, w.Code)
-	check := w.Header().Get("Location")
-
-	// The browser dropped the cookie: the check shows the way out, and no redirect.
-	blocked := f.get(check, nil)
-	assert.Equal(t, http.StatusUnauthorized, blocked.Code)
-	assert.Empty(t, blocked.Header().Get("Location"))
-	assert.Equal(t, "no-referrer", blocked.Header().Get("Referrer-Policy"))
-	body := blocked.Body.String()
-	assert.Contains(t, body, "blocked this app")
-	assert.Contains(t, body, "document.requestStorageAccess")
-	assert.Contains(t, body, `target="_blank"`)
-	assert.Contains(t, body, "code: cookie_blocked")
-	resume := resumeLink(t, body)
-	assert.NotContains(t, resume, strings.TrimPrefix(check, "/api/sso/jwt?sso_check="), "the resume ticket is a new one")
-
-	// Opening it in a new tab signs in again there and checks again.
-	again := f.get(resume, nil)
-	require.Equal(t, http.StatusFound, again.Code, again.Body.String())
-	assertSessionCookie(t, sessionCookie(again))
-	next := again.Header().Get("Location")
-	assert.True(t, strings.HasPrefix(next, "/api/sso/jwt?sso_check="))
-	final := f.get(next, map[string]string{"Cookie": cookiePair(sessionCookie(again))})
-	assert.Equal(t, http.StatusFound, final.Code)
-	assert.Equal(t, "/dashboard", final.Header().Get("Location"))
-	assert.Len(t, f.users.Users(), 1)
-
-	// The resume link works once.
-	twice := f.get(resume, nil)
-	assert.Equal(t, http.StatusBadRequest, twice.Code)
-	assert.Contains(t, twice.Body.String(), "code: ticket_invalid")
-}
-
-// resumeLink finds the "Open in a new tab" link on the cookie-blocked page.
-func resumeLink(t *testing.T, body string) string {
-	t.Helper()
-	m := regexp.MustCompile(`id="newtab" href="([^"]+)"`).FindStringSubmatch(body)
-	require.NotNil(t, m, "no resume link on the page")
-	return html.UnescapeString(m[1])
-}
-
-func TestCheckLinksCannotBeTurnedIntoSessions(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	w := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
-	require.Equal(t, http.StatusFound, w.Code)
-	checkTicket := strings.TrimPrefix(w.Header().Get("Location"), "/api/sso/jwt?sso_check=")
-	cookie := map[string]string{"Cookie": cookiePair(sessionCookie(w))}
-
-	// Whoever reads the check link (a log, say) cannot redeem it for a session...
-	stolen := f.get("/api/sso/jwt?sso_resume="+checkTicket, nil)
-	assert.Equal(t, http.StatusBadRequest, stolen.Code)
-	assert.Empty(t, sessionCookie(stolen))
-	// ...and once the browser followed it, it is spent.
-	require.Equal(t, http.StatusFound, f.get("/api/sso/jwt?sso_check="+checkTicket, cookie).Code)
-	assert.Equal(t, http.StatusBadRequest, f.get("/api/sso/jwt?sso_check="+checkTicket, cookie).Code)
-	assert.Equal(t, 1, f.sessions.Len())
-}
-
-func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	w := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
-	require.Equal(t, http.StatusFound, w.Code)
-	resume := resumeLink(t, f.get(w.Header().Get("Location"), nil).Body.String())
-	ticket := strings.TrimPrefix(resume, "/api/sso/jwt?sso_resume=")
-	orgPart, sealed, _ := strings.Cut(ticket, ".")
-	flip := []byte(sealed)
-	flip[len(flip)/2] ^= 1
-	if flip[len(flip)/2] == '.' {
-		flip[len(flip)/2] = 'A'
-	}
-
-	for name, tk := range map[string]string{
-		"a flipped bit":         orgPart + "." + string(flip),
-		"another org's name":    b64("org_open") + "." + sealed,
-		"an unknown org":        b64("org_nope") + "." + sealed,
-		"garbage":               "not-a-ticket",
-		"a ticket with no body": orgPart + ".",
-	} {
-		r := f.get("/api/sso/jwt?sso_resume="+tk, nil)
-		assert.Equal(t, http.StatusBadRequest, r.Code, name)
-		assert.Empty(t, sessionCookie(r), name)
-	}
-	f.now = f.now.Add(3 * time.Minute)
-	late := f.get(resume, nil)
-	assert.Equal(t, http.StatusBadRequest, late.Code, "an expired ticket")
-	assert.Equal(t, 1, f.sessions.Len(), "only the original login made a session")
 }
 
 func TestWithoutACookieCheckTheLoginRedirectsToTheDashboard(t *testing.T) {

@@ -2,6 +2,7 @@ package embedsso_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -20,7 +21,7 @@ type refusal struct {
 	request func(f *fixture) (target string, headers map[string]string)
 	method  string // default GET
 	opts    []fixtureOption
-	want    *embedsso.Error
+	want    embedsso.Kind
 }
 
 // tokenReq builds a login request for a token made from the fixture.
@@ -220,7 +221,7 @@ func TestHandlerRefuses(t *testing.T) {
 			w := f.do(tc.method, target, headers)
 
 			res := w.Result()
-			assert.Equal(t, tc.want.Status, res.StatusCode)
+			assert.Equal(t, tc.want.Status(), res.StatusCode)
 			assert.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
 			assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
 			assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
@@ -228,7 +229,9 @@ func TestHandlerRefuses(t *testing.T) {
 			assert.Empty(t, res.Header.Values("Set-Cookie"))
 			body := w.Body.String()
 			assert.Contains(t, body, "Error "+res.Status[:3])
-			assert.Contains(t, body, "code: "+tc.want.Code)
+			assert.Contains(t, body, "code: "+string(tc.want))
+			assert.Equal(t, wantFrameAncestors(target, tc.want), res.Header.Get("Content-Security-Policy"),
+				"every answer carries a frame-ancestors CSP: 'none' until the organization is known and allowed to embed")
 			if tok := tokenOf(target); len(tok) > 8 {
 				// No piece of the token (its signature segment, say) may be echoed.
 				for _, seg := range strings.Split(tok, ".") {
@@ -241,7 +244,8 @@ func TestHandlerRefuses(t *testing.T) {
 			ev := f.lastEvent(t)
 			assert.False(t, ev.Success)
 			require.NotNil(t, ev.Err)
-			assert.True(t, errors.Is(ev.Err, tc.want), "got %v, want %s", ev.Err, tc.want.Code)
+			assert.True(t, errors.Is(ev.Err, tc.want), "got %v, want %s", ev.Err, tc.want)
+			assert.Equal(t, embedsso.EventRefused, ev.Kind)
 			f.assertNothingWritten(t)
 		})
 	}
@@ -253,4 +257,36 @@ func tokenOf(target string) string {
 		return ""
 	}
 	return u.Query().Get("jwt")
+}
+
+// wantFrameAncestors is the CSP a refusal must carry: the organization's
+// allow-list once the handler knows an organization that may embed, and
+// 'none' before that (malformed requests, unknown, disabled or misconfigured
+// organizations).
+func wantFrameAncestors(target string, k embedsso.Kind) string {
+	switch k {
+	case embedsso.ErrTokenMissing, embedsso.ErrTokenTooLarge, embedsso.ErrTokenMalformed, embedsso.ErrOrgIDInvalid,
+		embedsso.ErrAlgorithmNotAllowed, embedsso.ErrOrgNotFound, embedsso.ErrEmbeddingDisabled, embedsso.ErrMethodNotAllowed:
+		return "frame-ancestors 'none'"
+	}
+	var c struct {
+		OrgID string `json:"orgId"`
+	}
+	if parts := strings.Split(tokenOf(target), "."); len(parts) == 3 {
+		if b, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			_ = json.Unmarshal(b, &c)
+		}
+	}
+	for _, o := range testOrgs() {
+		if o.ID == c.OrgID && o.ID == "org_badlist" {
+			return "frame-ancestors 'none'" // its allow-list does not parse: framed by no one
+		}
+		if o.ID == c.OrgID {
+			if len(o.AllowedOrigins) == 0 {
+				return "frame-ancestors *"
+			}
+			return "frame-ancestors 'self' " + strings.Join(o.AllowedOrigins, " ")
+		}
+	}
+	return "unknown organization " + c.OrgID
 }

@@ -90,7 +90,7 @@ func TestHandlerSignsIn(t *testing.T) {
 			res := w.Result()
 			require.Equal(t, http.StatusFound, res.StatusCode, w.Body.String())
 			loc := res.Header.Get("Location")
-			assert.True(t, strings.HasPrefix(loc, "/api/sso/jwt?sso_check="), loc)
+			assert.True(t, strings.HasPrefix(loc, "?sso_check="), loc)
 			assert.NotContains(t, loc, tok[strings.LastIndex(tok, ".")+1:], "the token must not reach the Location")
 			assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
 			assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
@@ -106,13 +106,15 @@ func TestHandlerSignsIn(t *testing.T) {
 			assert.Equal(t, 1, f.sessions.Len())
 			ev := f.lastEvent(t)
 			assert.True(t, ev.Success)
+			assert.Equal(t, embedsso.EventSignedIn, ev.Kind)
 			assert.Equal(t, tc.wantUser.Email, ev.Email)
 
 			// The cookie check sends a browser that kept the cookie on.
-			check := f.get(loc, map[string]string{"Cookie": cookiePair(sessionCookie(w))})
+			check := f.get(resolve(loginURL(tok), loc), map[string]string{"Cookie": cookiePair(sessionCookie(w))})
 			assert.Equal(t, http.StatusFound, check.Code)
 			assert.Equal(t, tc.wantDest, check.Header().Get("Location"))
 			assert.Equal(t, tc.wantCSP, check.Header().Get("Content-Security-Policy"))
+			assert.Equal(t, embedsso.EventCookieConfirmed, f.lastEvent(t).Kind)
 		})
 	}
 }

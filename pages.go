@@ -58,6 +58,9 @@ var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defi
   <span class="badge warn">Cookies blocked</span>
   <h1>Your browser blocked this app's sign-in cookie</h1>
   <p>You were signed in, but this browser does not let the app keep a cookie while it is shown inside another site, so the next page would not know you. This is a browser privacy setting, not a problem with your account.</p>
+  <form id="resume" method="post" action="?">
+    <input type="hidden" name="sso_resume" value="{{.Ticket}}">
+  </form>
   <div class="actions">
     <button id="allow" class="primary" type="button" hidden>Allow cookies and continue</button>
     <a class="button" id="newtab" href="{{.ResumeURL}}" target="_blank" rel="noopener noreferrer">Open in a new tab</a>
@@ -66,7 +69,6 @@ var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defi
   <code>code: {{.Code}}</code>
 <script>
 (function () {
-  var resume = {{.ResumeURL}};
   var allow = document.getElementById("allow");
   var status = document.getElementById("status");
   if (!document.requestStorageAccess) {
@@ -76,13 +78,23 @@ var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defi
   allow.hidden = false;
   allow.addEventListener("click", function () {
     document.requestStorageAccess().then(function () {
-      window.location.replace(resume);
+      document.getElementById("resume").submit();
     }, function () {
       status.textContent = "The browser did not allow it. Open the app in a new tab instead.";
     });
   });
 })();
 </script>
+{{end}}`))
+
+var continuePage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
+  <span class="badge warn">Almost there</span>
+  <h1>Continue as {{.Email}}</h1>
+  <p>You are signing in to <strong>{{.OrgID}}</strong>. Continue only if you opened this from that organization's site.</p>
+  <form method="post" action="?" class="actions">
+    <input type="hidden" name="sso_resume" value="{{.Ticket}}">
+    <button id="continue" class="primary" type="submit">Continue as {{.Email}}</button>
+  </form>
 {{end}}`))
 
 var errorTitles = map[int]string{
@@ -111,9 +123,20 @@ func WriteErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
 
 // writeCookieBlockedPage renders the page shown when the session cookie did
 // not come back (see cookiecheck.go). It answers 401: the user is not signed
-// in here.
-func writeCookieBlockedPage(w http.ResponseWriter, resumeURL string) {
+// in here. Its button posts the resume ticket once the browser granted
+// storage access; its link opens the "Continue as" page in a new tab.
+func writeCookieBlockedPage(w http.ResponseWriter, resumeURL, ticket string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(ErrCookieBlocked.Status)
-	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL, Code string }{"Cookies are blocked", resumeURL, ErrCookieBlocked.Code})
+	w.WriteHeader(ErrCookieBlocked.Status())
+	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL, Ticket, Code string }{
+		"Cookies are blocked", resumeURL, ticket, string(ErrCookieBlocked)})
+}
+
+// writeContinuePage renders the "Continue as" page of a resume link. It
+// answers 200 and signs no one in: only its button's POST does.
+func writeContinuePage(w http.ResponseWriter, email, orgID, ticket string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = continuePage.ExecuteTemplate(w, "layout", struct{ Title, Email, OrgID, Ticket string }{
+		"Continue signing in", email, orgID, ticket})
 }

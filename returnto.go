@@ -23,7 +23,7 @@ func destination(org *Org, returnTo string) (string, error) {
 // isLocalPath accepts only a path on this site: "/x", never "//host",
 // "/\host", "https:…" or anything a browser might read as another origin.
 func isLocalPath(s string) bool {
-	if len(s) > 2048 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+	if len(s) > maxReturnToBytes || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -34,3 +34,6 @@ func isLocalPath(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
 }
+
+// maxReturnToBytes bounds a return_to path (and so a ticket's destination).
+const maxReturnToBytes = 2048

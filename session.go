@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type CookieConfig struct {
 	NotPartitioned bool
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Logger receives a line when the session store fails while a
+	// middleware authenticates a request (answered with a 500). Give it the
+	// handler's [Config.Logger]. Default: nil, which discards.
+	Logger *slog.Logger
 }
 
 // CookieSessions is the default [SessionIssuer]: a random 256-bit opaque
@@ -72,6 +77,7 @@ type CookieSessions struct {
 	sameSite       http.SameSite
 	notPartitioned bool
 	now            func() time.Time
+	log            *slog.Logger
 }
 
 // NewCookieSessions checks cfg and returns the session issuer it describes.
@@ -85,7 +91,10 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 	c := &CookieSessions{
 		store: cfg.Store, name: cfg.Name, path: cfg.Path, domain: cfg.Domain,
 		ttl: cfg.TTL, sameSite: cfg.SameSite, notPartitioned: cfg.NotPartitioned,
-		now: nowFunc(cfg.Now),
+		now: nowFunc(cfg.Now), log: cfg.Logger,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	if c.name == "" {
 		c.name = "embedsso_session"
@@ -116,16 +125,28 @@ var sessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 
 // IssueSession implements [SessionIssuer].
 func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u User) error {
-	var raw [sessionIDBytes]byte
-	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
-	id := base64.RawURLEncoding.EncodeToString(raw[:])
-	now := c.now()
-	s := Session{IDHash: hashSessionID(id), User: u, CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	id, s := c.newSession()
+	s.User = u
 	if err := c.store.CreateSession(ctx, s); err != nil {
 		return fmt.Errorf("store session: %w", err)
 	}
-	http.SetCookie(w, c.cookie(id, s.ExpiresAt))
+	c.setCookie(w, id, s.ExpiresAt)
 	return nil
+}
+
+// newSession makes a new session id and the session to store for it, with
+// no user yet.
+func (c *CookieSessions) newSession() (id string, s Session) {
+	var raw [sessionIDBytes]byte
+	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
+	id = base64.RawURLEncoding.EncodeToString(raw[:])
+	now := c.now()
+	return id, Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+}
+
+// setCookie hands the browser the session id.
+func (c *CookieSessions) setCookie(w http.ResponseWriter, id string, expires time.Time) {
+	http.SetCookie(w, c.cookie(id, expires))
 }
 
 func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
@@ -166,7 +187,8 @@ func (c *CookieSessions) Session(r *http.Request) (Session, error) {
 // session is valid, the user is available to next through [UserFromContext];
 // otherwise the request passes through unchanged, so next decides whether a
 // signed-out visitor may see the page (see [CookieSessions.RequireUser]). A
-// store failure is answered with a plain 500.
+// store failure is logged to [CookieConfig.Logger] and answered with a
+// plain 500.
 func (c *CookieSessions) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := c.Session(r)
@@ -174,6 +196,8 @@ func (c *CookieSessions) Middleware(next http.Handler) http.Handler {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
 		case !errors.Is(err, ErrSessionNotFound):
+			c.log.LogAttrs(r.Context(), slog.LevelError, "embedsso: session store failed",
+				slog.String("path", r.URL.Path), slog.String("cause", err.Error()))
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			return
 		}

@@ -127,10 +127,6 @@ type Purger interface {
 	PurgeExpired(ctx context.Context, now time.Time) (int, error)
 }
 
-// ErrSessionNotFound is returned by [SessionStore.FindSession] for unknown,
-// revoked and expired sessions.
-var ErrSessionNotFound = sentinel(401, "session_not_found", "You are not signed in.")
-
 // Compile-time checks that the in-memory stores satisfy their interfaces.
 var (
 	_ OrgStore     = (*MemoryOrgStore)(nil)

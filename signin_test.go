@@ -1,0 +1,89 @@
+package embedsso_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/embedsso/embedsso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oneStore is users, sessions and token ids in one value that can sign in
+// at once, counting how each write arrived.
+type oneStore struct {
+	embedsso.MemoryUserStore
+	embedsso.MemorySessionStore
+	embedsso.MemoryReplayStore
+	signIns, upserts atomic.Int64
+	fail             error
+}
+
+func (s *oneStore) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso.User, error) {
+	s.upserts.Add(1)
+	return s.MemoryUserStore.UpsertUser(ctx, p)
+}
+
+func (s *oneStore) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+	s.signIns.Add(1)
+	if s.fail != nil {
+		return embedsso.User{}, s.fail
+	}
+	if w.TokenID != "" {
+		if err := s.UseTokenID(ctx, w.Profile.OrgID, w.TokenID, w.TokenExpiresAt, w.Now); err != nil {
+			return embedsso.User{}, err
+		}
+	}
+	u, err := s.MemoryUserStore.UpsertUser(ctx, w.Profile)
+	if err != nil {
+		return embedsso.User{}, err
+	}
+	w.Session.User = u
+	return u, s.CreateSession(ctx, w.Session)
+}
+
+func TestOneStoreSignsInInOneWrite(t *testing.T) {
+	t.Parallel()
+	store := &oneStore{}
+	f := newFixture(t, func(c *embedsso.Config) {
+		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+		require.NoError(t, err)
+		c.Users, c.Replay, c.Sessions = store, store, cookies
+	})
+	jti := with(f.claims(), "jti", "one-write-1")
+	w := f.get(loginURL(rawToken(hs256, jti, secretABC)), nil)
+	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+	assertSessionCookie(t, sessionCookie(w))
+	assert.Equal(t, int64(1), store.signIns.Load())
+	assert.Zero(t, store.upserts.Load(), "the user was written through SignIn only")
+	assert.Equal(t, 1, store.MemorySessionStore.Len())
+
+	replay := f.get(loginURL(rawToken(hs256, jti, secretABC)), nil)
+	assert.Equal(t, http.StatusUnauthorized, replay.Code)
+	assert.True(t, errors.Is(f.lastEvent(t).Err, embedsso.ErrTokenReplayed))
+	assert.Empty(t, sessionCookie(replay))
+
+	store.fail = errors.New("disk full")
+	failed := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
+	assert.Equal(t, http.StatusInternalServerError, failed.Code)
+	assert.Empty(t, sessionCookie(failed), "no cookie for a session that was not stored")
+	assert.NotContains(t, failed.Body.String(), "disk full")
+}
+
+func TestStoresThatAreNotOneValueSignInStepByStep(t *testing.T) {
+	t.Parallel()
+	store := &oneStore{}
+	f := newFixture(t, func(c *embedsso.Config) {
+		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+		require.NoError(t, err)
+		c.Users, c.Sessions = store, cookies // Replay stays the fixture's own store
+	})
+	w := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "split-1"), secretABC)), nil)
+	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+	assert.Zero(t, store.signIns.Load(), "token ids go to another store: SignIn would write them to the wrong place")
+	assert.Equal(t, int64(1), store.upserts.Load())
+	assert.Equal(t, 1, f.replay.Len())
+}
