@@ -42,7 +42,7 @@ func ExampleNew() {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
 	// The app's own pages: the user from the session, framed only by the org's sites.
 	mux.Handle("GET /dashboard", sessions.RequireUser(sso.FrameAncestors(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {

@@ -91,7 +91,7 @@ func TestEmbeddingInChromium(t *testing.T) {
 
 		assert.Empty(t, b.sessionCookies(t), "no session cookie")
 		assert.Empty(t, b.rec.blockedCookies(), "no Set-Cookie at all, not even a refused one")
-		assert.Equal(t, 1, s.logCount("embedsso: login refused", "code=origin_not_allowed", "status=403", "origin=http://127.0.0.1:"))
+		assert.Equal(t, 1, s.logCount("embedsso: refused", "code=origin_not_allowed", "status=403", "origin=http://127.0.0.1:"))
 	})
 
 	t.Run("an expired token shows the error page inside the frame with status 401", func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestEmbeddingInChromium(t *testing.T) {
 		}
 		b.screenshot(t, "error-frame.png")
 		assert.Empty(t, b.sessionCookies(t), "no session cookie")
-		assert.Equal(t, 1, s.logCount("embedsso: login refused", "code=token_expired", "status=401"))
+		assert.Equal(t, 1, s.logCount("embedsso: refused", "code=token_expired", "status=401"))
 	})
 
 	t.Run("a browser that blocks the app's cookies gets a page that says so and offers the ways out, and never loops", func(t *testing.T) {
@@ -142,8 +142,8 @@ func TestEmbeddingInChromium(t *testing.T) {
 		assert.Zero(t, navigations, "navigations in the frame during %s", quietPeriod)
 		assert.True(t, stillMarked(t, f.ctx), "the same document")
 		assert.Len(t, b.rec.frameHops(f.id), 2, "the frame's whole history: the login and the check")
-		assert.Equal(t, 1, s.logCount("session cookie did not come back"))
-		assert.Zero(t, s.logCount("login refused"))
+		assert.Equal(t, 1, s.logCount("embedsso: cookie_blocked"))
+		assert.Zero(t, s.logCount("embedsso: refused"))
 
 		// The button: Chromium refuses storage access to a site the user
 		// blocked. The page says so, and still does not move.
@@ -157,18 +157,23 @@ func TestEmbeddingInChromium(t *testing.T) {
 		assert.Zero(t, requests+navigations, "the refused button does not navigate")
 		assert.True(t, stillMarked(t, f.ctx), "the same document")
 
-		// The link: a new tab. The site's cookies are blocked there too, so
-		// it shows the same page once, and stops there as well.
+		// The link: a new tab, which asks before it signs in. The site's
+		// cookies are blocked there too, so Continue leads to the same page
+		// once, and stops there as well.
 		require.NoError(t, chromedp.Do(f.ctx, chromedp.Click(chromedp.CSS("#newtab"))))
 		tab := b.newTab(t, s.app)
+		d = waitContinuePage(t, tab)
+		assert.True(t, strings.HasPrefix(d.URL, s.app+"/api/sso/jwt?sso_resume="), shortURL(d.URL))
+		assert.Empty(t, d.Referrer, "rel=noreferrer")
+		require.NoError(t, chromedp.Do(tab, chromedp.Click(chromedp.CSS("#continue"))))
 		d = waitCheckPage(t, tab)
 		assert.True(t, strings.HasPrefix(d.URL, s.app+"/api/sso/jwt?sso_check="), shortURL(d.URL))
-		assert.Empty(t, d.Referrer, "rel=noreferrer")
 		mark(t, tab)
 		requests, navigations = b.stillFor(string(chromedp.FromContext(tab).Target.TargetID), quietPeriod)
 		assert.Zero(t, requests+navigations, "the new tab does not loop either")
 		assert.True(t, stillMarked(t, tab), "the same document in the new tab")
-		assert.Equal(t, 2, s.logCount("session cookie did not come back"), "one failed check in the frame, one in the tab")
+		assert.Equal(t, 2, s.logCount("embedsso: cookie_blocked"), "one failed check in the frame, one in the tab")
+		assert.Equal(t, 1, s.logCount("embedsso: resumed"), "the Continue button signed in once")
 		assert.Empty(t, b.sessionCookies(t))
 
 		// The instrument is live: a reload of the frame, which the test
@@ -193,13 +198,17 @@ func TestEmbeddingInChromium(t *testing.T) {
 
 		require.NoError(t, chromedp.Do(f.ctx, chromedp.Click(chromedp.CSS("#newtab"))))
 		tab := b.newTab(t, s.app)
-		d := waitDoc(t, tab, "the dashboard in the new tab", func(d doc) bool { return strings.Contains(d.Text, "Signed in as") })
+		d := waitContinuePage(t, tab)
+		assert.Contains(t, d.Text, "Continue as lin@example.com")
+		assert.Empty(t, b.sessionCookies(t), "opening the resume link signed no one in")
+		require.NoError(t, chromedp.Do(tab, chromedp.Click(chromedp.CSS("#continue"))))
+		d = waitDoc(t, tab, "the dashboard in the new tab", func(d doc) bool { return strings.Contains(d.Text, "Signed in as") })
 		assert.Equal(t, s.app+"/dashboard", d.URL)
 		assert.Contains(t, d.Text, "Signed in as Lin Ng · lin@example.com · MEMBER · org_demo")
 		assert.Empty(t, d.Referrer)
 		// A first-party cookie now: partitioned under the app's own site.
 		assertOneSessionCookie(t, b, "http://localhost", false)
-		assert.Equal(t, 1, s.logCount("session cookie did not come back"), "only the frame's check failed")
+		assert.Equal(t, 1, s.logCount("embedsso: cookie_blocked"), "only the frame's check failed")
 		assert.True(t, stillMarked(t, f.ctx), "the frame stayed on its page")
 	})
 

@@ -110,6 +110,12 @@ func waitCheckPage(t *testing.T, ctx context.Context) doc {
 	return waitDoc(t, ctx, "the cookie-check page", func(d doc) bool { return strings.Contains(d.Text, checkPageHeading) })
 }
 
+// waitContinuePage waits for the "Continue as" page of a resume link in ctx.
+func waitContinuePage(t *testing.T, ctx context.Context) doc {
+	t.Helper()
+	return waitDoc(t, ctx, "the Continue page", func(d doc) bool { return strings.Contains(d.Text, "Continue as") })
+}
+
 // mark tags the document in ctx, so that a later look can tell whether it
 // is still the same document (no reload, no navigation).
 func mark(t *testing.T, ctx context.Context) {

@@ -49,7 +49,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
 
 	// Delete expired sessions and token ids now and then.
 	n, err := store.PurgeExpired(ctx, time.Now())
@@ -82,7 +82,7 @@ func Example_severalInstances() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
 	mux.Handle("GET /dashboard", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprintln(w, "hello", u.Email)

@@ -40,7 +40,7 @@ func newInstance(t *testing.T, db database, sessionStore func(*sqlstore.Store) e
 	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/sso/jwt", h)
+	mux.Handle("/api/sso/jwt", h)
 	mux.Handle("GET /api/me", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprint(w, u.Email)

@@ -28,7 +28,7 @@ func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
 		return sessions.Middleware(sso.FrameAncestors(noReferrer(h)))
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/sso/jwt", sso)
+	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
 	mux.Handle("GET /dashboard", page(showPage("Dashboard")))
 	mux.Handle("GET /reports", page(showPage("Reports")))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(me)))
