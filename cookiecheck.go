@@ -89,24 +89,26 @@ func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org
 	} else if err != nil {
 		return Org{}, nil, ticket{}, err
 	}
+	// From here on the organization is known, and as for a token, its
+	// sites may frame the refusal, so a stale link shows its page there.
 	if err := checkSecrets(&org); err != nil {
-		return Org{}, nil, ticket{}, err
+		return org, policy, ticket{}, err
 	}
 	for _, s := range org.Secrets {
 		t, ok, err := h.aeads.open(s.Value, org.ID, sealed)
 		switch {
 		case err != nil:
-			return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+			return org, policy, ticket{}, ErrTicketInvalid.because(err)
 		case !ok:
 			continue
 		case t.purpose != purpose:
-			return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
+			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
 		case !h.now().Before(t.expires):
-			return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
+			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
 		}
 		return org, policy, t, nil
 	}
-	return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret")
+	return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret")
 }
 
 // ticketID is the id under which t is spent in the [ReplayStore]. The

@@ -50,6 +50,8 @@ func formTicket(t *testing.T, body string) string {
 	return html.UnescapeString(m[1])
 }
 
+const frameNone = "frame-ancestors 'none'"
+
 func resumeForm(ticket string) url.Values { return url.Values{"sso_resume": {ticket}} }
 
 func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
@@ -206,18 +208,20 @@ func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)/2] ^= 1
 
-	for _, tc := range []struct{ name, ticket string }{
-		{"a flipped bit", base64.RawURLEncoding.EncodeToString(flipped)},
-		{"another org's name", named("org_open")},
-		{"an unknown org", named("org_nope")},
-		{"an org id with a NUL byte", named("org_abc123\x00")},
-		{"an org id with a control character", named("org\x1b[31m")},
-		{"an org id that is not UTF-8", named("org_\xff")},
-		{"an empty org id", named("")},
-		{"garbage", "not-a-ticket"},
-		{"a non-canonical spelling", ticket + "A"},
-		{"a ticket with no body", named("org_abc123")[:16]},
-		{"a huge ticket", strings.Repeat("A", 9000)},
+	const known = "frame-ancestors 'self' https://customer.example https://*.partner.example"
+	for _, tc := range []struct{ name, ticket, csp string }{
+		{"a flipped bit", base64.RawURLEncoding.EncodeToString(flipped), known},
+		{"another org's name", named("org_open"), "frame-ancestors *"},
+		{"an unknown org", named("org_nope"), frameNone},
+		{"an org id with a NUL byte", named("org_abc123\x00"), frameNone},
+		{"an org id with a control character", named("org\x1b[31m"), frameNone},
+		{"an org id that is not UTF-8", named("org_\xff"), frameNone},
+		{"an empty org id", named(""), frameNone},
+		{"garbage", "not-a-ticket", frameNone},
+		{"a byte appended", ticket + "AA", known},
+		{"a non-canonical spelling of the same bytes", nonCanonical(t, ticket), frameNone},
+		{"a ticket with no body", named("org_abc123")[:16], frameNone},
+		{"a huge ticket", strings.Repeat("A", 9000), frameNone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, w := range []*httptest.ResponseRecorder{
@@ -228,6 +232,7 @@ func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 				assert.Equal(t, http.StatusBadRequest, w.Code)
 				assert.Contains(t, w.Body.String(), "code: ticket_invalid")
 				assert.Empty(t, sessionCookie(w))
+				assert.Equal(t, tc.csp, w.Header().Get("Content-Security-Policy"))
 			}
 		})
 	}
@@ -413,4 +418,31 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// nonCanonical respells a base64url text so that it decodes to the same
+// bytes (non-strictly) by setting the unused low bits of its last character.
+func nonCanonical(t *testing.T, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(s)%4 == 0 { // no spare bits: drop a byte, so that the last character has some
+		b := must(base64.RawURLEncoding.DecodeString(s))
+		s = base64.RawURLEncoding.EncodeToString(b[:len(b)-1])
+	}
+	last := strings.IndexByte(alphabet, s[len(s)-1])
+	out := s[:len(s)-1] + string(alphabet[last|1])
+	a, errA := base64.RawURLEncoding.DecodeString(s)
+	b, errB := base64.RawURLEncoding.DecodeString(out)
+	require.NoError(t, errA)
+	require.NoError(t, errB)
+	require.Equal(t, a, b, "the respelling decodes to the same bytes")
+	require.NotEqual(t, s, out)
+	return out
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

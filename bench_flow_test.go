@@ -1,0 +1,78 @@
+package embedsso
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkFlow measures what a browser's sign-in costs the app: the login
+// request, then the cookie check that follows its redirect with the new
+// cookie. Compare it with BenchmarkHandler/floor from the same run.
+func BenchmarkFlow(b *testing.B) {
+	now := func() time.Time { return benchNow }
+	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Config{Orgs: NewMemoryOrgStore(benchOrg()), Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := "/api/sso/jwt?jwt=" + benchToken(b)
+	login := func() (check, cookie string) {
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		r.Header.Set("Referer", "https://customer.example/page")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusFound {
+			b.Fatal(w.Code, w.Body.String())
+		}
+		base, _ := url.Parse(target)
+		loc, _ := url.Parse(w.Header().Get("Location"))
+		return base.ResolveReference(loc).String(), strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]
+	}
+	confirm := func(check, cookie string) {
+		r := httptest.NewRequest(http.MethodGet, check, nil)
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusFound || strings.Contains(w.Header().Get("Location"), "sso_") {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+	b.Run("login+check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			confirm(login())
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		// Each check link is single-use: mint them before the clock starts.
+		links := make([][2]string, 0, 1<<16)
+		for range cap(links) {
+			c, k := login()
+			links = append(links, [2]string{c, k})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		i := 0
+		for b.Loop() {
+			if i == len(links) {
+				b.StopTimer()
+				links = links[:0]
+				for range cap(links) {
+					c, k := login()
+					links = append(links, [2]string{c, k})
+				}
+				i = 0
+				b.StartTimer()
+			}
+			confirm(links[i][0], links[i][1])
+			i++
+		}
+	})
+}
