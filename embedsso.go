@@ -134,9 +134,16 @@ const (
 	EventResumeOffered
 	// EventResumed: the "Continue as" button signed the user in again.
 	EventResumed
+	// EventLoginRedirect: a page behind [Handler.RequireUser] found no
+	// valid session and sent the user through the organization's LoginURL.
+	EventLoginRedirect
+	// EventSessionEnded: a page behind [Handler.RequireUser] found no
+	// valid session and answered that it ended (a page, or 401 JSON).
+	EventSessionEnded
 )
 
-var eventKindNames = [...]string{"refused", "signed_in", "cookie_confirmed", "cookie_blocked", "resume_offered", "resumed"}
+var eventKindNames = [...]string{"refused", "signed_in", "cookie_confirmed", "cookie_blocked", "resume_offered", "resumed",
+	"login_redirect", "session_ended"}
 
 // String returns the kind's name as logged: "signed_in", "refused", ….
 func (k EventKind) String() string {
@@ -453,6 +460,11 @@ func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
 		return User{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
 	}
+	if h.cookies != nil {
+		// A successful sign-in names the organization for when the session
+		// ends, and resets the count of automatic re-sign-ins.
+		h.cookies.setHint(w, hint{orgID: p.OrgID, at: h.now()})
+	}
 	return user, nil
 }
 
@@ -467,6 +479,7 @@ func (h *Handler) signInOnce(ctx context.Context, w http.ResponseWriter, p Profi
 		return User{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
 	}
 	h.cookies.setCookie(w, id, s.ExpiresAt)
+	h.cookies.setHint(w, hint{orgID: p.OrgID, at: h.now()})
 	return user, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // The pages the handler itself renders. They are self-contained (no external
@@ -97,6 +98,31 @@ var continuePage = template.Must(template.Must(pages.Clone()).Parse(`{{define "b
   </form>
 {{end}}`))
 
+var sessionEndedPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
+  <span class="badge warn">Signed out</span>
+  <h1>Your session has ended</h1>
+  {{if .Stopped}}<p>We tried to sign you in again automatically, but it did not work. Reload the page to try again.</p>
+  {{else}}<p>You were signed out after a while without activity, or your access changed. Reload the page to sign in again.</p>{{end}}
+  <code>code: {{.Code}}</code>
+{{.Script}}
+{{end}}`))
+
+// postMessageScript posts Message to the parent window once per target
+// origin. With no target and AnyOrigin set (an organization that lets any
+// site embed it), it posts to the parent's own origin where the browser
+// tells it (location.ancestorOrigins); it never posts to "*".
+var postMessageScript = template.Must(template.New("post").Parse(`<script>
+(function () {
+  if (window.parent === window) { return; }
+  var targets = {{.Targets}} || [];
+  if (!targets.length && {{.AnyOrigin}} && location.ancestorOrigins && location.ancestorOrigins.length) {
+    targets = [location.ancestorOrigins[0]];
+  }
+  var message = {{.Message}};
+  targets.forEach(function (t) { try { window.parent.postMessage(message, t); } catch (e) {} });
+})();
+</script>`))
+
 var errorTitles = map[int]string{
 	http.StatusBadRequest:          "This sign-in link is not valid",
 	http.StatusUnauthorized:        "We could not sign you in",
@@ -139,4 +165,27 @@ func writeContinuePage(w http.ResponseWriter, email, orgID, ticket string) {
 	w.WriteHeader(http.StatusOK)
 	_ = continuePage.ExecuteTemplate(w, "layout", struct{ Title, Email, OrgID, Ticket string }{
 		"Continue signing in", email, orgID, ticket})
+}
+
+// writeSessionEndedPage renders the page a framed request without a valid
+// session gets when it is not sent through a LoginURL: 401, and a message
+// to the parent window for each of targets (see sessionend.go).
+func writeSessionEndedPage(w http.ResponseWriter, orgID string, targets []string, returnTo string, anyOrigin, stopped bool) {
+	var script template.HTML
+	if orgID != "" {
+		var b strings.Builder
+		_ = postMessageScript.Execute(&b, struct {
+			Targets   []string
+			AnyOrigin bool
+			Message   map[string]string
+		}{targets, anyOrigin, map[string]string{"type": "embedsso:session-expired", "orgId": orgID, "returnTo": returnTo}})
+		script = template.HTML(b.String()) // html/template escaped it above
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = sessionEndedPage.ExecuteTemplate(w, "layout", struct {
+		Title, Code string
+		Stopped     bool
+		Script      template.HTML
+	}{"Your session has ended", string(ErrSessionNotFound), stopped, script})
 }

@@ -29,6 +29,15 @@ type Org struct {
 	// DashboardURL is where a signed-in user is sent: a path on this app, such
 	// as "/dashboard". Default: "/".
 	DashboardURL string
+	// LoginURL is an endpoint on the organization's own site that mints a
+	// fresh token for its signed-in user and redirects to the SSO endpoint
+	// with the return_to it was given (Metabase calls it the JWT identity
+	// provider URI). When a framed page behind [Handler.RequireUser] finds no
+	// valid session, the user is sent there and comes back to the same page
+	// signed in, with no click. It MUST be https (or http on a loopback
+	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
+	// tells the user the session ended and posts a message to the parent).
+	LoginURL string
 }
 
 // Secret is one HS256 key of an organization.
