@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -52,10 +53,13 @@ const (
 	maxResumeForm = maxTicketChars + 64
 )
 
-// ticketURL seals a new ticket for purpose and returns the link, relative
-// to this endpoint, that carries it.
-func (h *Handler) ticketURL(org *Org, purpose byte, p Profile, dest string) (string, error) {
-	t := ticket{purpose: purpose, expires: h.now().Add(ticketTTL), profile: p, dest: dest}
+// ticketURL seals a new ticket for purpose, naming the session s, and
+// returns the link, relative to this endpoint, that carries it.
+func (h *Handler) ticketURL(org *Org, purpose byte, s *Session, email, dest string) (string, error) {
+	t := ticket{purpose: purpose, expires: h.now().Add(ticketTTL), email: email, dest: dest}
+	if _, err := hex.Decode(t.sessionHash[:], []byte(s.IDHash)); err != nil {
+		return "", ErrInternal.because(fmt.Errorf("session hash: %w", err))
+	}
 	sealed, err := h.aeads.seal(org, &t)
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
@@ -123,7 +127,7 @@ func ticketID(t *ticket) string {
 
 // spend uses t up, so each link works once.
 func (h *Handler) spend(ctx context.Context, t *ticket) error {
-	switch err := h.replay.UseTokenID(ctx, t.profile.OrgID, ticketID(t), t.expires, h.now()); {
+	switch err := h.replay.UseTokenID(ctx, t.orgID, ticketID(t), t.expires, h.now()); {
 	case errors.Is(err, ErrTokenReplayed):
 		return ErrTicketInvalid.becauseText("ticket already used")
 	case err != nil:
@@ -134,26 +138,24 @@ func (h *Handler) spend(ctx context.Context, t *ticket) error {
 
 // check answers ?sso_check: on to the destination if the session cookie came
 // back, else the page that explains and offers the ways out, with a new
-// resume ticket. The check link itself is spent either way.
+// resume ticket. The check link itself is spent either way. The cookie is
+// recognised by its hash, which the ticket carries: no store read.
 func (h *Handler) check(r *http.Request, raw string) outcome {
 	ctx := r.Context()
 	org, policy, t, err := h.openTicket(ctx, raw, purposeCheck)
-	ev := Event{OrgID: org.ID, Email: t.profile.Email}
+	ev := Event{OrgID: org.ID, Email: t.email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	if err := h.spend(ctx, &t); err != nil {
 		return refused(ev, policy, err)
 	}
-	s, err := h.finder.Session(r)
-	switch {
-	case err == nil && s.User.OrgID == t.profile.OrgID && s.User.Email == t.profile.Email:
-		ev.Kind, ev.UserID = EventCookieConfirmed, s.User.ID
+	if got, ok := h.cookies.cookieHash(r); ok && hmac.Equal(got[:], t.sessionHash[:]) {
+		ev.Kind = EventCookieConfirmed
 		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusFound}
-	case err != nil && !errors.Is(err, ErrSessionNotFound):
-		return refused(ev, policy, ErrInternal.because(fmt.Errorf("find session: %w", err)))
 	}
-	resume, err := h.ticketURL(&org, purposeResume, t.profile, t.dest)
+	s := Session{IDHash: hex.EncodeToString(t.sessionHash[:])}
+	resume, err := h.ticketURL(&org, purposeResume, &s, t.email, t.dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
@@ -168,19 +170,20 @@ func (h *Handler) check(r *http.Request, raw string) outcome {
 // link leaves it working for the person it was shown to.
 func (h *Handler) offerResume(r *http.Request, raw string) outcome {
 	org, policy, t, err := h.openTicket(r.Context(), raw, purposeResume)
-	ev := Event{OrgID: org.ID, Email: t.profile.Email}
+	ev := Event{OrgID: org.ID, Email: t.email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	ev.Kind = EventResumeOffered
 	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
-		writeContinuePage(w, t.profile.Email, org.ID, raw)
+		writeContinuePage(w, t.email, org.ID, raw)
 	}}
 }
 
 // resume answers the "Continue as" button's POST: refuse it from another
-// site, spend the ticket, sign the user in through the login's own sign-in
-// tail in this browsing context, and check the cookie again.
+// site, find the user of the session the login created (so a user signed
+// out since cannot be resumed), and sign that user in again through the
+// login's own sign-in tail, spending the ticket, then check the cookie again.
 func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	if err := h.sameSite(r); err != nil {
 		return refused(Event{}, nil, err)
@@ -195,19 +198,29 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	ctx := r.Context()
 	org, policy, t, err := h.openTicket(ctx, raw[0], purposeResume)
-	ev := Event{OrgID: org.ID, Email: t.profile.Email}
+	ev := Event{OrgID: org.ID, Email: t.email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
+	first, err := h.cookies.store.FindSession(ctx, hex.EncodeToString(t.sessionHash[:]), h.now())
+	switch {
+	case errors.Is(err, ErrSessionNotFound):
+		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended"))
+	case err != nil:
+		return refused(ev, policy, ErrInternal.because(fmt.Errorf("find session: %w", err)))
+	}
+	u := first.User
+	profile := Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role}
+	pending := h.pendingSession()
 	// Sealing writes nothing, so the next check link is made before the
 	// writes, as in the login.
-	next, err := h.ticketURL(&org, purposeCheck, t.profile, t.dest)
+	next, err := h.ticketURL(&org, purposeCheck, &pending.session, t.email, t.dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	// The ticket's id is spent as the sign-in's token id: in the same
 	// atomic write when the store can.
-	user, err := h.signIn(ctx, w, r, t.profile, ticketID(&t), t.expires)
+	user, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.expires, pending)
 	if errors.Is(err, ErrTokenReplayed) {
 		err = ErrTicketInvalid.becauseText("ticket already used")
 	}

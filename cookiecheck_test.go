@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,7 +219,7 @@ func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 		{"an org id that is not UTF-8", named("org_\xff"), frameNone},
 		{"an empty org id", named(""), frameNone},
 		{"garbage", "not-a-ticket", frameNone},
-		{"a byte appended", ticket + "AA", known},
+		{"a byte appended", base64.RawURLEncoding.EncodeToString(append(append([]byte(nil), raw...), 0)), known},
 		{"a non-canonical spelling of the same bytes", nonCanonical(t, ticket), frameNone},
 		{"a ticket with no body", named("org_abc123")[:16], frameNone},
 		{"a huge ticket", strings.Repeat("A", 9000), frameNone},
@@ -445,4 +446,51 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+func TestAUserSignedOutSinceCannotBeResumed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, checkURL, page := f.blockedLogin(t, "")
+	require.NoError(t, f.sessions.RevokeUserSessions(context.Background(), "org_abc123", f.users.Users()[0].ID))
+	w := f.post(checkURL, resumeForm(formTicket(t, page.Body.String())), nil)
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Contains(t, w.Body.String(), "code: ticket_invalid")
+	assert.Empty(t, sessionCookie(w))
+	assert.Zero(t, f.sessions.Len())
+}
+
+// countingReads is a session store that counts FindSession calls.
+type countingReads struct {
+	embedsso.MemorySessionStore
+	reads atomic.Int64
+}
+
+func (s *countingReads) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
+	s.reads.Add(1)
+	return s.MemorySessionStore.FindSession(ctx, idHash, now)
+}
+
+func TestTheCheckRecognisesTheCookieWithoutAStoreRead(t *testing.T) {
+	t.Parallel()
+	store := &countingReads{}
+	f := newFixture(t, func(c *embedsso.Config) {
+		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+		require.NoError(t, err)
+		c.Sessions = cookies
+	})
+	start := loginURL(rawToken(hs256, f.claims(), secretABC))
+	login := f.get(start, nil)
+	require.Equal(t, http.StatusFound, login.Code)
+	before := store.reads.Load()
+	check := f.get(resolve(start, login.Header().Get("Location")), map[string]string{"Cookie": cookiePair(sessionCookie(login))})
+	require.Equal(t, http.StatusFound, check.Code)
+	assert.Equal(t, "/dashboard", check.Header().Get("Location"))
+	assert.Equal(t, before, store.reads.Load())
+
+	// Another session's cookie is not this login's.
+	other := f.get(loginURL(rawToken(hs256, with(f.claims(), "email", "sam@example.com"), secretABC)), nil)
+	fresh := f.get(start, nil)
+	wrong := f.get(resolve(start, fresh.Header().Get("Location")), map[string]string{"Cookie": cookiePair(sessionCookie(other))})
+	assert.Equal(t, http.StatusUnauthorized, wrong.Code, "the cookie-blocked page")
 }

@@ -79,8 +79,7 @@ type Config struct {
 	Observer func(context.Context, Event)
 	// DisableCookieCheck redirects straight to the dashboard after a login
 	// instead of first checking that the session cookie came back. The check
-	// runs only when Sessions implements [SessionFinder] ([CookieSessions]
-	// does); turn it off only if your session issuer does not use cookies.
+	// runs only when Sessions is a [*CookieSessions].
 	// Default: false (the check runs).
 	DisableCookieCheck bool
 	// ErrorPage renders a refusal. It must write the status e.Status.
@@ -167,9 +166,9 @@ type Handler struct {
 	observe        func(context.Context, Event)
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
-	finder         SessionFinder // nil when the cookie check is off
-	signIns        SignInStore   // nil unless one store does a login's writes at once
-	cookies        *CookieSessions
+	checkCookie    bool        // run the cookie check (cookiecheck.go)
+	signIns        SignInStore // nil unless one store does a login's writes at once
+	cookies        *CookieSessions // nil when Sessions is another issuer
 	sameOrigin     *http.CrossOriginProtection
 	aeads          aeadCache   // cookie-check ticket keys, per secret
 	policies       policyCache // allow-lists and CSPs, per organization
@@ -189,10 +188,8 @@ func New(cfg Config) (*Handler, error) {
 	if h.replay == nil {
 		h.replay = &MemoryReplayStore{}
 	}
-	if f, ok := cfg.Sessions.(SessionFinder); ok && !cfg.DisableCookieCheck {
-		h.finder = f
-	}
 	h.cookies, _ = cfg.Sessions.(*CookieSessions)
+	h.checkCookie = h.cookies != nil && !cfg.DisableCookieCheck
 	h.signIns = oneStepStore(cfg, h.replay, h.cookies)
 	if h.maxTokenBytes == 0 {
 		h.maxTokenBytes = 8 << 10
@@ -269,7 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) step(w http.ResponseWriter, r *http.Request) outcome {
 	q, qerr := url.ParseQuery(r.URL.RawQuery)
 	switch {
-	case r.Method == http.MethodPost && h.finder != nil && qerr == nil && !q.Has("jwt"):
+	case r.Method == http.MethodPost && h.checkCookie && qerr == nil && !q.Has("jwt"):
 		return h.resume(w, r)
 	case r.Method != http.MethodGet:
 		// Not even HEAD: a link scanner's HEAD would spend a single-use token
@@ -277,9 +274,9 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request) outcome {
 		return refused(Event{}, nil, ErrMethodNotAllowed.err())
 	case qerr != nil:
 		return refused(Event{}, nil, ErrTokenMissing.because(fmt.Errorf("query: %w", qerr)))
-	case h.finder != nil && q.Has(checkParam) && !q.Has("jwt"):
+	case h.checkCookie && q.Has(checkParam) && !q.Has("jwt"):
 		return h.check(r, q.Get(checkParam))
-	case h.finder != nil && q.Has(resumeParam) && !q.Has("jwt"):
+	case h.checkCookie && q.Has(resumeParam) && !q.Has("jwt"):
 		return h.offerResume(r, q.Get(resumeParam))
 	default:
 		return h.login(w, r, q)
@@ -313,7 +310,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, out outcome) {
 }
 
 func (h *Handler) allowedMethods() string {
-	if h.finder != nil {
+	if h.checkCookie {
 		return "GET, POST"
 	}
 	return "GET"
@@ -386,12 +383,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	next := dest
-	if h.finder != nil && !h.holdsSessionOf(r, profile) {
+	next, pending := dest, h.pendingSession()
+	if h.checkCookie && !h.holdsSessionOf(r, profile) {
 		// Go through the cookie check (cookiecheck.go) rather than straight
 		// to the destination, so a browser that drops the cookie gets an
 		// explanation, not a loop. Sealing writes nothing, so it comes first.
-		if next, err = h.ticketURL(&org, purposeCheck, profile, dest); err != nil {
+		if next, err = h.ticketURL(&org, purposeCheck, &pending.session, profile.Email, dest); err != nil {
 			return refused(ev, policy, err)
 		}
 	}
@@ -402,7 +399,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 
 	// Every check passed: only now do we write.
 	tokenUntil := unixTime(tok.claims.ExpiresAt).Add(5 * time.Minute)
-	user, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil)
+	user, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil, pending)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
@@ -434,51 +431,67 @@ func (h *Handler) findOrg(ctx context.Context, id string) (Org, *orgPolicy, erro
 // same user: the browser evidently keeps our cookie in this context, so the
 // cookie check would learn nothing.
 func (h *Handler) holdsSessionOf(r *http.Request, p Profile) bool {
-	s, err := h.finder.Session(r)
+	s, err := h.cookies.Session(r)
 	return err == nil && s.User.OrgID == p.OrgID && s.User.Email == p.Email
+}
+
+// pending is a session about to be issued: with [CookieSessions] its id is
+// made before the writes, so that the cookie check's ticket can name it.
+type pending struct {
+	id      string
+	session Session
+}
+
+// pendingSession makes the next session's id, or nil with another issuer.
+func (h *Handler) pendingSession() *pending {
+	if h.cookies == nil {
+		return nil
+	}
+	id, s := h.cookies.newSession()
+	return &pending{id: id, session: s}
 }
 
 // signIn is the tail every sign-in shares, the login's and the resume's:
 // spend the token id (the jti, or the resume ticket's id), upsert the user,
-// issue the session. It is the only
-// code that writes them, in one step when a [SignInStore] can.
-func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time) (User, error) {
-	if h.signIns != nil {
-		return h.signInOnce(ctx, w, p, tokenID, tokenUntil)
-	}
-	// The token id goes first, so two requests racing with one token cannot
-	// both sign in.
-	if tokenID != "" {
-		if err := h.useTokenID(ctx, p.OrgID, tokenID, tokenUntil); err != nil {
-			return User{}, err
+// store the session and hand the browser its cookie. It is the only code
+// that writes them, in one step when a [SignInStore] can.
+func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time, next *pending) (User, error) {
+	var user User
+	var err error
+	switch {
+	case h.signIns != nil:
+		user, err = h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: next.session})
+		if errors.Is(err, ErrTokenReplayed) {
+			return User{}, ErrTokenReplayed.because(err)
+		} else if err != nil {
+			return User{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
+		}
+	default:
+		// The token id goes first, so two requests racing with one token
+		// cannot both sign in.
+		if tokenID != "" {
+			if err := h.useTokenID(ctx, p.OrgID, tokenID, tokenUntil); err != nil {
+				return User{}, err
+			}
+		}
+		if user, err = h.users.UpsertUser(ctx, p); err != nil {
+			return User{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
+		}
+		if next == nil {
+			if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
+				return User{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
+			}
+			return user, nil
+		}
+		s := next.session
+		s.User = user
+		if err := h.cookies.store.CreateSession(ctx, s); err != nil {
+			return User{}, ErrInternal.because(fmt.Errorf("store session: %w", err))
 		}
 	}
-	user, err := h.users.UpsertUser(ctx, p)
-	if err != nil {
-		return User{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
-	}
-	if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
-		return User{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
-	}
-	if h.cookies != nil {
-		// A successful sign-in names the organization for when the session
-		// ends, and resets the count of automatic re-sign-ins.
-		h.cookies.setHint(w, hint{orgID: p.OrgID, at: h.now()})
-	}
-	return user, nil
-}
-
-// signInOnce is signIn through a [SignInStore]: one atomic write.
-func (h *Handler) signInOnce(ctx context.Context, w http.ResponseWriter, p Profile, tokenID string, tokenUntil time.Time) (User, error) {
-	id, s := h.cookies.newSession()
-	user, err := h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: s})
-	switch {
-	case errors.Is(err, ErrTokenReplayed):
-		return User{}, ErrTokenReplayed.because(err)
-	case err != nil:
-		return User{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
-	}
-	h.cookies.setCookie(w, id, s.ExpiresAt)
+	h.cookies.setCookie(w, next.id, next.session.ExpiresAt)
+	// A successful sign-in names the organization for when the session
+	// ends, and resets the count of automatic re-sign-ins (hint.go).
 	h.cookies.setHint(w, hint{orgID: p.OrgID, at: h.now()})
 	return user, nil
 }

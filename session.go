@@ -24,9 +24,7 @@ type SessionIssuer interface {
 }
 
 // SessionFinder is implemented by session issuers that can tell whether a
-// request carries a valid session. When [Config.Sessions] implements it, the
-// handler checks right after its own redirect that the browser sent the
-// session back, and explains the problem instead of looping when it did not.
+// request carries a valid session, as [CookieSessions] does.
 type SessionFinder interface {
 	// Session returns the valid session r carries, or an error matching
 	// [ErrSessionNotFound] when it carries none.
@@ -260,4 +258,14 @@ func validCookieName(s string) bool {
 		}
 	}
 	return true
+}
+
+// cookieHash returns the store key of the session id r's cookie carries,
+// without asking the store whether it is valid.
+func (c *CookieSessions) cookieHash(r *http.Request) (sum [sha256.Size]byte, ok bool) {
+	ck, err := r.Cookie(c.name)
+	if err != nil || len(ck.Value) != sessionIDLen {
+		return sum, false
+	}
+	return sha256.Sum256([]byte(ck.Value)), true
 }

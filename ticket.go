@@ -23,16 +23,24 @@ import (
 // The link's text is base64url(len(orgID) ‖ orgID ‖ nonce ‖ AES-256-GCM(plain))
 // with the org id as additional data, and
 //
-//	plain = purpose ‖ expires (uint32, Unix seconds) ‖ email ‖ firstName ‖ lastName ‖ role ‖ dest
+//	plain = purpose ‖ expires (uint32, Unix seconds) ‖ SHA-256 of the session id ‖ email ‖ dest
 //
 // each string preceded by its length as a uvarint. The random GCM nonce is
 // also the ticket's id for single use.
+//
+// The ticket names the session the sign-in created, by the hash a
+// [SessionStore] keys it by: the check compares it with the hash of the
+// cookie that came back, with no store read, and the resume signs in again
+// the user that session belongs to, as stored, so a ticket never has to
+// carry the user's details.
 type ticket struct {
-	purpose byte
-	expires time.Time
-	profile Profile
-	dest    string
-	id      string // the nonce, filled in by seal and open
+	purpose     byte
+	expires     time.Time
+	sessionHash [sha256.Size]byte
+	orgID       string
+	email       string // for the "Continue as" page, logs and events
+	dest        string
+	id          string // the nonce, filled in by seal and open
 }
 
 // Ticket purposes, so a check link can never be presented as a resume link.
@@ -45,7 +53,7 @@ const (
 	gcmNonceBytes = 12
 	gcmTagBytes   = 16
 	// maxTicketPlain bounds the plaintext: every field at its limit.
-	maxTicketPlain = 1 + 4 + 5*binary.MaxVarintLen16 + maxEmailBytes + 2*maxNameBytes + maxRoleBytes + maxReturnToBytes
+	maxTicketPlain = 1 + 4 + sha256.Size + 2*binary.MaxVarintLen16 + maxEmailBytes + maxReturnToBytes
 	// maxTicketChars bounds a ticket's text; any ticket a login can seal fits,
 	// and anything longer is refused before it is decoded.
 	maxTicketChars = (1+maxNameBytes+gcmNonceBytes+gcmTagBytes+maxTicketPlain)*4/3 + 4
@@ -59,10 +67,11 @@ func (c *aeadCache) seal(org *Org, t *ticket) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	plain := make([]byte, 0, 64+len(t.profile.Email)+len(t.profile.FirstName)+len(t.profile.LastName)+len(t.profile.Role)+len(t.dest))
+	plain := make([]byte, 0, 5+sha256.Size+2*binary.MaxVarintLen16+len(t.email)+len(t.dest))
 	plain = append(plain, t.purpose)
 	plain = binary.BigEndian.AppendUint32(plain, uint32(t.expires.Unix()))
-	for _, s := range [...]string{t.profile.Email, t.profile.FirstName, t.profile.LastName, t.profile.Role, t.dest} {
+	plain = append(plain, t.sessionHash[:]...)
+	for _, s := range [...]string{t.email, t.dest} {
 		plain = binary.AppendUvarint(plain, uint64(len(s)))
 		plain = append(plain, s...)
 	}
@@ -107,13 +116,14 @@ func (c *aeadCache) open(secret, orgID string, sealed []byte) (t ticket, ok bool
 	if err != nil {
 		return ticket{}, false, nil
 	}
-	if len(plain) < 5 {
+	if len(plain) < 5+sha256.Size {
 		return ticket{}, true, errTicketMalformed
 	}
 	t.purpose = plain[0]
 	t.expires = time.Unix(int64(binary.BigEndian.Uint32(plain[1:5])), 0)
-	rest := plain[5:]
-	fields := [...]*string{&t.profile.Email, &t.profile.FirstName, &t.profile.LastName, &t.profile.Role, &t.dest}
+	copy(t.sessionHash[:], plain[5:])
+	rest := plain[5+sha256.Size:]
+	fields := [...]*string{&t.email, &t.dest}
 	for _, f := range fields {
 		n, k := binary.Uvarint(rest)
 		if k <= 0 || n > uint64(len(rest)-k) {
@@ -125,7 +135,7 @@ func (c *aeadCache) open(secret, orgID string, sealed []byte) (t ticket, ok bool
 	if len(rest) != 0 {
 		return ticket{}, true, errTicketMalformed
 	}
-	t.profile.OrgID = orgID
+	t.orgID = orgID
 	t.id = string(nonce)
 	return t, true, nil
 }
