@@ -166,8 +166,8 @@ type Handler struct {
 	observe        func(context.Context, Event)
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
-	checkCookie    bool        // run the cookie check (cookiecheck.go)
-	signIns        SignInStore // nil unless one store does a login's writes at once
+	checkCookie    bool            // run the cookie check (cookiecheck.go)
+	signIns        SignInStore     // nil unless one store does a login's writes at once
 	cookies        *CookieSessions // nil when Sessions is another issuer
 	sameOrigin     *http.CrossOriginProtection
 	aeads          aeadCache   // cookie-check ticket keys, per secret
