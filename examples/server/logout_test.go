@@ -43,6 +43,7 @@ func TestLogoutRefusesOtherSites(t *testing.T) {
 		{"a cross-site mark wins over a same-origin Origin", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": u.app}, false},
 		{"the app's own Sign out button (same-origin) signs out", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": u.app}, true},
 		{"a same-origin Origin without Sec-Fetch-Site signs out", map[string]string{"Origin": u.app}, true},
+		{"a request the user started directly (Sec-Fetch-Site: none) signs out", map[string]string{"Sec-Fetch-Site": "none"}, true},
 		{"a client that sends neither header (not a browser) signs out", nil, true},
 	}
 	for _, tc := range cases {
