@@ -278,8 +278,8 @@ func (r *report) summarize(strict bool) bool {
 	}
 	if len(r.skips) > 0 {
 		fmt.Fprintln(r.out, "\n== skipped, and why")
-		for _, s := range r.skips {
-			fmt.Fprintf(r.out, "%s %s: %s\n", s.pkg, s.test, s.reason)
+		for _, g := range groupSkips(r.skips) {
+			fmt.Fprintf(r.out, "%s %s: %s\n", g.pkg, g.tests, g.reason)
 		}
 		if strict {
 			fmt.Fprintf(r.out, "\nCI runs every suite: %d skipped tests fail this run. Install what they name (.ci/run does).\n", len(r.skips))
@@ -309,4 +309,34 @@ func (r *report) summarize(strict bool) bool {
 	}
 	fmt.Fprintf(r.out, "\ntests: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
 	return ok
+}
+
+// skipGroup is the skips of one package that gave one reason.
+type skipGroup struct {
+	pkg, tests, reason string
+}
+
+// groupSkips folds the skips of one package with one reason into one line
+// (a missing PostgreSQL skips every PostgreSQL subtest alike), naming the
+// first test and how many more, in the order they were first seen.
+func groupSkips(skips []skip) []skipGroup {
+	type key struct{ pkg, reason string }
+	var order []key
+	tests := map[key][]string{}
+	for _, s := range skips {
+		k := key{s.pkg, s.reason}
+		if _, seen := tests[k]; !seen {
+			order = append(order, k)
+		}
+		tests[k] = append(tests[k], s.test)
+	}
+	out := make([]skipGroup, len(order))
+	for i, k := range order {
+		names := tests[k][0]
+		if n := len(tests[k]); n > 1 {
+			names += fmt.Sprintf(" and %d more", n-1)
+		}
+		out[i] = skipGroup{k.pkg, names, k.reason}
+	}
+	return out
 }

@@ -167,3 +167,18 @@ func TestTheCommandExitsNonZeroOnASkipInCI(t *testing.T) {
 	require.ErrorAs(t, err, &ee, "a failing go test without events fails the run")
 	assert.Equal(t, 1, ee.ExitCode())
 }
+
+func TestSkipsForOneReasonAreOneLine(t *testing.T) {
+	const sql = "github.com/embedsso/embedsso/sqlstore"
+	reason := "    main_test.go:64: no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql\n"
+	var events []event
+	for _, name := range []string{"TestA/postgres", "TestB/postgres", "TestC/postgres"} {
+		events = append(events, out(sql, name, reason), event{Action: "skip", Package: sql, Test: name})
+	}
+	events = append(events, out(sql, "TestD", "    d_test.go:1: another reason\n"), event{Action: "skip", Package: sql, Test: "TestD"})
+	got, _ := run(t, false, events)
+	assert.Contains(t, got, "== skipped, and why\n"+
+		sql+" TestA/postgres and 2 more: no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql\n"+
+		sql+" TestD: another reason\n")
+	assert.Equal(t, "tests: 0 passed, 0 failed, 4 skipped", lastLine(got))
+}
