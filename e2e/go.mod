@@ -1,6 +1,6 @@
 module github.com/embedsso/embedsso/e2e
 
-go 1.26
+go 1.25.0
 
 require (
 	github.com/chromedp/cdproto v0.159.0
@@ -9,6 +9,6 @@ require (
 )
 
 require (
-	github.com/go-json-experiment/json v0.0.0-20260214004413-d219187c3433 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

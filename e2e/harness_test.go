@@ -74,8 +74,8 @@ func chromiumPath(t *testing.T) string {
 	return exe
 }
 
-// serverBinary builds examples/server (its own module, with a replace to the
-// core) and returns the binary's path.
+// serverBinary builds examples/server (its own module, joined to the core
+// by go.work) and returns the binary's path.
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {

@@ -16,7 +16,7 @@ import (
 // is shown to catch what it claims to check (the in-memory stores, which
 // pass, are in the root package's memory_conformance_test.go).
 var faults = []struct {
-	name string           // a subtest of TestFaultyStore
+	name string           // a subtest of TestKitCatchesEachFault (in the child)
 	rule string           // the rule of the kit that must fail
 	run  func(*testing.T) // runs the kit against the faulty store
 }{
@@ -90,22 +90,16 @@ func replayKit(f replayFaults, shared bool) func(*testing.T) {
 // childEnv tells a child test process to run the faulty stores.
 const childEnv = "EMBEDSSOTEST_FAULTY_CHILD"
 
-// TestFaultyStore runs the kit against the faulty stores. It fails by design,
-// so it runs only in the child processes of TestKitCatchesEachFault.
-func TestFaultyStore(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		t.Skip("runs as a child of TestKitCatchesEachFault")
-	}
-	for _, f := range faults {
-		t.Run(f.name, f.run)
-	}
-}
-
 // Each rule of the kit fails for the store built to break it. The kit runs
-// in a child process, since a failing kit fails the test that runs it.
+// in a child process, since a failing kit fails the test that runs it: this
+// same test, told by childEnv to run the kit against the faulty stores (it
+// fails there by design) instead of starting children.
 func TestKitCatchesEachFault(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
-		t.Skip("this is the child")
+		for _, f := range faults {
+			t.Run(f.name, f.run)
+		}
+		return
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
@@ -114,11 +108,11 @@ func TestKitCatchesEachFault(t *testing.T) {
 			// the rules that call one at a time.
 			rule := strings.ReplaceAll(f.rule, " ", "_") // as t.Run names it
 			cmd := exec.Command(os.Args[0], "-test.v", "-test.count=1", "-test.timeout=1m",
-				"-test.run=^TestFaultyStore$/^"+regexp.QuoteMeta(f.name)+"$/^"+regexp.QuoteMeta(rule)+"$")
+				"-test.run=^TestKitCatchesEachFault$/^"+regexp.QuoteMeta(f.name)+"$/^"+regexp.QuoteMeta(rule)+"$")
 			cmd.Env = append(os.Environ(), childEnv+"=1")
 			out, err := cmd.CombinedOutput()
 			assert.Error(t, err, "the kit passed a store built to fail it:\n%s", out)
-			assert.Contains(t, string(out), "--- FAIL: TestFaultyStore/"+f.name+"/"+rule+" ",
+			assert.Contains(t, string(out), "--- FAIL: TestKitCatchesEachFault/"+f.name+"/"+rule+" ",
 				"the rule %q did not fail:\n%s", f.rule, out)
 		})
 	}

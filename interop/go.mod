@@ -3,7 +3,7 @@ module github.com/embedsso/embedsso/interop
 go 1.25.0
 
 require (
-	github.com/embedsso/embedsso v0.0.0
+	github.com/embedsso/embedsso v0.1.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/stretchr/testify v1.12.1
 )
@@ -22,5 +22,3 @@ require (
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
 )
-
-replace github.com/embedsso/embedsso => ..

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,9 +36,12 @@ type signer struct {
 	mint  func(t *testing.T, variant, key string) string
 }
 
-func external(t *testing.T, variant, key string, command ...string) string {
+// external runs command in dir (the working directory when empty) and
+// returns the token it prints.
+func external(t *testing.T, variant, key, dir string, command ...string) string {
 	t.Helper()
 	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "EMAIL="+ann.Email, "FIRST_NAME="+ann.FirstName, "LAST_NAME="+ann.LastName,
 		"ORG_ID=org_abc123", "EMBED_JWT_SECRET="+key, "VARIANT="+variant)
 	out, err := cmd.Output()
@@ -51,13 +55,13 @@ func external(t *testing.T, variant, key string, command ...string) string {
 
 var signers = []signer{
 	{name: "Node jsonwebtoken", needs: "node", mint: func(t *testing.T, v, k string) string {
-		return external(t, v, k, "node", "node/sign-jsonwebtoken.mjs")
+		return external(t, v, k, nodeRunDir(t), "node", "sign-jsonwebtoken.mjs")
 	}},
 	{name: "Node jose", needs: "node", mint: func(t *testing.T, v, k string) string {
-		return external(t, v, k, "node", "node/sign-jose.mjs")
+		return external(t, v, k, nodeRunDir(t), "node", "sign-jose.mjs")
 	}},
 	{name: "Python PyJWT", needs: "python", mint: func(t *testing.T, v, k string) string {
-		return external(t, v, k, debianPython, "python/sign_pyjwt.py")
+		return external(t, v, k, "", debianPython, "python/sign_pyjwt.py")
 	}},
 	{name: "Go golang-jwt", mint: func(t *testing.T, v, k string) string {
 		switch v {
@@ -83,27 +87,12 @@ var signers = []signer{
 // PATH python3 may be another build without it).
 const debianPython = "/usr/bin/python3"
 
-var prepareNode = sync.OnceValue(func() error {
-	if _, err := exec.LookPath("node"); err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join("node", "node_modules")); err == nil {
-		return nil
-	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = "node"
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return errors.New("npm ci: " + err.Error() + "\n" + string(out))
-	}
-	return nil
-})
-
 func requirePrerequisite(t *testing.T, needs string) {
 	t.Helper()
 	var err error
 	switch needs {
 	case "node":
-		err = prepareNode()
+		_, err = prepareNode()
 	case "python":
 		err = exec.Command(debianPython, "-c", "import jwt").Run()
 	}
@@ -114,6 +103,21 @@ func requirePrerequisite(t *testing.T, needs string) {
 		t.Fatalf("CI must have the %s signer: %v", needs, err)
 	}
 	t.Skipf("the %s signer is not installed here (%v); .ci/run installs it", needs, err)
+}
+
+// nodeRunDir is where the Node signers run (requirePrerequisite has
+// prepared it).
+func nodeRunDir(t *testing.T) string {
+	t.Helper()
+	dir, err := prepareNode()
+	require.NoError(t, err)
+	return dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	removeRunDir()
+	os.Exit(code)
 }
 
 // fixture is the real handler over in-memory stores, recording refusals.
@@ -216,4 +220,12 @@ func decode(t *testing.T, seg string) []byte {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	require.NoError(t, err)
 	return b
+}
+
+// The Node signers' packages are installed outside the source tree: running
+// the tests leaves no node_modules in interop/node.
+func TestNodePackagesStayOutOfTheSourceTree(t *testing.T) {
+	requirePrerequisite(t, "node")
+	_, err := os.Stat(filepath.Join("node", "node_modules"))
+	assert.True(t, errors.Is(err, fs.ErrNotExist), "interop/node/node_modules exists (%v)", err)
 }

@@ -3,7 +3,7 @@ module github.com/embedsso/embedsso/sqlstore
 go 1.25.0
 
 require (
-	github.com/embedsso/embedsso v0.0.0
+	github.com/embedsso/embedsso v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.58.0
@@ -36,5 +36,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-replace github.com/embedsso/embedsso => ..

@@ -32,14 +32,32 @@ func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
 	mux.Handle("GET /dashboard", page(showPage("Dashboard")))
 	mux.Handle("GET /reports", page(showPage("Reports")))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(me)))
-	mux.Handle("POST /logout", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The session cookie is SameSite=None (it must reach the app inside
+	// another site's frame), so the browser sends it with a form that any
+	// site posts here: only the app's own pages may sign the user out.
+	mux.Handle("POST /logout", sameOrigin(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := sessions.SignOut(w, r); err != nil {
 			logger.Error("sign out", "err", err)
 		}
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
-	}))
+	})))
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
 	return mux, nil
+}
+
+// sameOrigin refuses, with 403, a request that a browser says comes from
+// another origin: Sec-Fetch-Site other than same-origin or none, or else an
+// Origin whose host is not the request's. Requests carrying neither header
+// (not from a browser, or from one too old to send them) pass: they cannot
+// carry the user's cookie against the user's will.
+func sameOrigin(logger *slog.Logger, h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.Warn("refused a cross-origin request", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		http.Error(w, "Forbidden: this request came from another site.", http.StatusForbidden)
+	}))
+	return cop.Handler(h)
 }
 
 func noReferrer(h http.Handler) http.Handler {

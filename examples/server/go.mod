@@ -3,8 +3,8 @@ module github.com/embedsso/embedsso/examples/server
 go 1.25.0
 
 require (
-	github.com/embedsso/embedsso v0.0.0
-	github.com/embedsso/embedsso/sqlstore v0.0.0
+	github.com/embedsso/embedsso v0.1.0
+	github.com/embedsso/embedsso/sqlstore v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.58.0
@@ -40,7 +40,3 @@ require (
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
-
-replace github.com/embedsso/embedsso => ../..
-
-replace github.com/embedsso/embedsso/sqlstore => ../../sqlstore

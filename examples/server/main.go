@@ -41,13 +41,14 @@ func main() {
 // usageError is a bad flag or argument: exit status 2.
 type usageError struct{ error }
 
-// options are the command line.
+// options are the command line, and the servers' timeouts (not flags).
 type options struct {
 	addr, customerAddr, orgsFile, db string
+	timeouts                         timeouts
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
-	var o options
+	o := options{timeouts: defaultTimeouts}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "the app's listen address")
@@ -73,6 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	return runOptions(ctx, o, stdout, stderr, ready)
+}
+
+// runOptions is run after the command line is parsed.
+func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready chan<- urls) error {
 	appLn, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
@@ -102,12 +108,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	customer := newCustomerSite(orgs[0], u.app)
 	go purgeEvery(ctx, 10*time.Minute, stores.purger, logger)
 
-	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n\n",
-		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe)
+	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n\n",
+		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed))
 	if ready != nil {
 		ready <- u
 	}
-	return serve(ctx, logger, map[net.Listener]http.Handler{appLn: app, custLn: customer})
+	return serve(ctx, logger, o.timeouts, map[net.Listener]http.Handler{appLn: app, custLn: customer})
 }
 
 type urls struct{ app, customer string }
@@ -124,11 +130,11 @@ func baseURL(requested string, ln net.Listener) string {
 }
 
 // serve runs one http.Server per listener and shuts them down with ctx.
-func serve(ctx context.Context, logger *slog.Logger, handlers map[net.Listener]http.Handler) error {
+func serve(ctx context.Context, logger *slog.Logger, t timeouts, handlers map[net.Listener]http.Handler) error {
 	errc := make(chan error, len(handlers))
 	var servers []*http.Server
 	for ln, h := range handlers {
-		s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		s := newServer(h, t, logger)
 		servers = append(servers, s)
 		go func() { errc <- s.Serve(ln) }()
 	}

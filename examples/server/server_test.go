@@ -151,6 +151,8 @@ func TestItPrintsWhatToOpen(t *testing.T) {
 	assert.Contains(t, banner, "demo org id:             org_demo")
 	assert.Regexp(t, `demo org secret:         [A-Za-z0-9_-]{43}\n`, banner)
 	assert.Contains(t, banner, "storage:                 SQLite file ")
+	assert.Contains(t, banner, "organizations:           org_demo (the demo organization, with a new secret); the storage keeps these only\n")
+	assert.Contains(t, banner, "removed from storage:    none\n")
 }
 
 func TestSignedOutVisitorsAreToldSo(t *testing.T) {
@@ -233,7 +235,7 @@ func TestFlags(t *testing.T) {
 	assert.True(t, errors.As(err, new(usageError)))
 	o, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{addr: "localhost:8080", customerAddr: "127.0.0.1:8081"}, o)
+	assert.Equal(t, options{addr: "localhost:8080", customerAddr: "127.0.0.1:8081", timeouts: defaultTimeouts}, o)
 }
 
 // With the default SQLite storage, users and sessions survive a restart.

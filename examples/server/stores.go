@@ -22,13 +22,14 @@ type stores struct {
 	sessions embedsso.SessionStore
 	replay   embedsso.ReplayStore
 	purger   embedsso.Purger
-	describe string // for the banner
+	describe string       // for the banner
+	removed  []removedOrg // organizations of earlier runs, deleted at start
 	close    func() error
 }
 
 // openStores opens dsn (postgres://… or postgresql://… for PostgreSQL, else a
 // SQLite file path, optionally prefixed with sqlite: or file:), creates the
-// tables if needed and writes orgs into it.
+// tables if needed and makes orgs its organizations (see replaceOrgs).
 func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, error) {
 	driver, source, describe := "sqlite", "", ""
 	switch {
@@ -53,11 +54,10 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 		return stores{}, fmt.Errorf("%s: %w", describe, err)
 	}
 	s := sqlstore.New(db)
-	for _, o := range orgs {
-		if err := s.PutOrg(ctx, o); err != nil {
-			db.Close()
-			return stores{}, err
-		}
+	removed, err := replaceOrgs(ctx, db, s, orgs)
+	if err != nil {
+		db.Close()
+		return stores{}, fmt.Errorf("%s: %w", describe, err)
 	}
-	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, close: db.Close}, nil
+	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, removed: removed, close: db.Close}, nil
 }
