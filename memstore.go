@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"context"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
@@ -97,34 +98,35 @@ func (s *MemoryUserStore) Users() []User {
 // MemorySessionStore is a [SessionStore] held in memory, safe for concurrent
 // use. It forgets sessions some time after they expire. The zero value is
 // ready to use.
+//
+// It is split into 64 shards, each with its own read-write lock: lookups
+// share a shard's lock, and a write holds only its own shard's. Each shard
+// keeps its sessions' expiry times in a min-heap, so
+// [MemorySessionStore.PurgeExpired] takes expired sessions in order of expiry
+// instead of scanning every session, and holds a shard's lock for at most
+// 256 of them at a time.
 type MemorySessionStore struct {
-	mu        sync.Mutex
-	sessions  map[string]Session
-	nextPurge time.Time
+	sessions expiring[sessionIDHash, Session]
 }
+
+// sessionIDHash is a session's IDHash.
+type sessionIDHash string
+
+func (k sessionIDHash) shard() uint64 { return maphash.String(shardSeed, string(k)) }
+
+func (s Session) expiry() time.Time { return s.ExpiresAt }
 
 // CreateSession implements [SessionStore].
 func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions == nil {
-		s.sessions = make(map[string]Session)
-	}
-	// A new session's creation time is the store's clock: purging at most
-	// once a minute of it keeps the map to the live sessions.
-	if sess.CreatedAt.After(s.nextPurge) {
-		s.purgeLocked(sess.CreatedAt)
-		s.nextPurge = sess.CreatedAt.Add(time.Minute)
-	}
-	s.sessions[sess.IDHash] = sess
+	// A new session's creation time is the store's clock for purging as it
+	// goes.
+	s.sessions.put(sessionIDHash(sess.IDHash), sess, sess.CreatedAt, false)
 	return nil
 }
 
 // FindSession implements [SessionStore].
 func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now time.Time) (Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.sessions[idHash]
+	sess, ok := s.sessions.get(sessionIDHash(idHash))
 	if !ok || !sess.ExpiresAt.After(now) {
 		return Session{}, ErrSessionNotFound
 	}
@@ -133,101 +135,56 @@ func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now t
 
 // RevokeSession implements [SessionStore].
 func (s *MemorySessionStore) RevokeSession(_ context.Context, idHash string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, idHash)
+	s.sessions.remove(sessionIDHash(idHash))
 	return nil
 }
 
-// RevokeUserSessions implements [SessionStore].
+// RevokeUserSessions implements [SessionStore]. It scans the shards one at a
+// time.
 func (s *MemorySessionStore) RevokeUserSessions(_ context.Context, orgID, userID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, sess := range s.sessions {
-		if sess.User.OrgID == orgID && sess.User.ID == userID {
-			delete(s.sessions, k)
-		}
-	}
+	s.sessions.removeWhere(func(sess Session) bool {
+		return sess.User.OrgID == orgID && sess.User.ID == userID
+	})
 	return nil
 }
 
 // PurgeExpired implements [Purger].
 func (s *MemorySessionStore) PurgeExpired(_ context.Context, now time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.purgeLocked(now), nil
-}
-
-func (s *MemorySessionStore) purgeLocked(now time.Time) int {
-	n := 0
-	for k, sess := range s.sessions {
-		if !sess.ExpiresAt.After(now) {
-			delete(s.sessions, k)
-			n++
-		}
-	}
-	return n
+	return s.sessions.purge(now), nil
 }
 
 // Len reports how many sessions are stored, expired ones included.
-func (s *MemorySessionStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
+func (s *MemorySessionStore) Len() int { return s.sessions.len() }
 
 // MemoryReplayStore is a [ReplayStore] held in memory, safe for concurrent
-// use. It forgets ids once they expire. The zero value is ready to use.
+// use. It forgets ids once they expire. The zero value is ready to use. Like
+// [MemorySessionStore], it is split into shards with their own locks.
 type MemoryReplayStore struct {
-	mu        sync.Mutex
-	used      map[replayKey]time.Time
-	nextPurge time.Time
+	used expiring[replayKey, usedUntil]
 }
 
 type replayKey struct{ org, id string }
 
+// shard hashes the id alone: ids are unique enough to spread the entries.
+func (k replayKey) shard() uint64 { return maphash.String(shardSeed, k.id) }
+
+// usedUntil is when a recorded token id may be used again.
+type usedUntil time.Time
+
+func (u usedUntil) expiry() time.Time { return time.Time(u) }
+
 // UseTokenID implements [ReplayStore].
 func (s *MemoryReplayStore) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.used == nil {
-		s.used = make(map[replayKey]time.Time)
-	}
-	// Purging at most once a minute keeps the map bounded by the ids of the
-	// last few token lifetimes without scanning it on every login.
-	if now.After(s.nextPurge) {
-		s.purgeLocked(now)
-		s.nextPurge = now.Add(time.Minute)
-	}
-	k := replayKey{orgID, tokenID}
-	if exp, ok := s.used[k]; ok && exp.After(now) {
+	if !s.used.put(replayKey{orgID, tokenID}, usedUntil(expiresAt), now, true) {
 		return ErrTokenReplayed
 	}
-	s.used[k] = expiresAt
 	return nil
 }
 
 // PurgeExpired implements [Purger].
 func (s *MemoryReplayStore) PurgeExpired(_ context.Context, now time.Time) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.purgeLocked(now), nil
-}
-
-func (s *MemoryReplayStore) purgeLocked(now time.Time) int {
-	n := 0
-	for k, exp := range s.used {
-		if !exp.After(now) {
-			delete(s.used, k)
-			n++
-		}
-	}
-	return n
+	return s.used.purge(now), nil
 }
 
 // Len reports how many token ids are remembered, expired ones included.
-func (s *MemoryReplayStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.used)
-}
+func (s *MemoryReplayStore) Len() int { return s.used.len() }

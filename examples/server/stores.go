@@ -27,10 +27,14 @@ type stores struct {
 	close    func() error
 }
 
-// openStores opens dsn (postgres://… or postgresql://… for PostgreSQL, else a
-// SQLite file path, optionally prefixed with sqlite: or file:), creates the
-// tables if needed and makes orgs its organizations (see replaceOrgs).
+// openStores opens dsn (postgres://… or postgresql://… for PostgreSQL, "memory"
+// for the in-memory stores, else a SQLite file path, optionally prefixed with
+// sqlite: or file:), creates the tables if needed and makes orgs its
+// organizations (see replaceOrgs).
 func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, error) {
+	if dsn == memoryDB {
+		return memoryStores(orgs), nil
+	}
 	driver, source, describe := "sqlite", "", ""
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):

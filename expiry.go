@@ -1,0 +1,257 @@
+package embedsso
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// expiring is the map inside the memory session and replay stores: entries
+// that expire, split into shards that each have their own lock and their own
+// min-heap of expiry times. So a lookup waits only for writes to its own
+// shard, lookups never wait for each other, and deleting expired entries
+// takes them off the heap tops in small chunks instead of scanning the whole
+// map under one lock. The zero value is empty and ready to use.
+//
+// Every write pushes the entry's expiry on its shard's heap. Entries that are
+// later replaced or deleted leave their heap item behind; such a stale item
+// is dropped when it reaches the top, so the heaps hold at most the items of
+// one expiry period more than the maps.
+type expiring[K shardKey, V expirer] struct {
+	shards [shardCount]shard[K, V]
+	// nextSweep is the Unix second from which a write sweeps every shard.
+	nextSweep atomic.Int64
+	// afterChunk, when set (by tests), runs each time purge has released a
+	// shard's lock after a chunk.
+	afterChunk func(shard int)
+}
+
+// shardKey is a map key that knows its shard.
+type shardKey interface {
+	comparable
+	shard() uint64
+}
+
+// expirer is a map value that knows when it expires.
+type expirer interface{ expiry() time.Time }
+
+const (
+	// shardCount spreads the locks: a million entries make 64 maps of about
+	// 16k, each scanned or grown on its own.
+	shardCount = 64
+	// purgeChunk bounds how long PurgeExpired holds one shard's lock: about
+	// a tenth of a millisecond of heap pops and map deletes.
+	purgeChunk = 256
+	// Purging as the store goes: every write deletes up to popOnWrite
+	// expired entries of its own shard, which keeps up with a steady flow of
+	// logins, and a write at most every sweepEvery seconds of the stores'
+	// clock deletes up to sweepChunk of every shard, which reaches the
+	// shards nobody writes to. Neither makes one write pay for a backlog:
+	// PurgeExpired is for that.
+	popOnWrite = 2
+	sweepChunk = 32
+	sweepEvery = 60
+)
+
+// shardSeed keys the shard hash. It is random per process so that nobody can
+// choose keys (a token's jti is the customer's) that all land in one shard.
+var shardSeed = maphash.MakeSeed()
+
+type shard[K shardKey, V expirer] struct {
+	mu   sync.RWMutex
+	m    map[K]V
+	heap expiryHeap[K]
+	_    [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+func (e *expiring[K, V]) shardOf(k K) *shard[K, V] {
+	return &e.shards[k.shard()%shardCount]
+}
+
+// get returns k's entry, expired or not.
+func (e *expiring[K, V]) get(k K) (V, bool) {
+	s := e.shardOf(k)
+	s.mu.RLock()
+	v, ok := s.m[k]
+	s.mu.RUnlock()
+	return v, ok
+}
+
+// put stores v under k, now being the store's clock. With keepLive, a
+// stored entry that has not expired at now stays as it is and put returns
+// false. The check and the write are one step under the shard's lock, so of
+// racing keepLive puts for one key only one succeeds.
+func (e *expiring[K, V]) put(k K, v V, now time.Time, keepLive bool) bool {
+	s := e.shardOf(k)
+	s.mu.Lock()
+	s.popExpired(now, popOnWrite)
+	if old, ok := s.m[k]; ok && keepLive && old.expiry().After(now) {
+		s.mu.Unlock()
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[K]V)
+	}
+	s.m[k] = v
+	s.heap.push(heapItem[K]{exp: v.expiry(), key: k})
+	s.mu.Unlock()
+	e.maybeSweep(now)
+	return true
+}
+
+// remove deletes k's entry, if any.
+func (e *expiring[K, V]) remove(k K) {
+	s := e.shardOf(k)
+	s.mu.Lock()
+	delete(s.m, k)
+	s.mu.Unlock()
+}
+
+// removeWhere deletes every entry for which match returns true, one shard at
+// a time. It looks under the read lock, so lookups go on meanwhile, and takes
+// the write lock only to delete what it found.
+func (e *expiring[K, V]) removeWhere(match func(V) bool) {
+	var found []K
+	for i := range e.shards {
+		s := &e.shards[i]
+		found = found[:0]
+		s.mu.RLock()
+		for k, v := range s.m {
+			if match(v) {
+				found = append(found, k)
+			}
+		}
+		s.mu.RUnlock()
+		if len(found) == 0 {
+			continue
+		}
+		s.mu.Lock()
+		for _, k := range found {
+			if v, ok := s.m[k]; ok && match(v) {
+				delete(s.m, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// purge deletes every entry that expired at or before now and reports how
+// many it deleted. It holds each lock for at most purgeChunk heap pops.
+func (e *expiring[K, V]) purge(now time.Time) int {
+	n := 0
+	for i := range e.shards {
+		s := &e.shards[i]
+		for more := true; more; {
+			var d int
+			s.mu.Lock()
+			d, more = s.popExpired(now, purgeChunk)
+			s.mu.Unlock()
+			n += d
+			if e.afterChunk != nil {
+				e.afterChunk(i)
+			}
+		}
+	}
+	return n
+}
+
+// maybeSweep deletes up to sweepChunk expired entries of every shard, at
+// most once every sweepEvery seconds of now.
+func (e *expiring[K, V]) maybeSweep(now time.Time) {
+	sec := now.Unix()
+	next := e.nextSweep.Load()
+	if sec < next || !e.nextSweep.CompareAndSwap(next, sec+sweepEvery) {
+		return
+	}
+	for i := range e.shards {
+		s := &e.shards[i]
+		s.mu.Lock()
+		s.popExpired(now, sweepChunk)
+		s.mu.Unlock()
+	}
+}
+
+// len reports how many entries are stored, expired ones included.
+func (e *expiring[K, V]) len() int {
+	n := 0
+	for i := range e.shards {
+		s := &e.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// popExpired takes up to max items that expired at or before now off the
+// heap, deletes their entries, and reports how many entries it deleted and
+// whether expired items remain. The caller holds s.mu.
+func (s *shard[K, V]) popExpired(now time.Time, max int) (deleted int, more bool) {
+	for range max {
+		if len(s.heap) == 0 || s.heap[0].exp.After(now) {
+			return deleted, false
+		}
+		it := s.heap.pop()
+		// The entry may have been deleted since, or replaced by one that
+		// expires later and has its own heap item.
+		if v, ok := s.m[it.key]; ok && !v.expiry().After(now) {
+			delete(s.m, it.key)
+			deleted++
+		}
+	}
+	return deleted, len(s.heap) > 0 && !s.heap[0].exp.After(now)
+}
+
+type heapItem[K any] struct {
+	exp time.Time
+	key K
+}
+
+// expiryHeap is a min-heap of expiry times. It is written out rather than
+// built on container/heap, whose interface boxes every item pushed or
+// popped. Pushes are cheap in practice: sessions are created with one TTL,
+// so each new expiry is the latest and stays at the bottom.
+type expiryHeap[K any] []heapItem[K]
+
+func (h *expiryHeap[K]) push(it heapItem[K]) {
+	*h = append(*h, it)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].exp.Before(q[parent].exp) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *expiryHeap[K]) pop() heapItem[K] {
+	q := *h
+	last := len(q) - 1
+	top := q[0]
+	q[0] = q[last]
+	q[last] = heapItem[K]{} // let the key be collected
+	q = q[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].exp.Before(q[least].exp) {
+			least = l
+		}
+		if r < len(q) && q[r].exp.Before(q[least].exp) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	// Give memory back after a mass expiry, with room to grow again.
+	if cap(q) > 1024 && len(q) < cap(q)/4 {
+		q = append(make(expiryHeap[K], 0, 2*len(q)), q...)
+	}
+	*h = q
+	return top
+}

@@ -1,0 +1,274 @@
+package embedsso
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testKey puts itself in the shard it names, so tests can fill one shard or
+// spread over all of them.
+type testKey struct {
+	shardNo uint64
+	name    string
+}
+
+func (k testKey) shard() uint64 { return k.shardNo }
+
+type testValue struct{ exp time.Time }
+
+func (v testValue) expiry() time.Time { return v.exp }
+
+var t0 = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func key(shardNo int, name string) testKey { return testKey{uint64(shardNo), name} }
+
+func TestExpiringPurge(t *testing.T) {
+	t.Parallel()
+	t.Run("purge deletes exactly the entries expired at or before now, across shards and chunks", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		rng := rand.New(rand.NewPCG(1, 2))
+		cut := t0.Add(30 * time.Minute)
+		wantGone := 0
+		// 10 shards get far more than purgeChunk expired entries each.
+		for i := range 20_000 {
+			exp := t0.Add(time.Duration(1+rng.IntN(60)) * time.Minute) // none expired at t0, when it is put
+			if !exp.After(cut) {
+				wantGone++
+			}
+			e.put(key(i%10, strconv.Itoa(i)), testValue{exp}, t0, false)
+		}
+		require.Greater(t, wantGone/10, purgeChunk)
+		n := e.purge(cut)
+		assert.Equal(t, wantGone, n)
+		assert.Equal(t, 20_000-wantGone, e.len())
+		for i := range e.shards {
+			for k, v := range e.shards[i].m {
+				assert.True(t, v.exp.After(cut), "%v survived the purge but expired at %v", k, v.exp)
+			}
+		}
+		assert.Zero(t, e.purge(cut), "a second purge finds nothing")
+	})
+	t.Run("purge releases the shard's lock after every chunk, so others get in between", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		for i := range 3*purgeChunk + 1 {
+			e.put(key(6, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
+		}
+		e.put(key(6, "live"), testValue{t0.Add(time.Hour)}, t0, false)
+		chunks := 0
+		e.afterChunk = func(shard int) {
+			if shard != 6 {
+				return
+			}
+			chunks++
+			// Both would deadlock if purge still held the lock.
+			_, ok := e.get(key(6, "live"))
+			assert.True(t, ok)
+			e.put(key(6, "during-"+strconv.Itoa(chunks)), testValue{t0.Add(time.Hour)}, t0, false)
+		}
+		assert.Equal(t, 3*purgeChunk+1, e.purge(t0.Add(2*time.Minute)))
+		assert.Equal(t, 4, chunks)
+		assert.Equal(t, 5, e.len(), "the live entry and the four written between chunks")
+	})
+	t.Run("lookups share a shard's lock", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		e.put(key(8, "a"), testValue{t0.Add(time.Hour)}, t0, false)
+		// Another reader holds shard 8: a lookup still gets in (with an
+		// exclusive lock it would deadlock here).
+		e.shards[8].mu.RLock()
+		_, ok := e.get(key(8, "a"))
+		e.shards[8].mu.RUnlock()
+		assert.True(t, ok)
+	})
+	t.Run("an entry replaced by a later one survives the purge of its first expiry", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		k := key(3, "a")
+		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		assert.Zero(t, e.purge(t0.Add(2*time.Minute)))
+		_, ok := e.get(k)
+		assert.True(t, ok)
+		assert.Equal(t, 1, e.purge(t0.Add(time.Hour)))
+		_, ok = e.get(k)
+		assert.False(t, ok)
+	})
+	t.Run("an entry replaced by an earlier one is purged at the earlier time, and counted once", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		k := key(3, "a")
+		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		assert.Equal(t, 1, e.purge(t0.Add(2*time.Minute)))
+		assert.Zero(t, e.purge(t0.Add(2*time.Hour)))
+		assert.Zero(t, e.len())
+	})
+	t.Run("the heap item a deleted entry leaves behind deletes nothing", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		k := key(5, "a")
+		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		e.remove(k)
+		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		assert.Zero(t, e.purge(t0.Add(2*time.Minute)))
+		_, ok := e.get(k)
+		assert.True(t, ok)
+	})
+	t.Run("a write deletes expired entries of its own shard as it goes", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		e.put(key(7, "old"), testValue{t0.Add(time.Minute)}, t0, false)
+		e.put(key(7, "new"), testValue{t0.Add(time.Hour)}, t0.Add(2*time.Minute), false)
+		_, ok := e.get(key(7, "old"))
+		assert.False(t, ok)
+		assert.Equal(t, 1, e.len())
+	})
+	t.Run("a write deletes expired entries of other shards once a sweep interval has passed", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		e.put(key(1, "old"), testValue{t0.Add(time.Second)}, t0, false) // the first write sweeps: next at t0+60s
+		e.put(key(2, "early"), testValue{t0.Add(time.Hour)}, t0.Add(30*time.Second), false)
+		_, ok := e.get(key(1, "old"))
+		assert.True(t, ok, "no sweep before the interval")
+		e.put(key(2, "late"), testValue{t0.Add(time.Hour)}, t0.Add(sweepEvery*time.Second), false)
+		_, ok = e.get(key(1, "old"))
+		assert.False(t, ok, "the sweep reached shard 1")
+		assert.Equal(t, 2, e.len())
+	})
+	t.Run("an as-you-go sweep deletes at most sweepChunk entries of a shard", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		for i := range 3 * sweepChunk {
+			e.put(key(1, strconv.Itoa(i)), testValue{t0.Add(time.Second)}, t0, false)
+		}
+		e.put(key(2, "x"), testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), false)
+		assert.Equal(t, 2*sweepChunk+1, e.len())
+	})
+}
+
+func TestExpiringPut(t *testing.T) {
+	t.Parallel()
+	t.Run("put refuses a key whose entry is live and changes nothing", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		k := key(4, "jti")
+		require.True(t, e.put(k, testValue{t0.Add(time.Hour)}, t0, true))
+		assert.False(t, e.put(k, testValue{t0.Add(2 * time.Hour)}, t0, true))
+		v, _ := e.get(k)
+		assert.Equal(t, t0.Add(time.Hour), v.exp)
+		assert.Len(t, e.shards[4].heap, 1, "a refused put pushes nothing")
+	})
+	t.Run("put replaces an entry that expired at now", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		k := key(4, "jti")
+		require.True(t, e.put(k, testValue{t0.Add(time.Hour)}, t0, true))
+		assert.True(t, e.put(k, testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), true))
+		v, _ := e.get(k)
+		assert.Equal(t, t0.Add(2*time.Hour), v.exp)
+	})
+	t.Run("of racing puts for one key that keep live entries, exactly one succeeds", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		var wg sync.WaitGroup
+		wins := make([]bool, 50)
+		for i := range wins {
+			wg.Go(func() { wins[i] = e.put(key(9, "race"), testValue{t0.Add(time.Hour)}, t0, true) })
+		}
+		wg.Wait()
+		n := 0
+		for _, w := range wins {
+			if w {
+				n++
+			}
+		}
+		assert.Equal(t, 1, n)
+	})
+}
+
+func TestExpiringRemoveWhere(t *testing.T) {
+	t.Parallel()
+	var e expiring[testKey, testValue]
+	for i := range 1000 {
+		e.put(key(i, strconv.Itoa(i)), testValue{t0.Add(time.Duration(i) * time.Second)}, t0, false)
+	}
+	e.removeWhere(func(v testValue) bool { return v.exp.Sub(t0)%(2*time.Second) == 0 })
+	assert.Equal(t, 500, e.len())
+	for i := range e.shards {
+		for _, v := range e.shards[i].m {
+			assert.NotZero(t, v.exp.Sub(t0)%(2*time.Second), "an even entry survived")
+		}
+	}
+}
+
+func TestExpiryHeap(t *testing.T) {
+	t.Parallel()
+	t.Run("items come off in expiry order", func(t *testing.T) {
+		t.Parallel()
+		var h expiryHeap[int]
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range 5000 {
+			h.push(heapItem[int]{exp: t0.Add(time.Duration(rng.IntN(1000)) * time.Second), key: i})
+		}
+		prev := h.pop().exp
+		for len(h) > 0 {
+			it := h.pop()
+			require.False(t, it.exp.Before(prev), "%v came after %v", it.exp, prev)
+			prev = it.exp
+		}
+	})
+	t.Run("the heap gives memory back once most items are gone", func(t *testing.T) {
+		t.Parallel()
+		var h expiryHeap[int]
+		for i := range 100_000 {
+			h.push(heapItem[int]{exp: t0.Add(time.Duration(i)), key: i})
+		}
+		for range 99_000 {
+			h.pop()
+		}
+		assert.Len(t, h, 1000)
+		assert.Less(t, cap(h), 100_000/4)
+	})
+}
+
+// Writers, readers, purges and revocations at once: the race detector
+// watches, and afterwards every entry left is one that should be.
+func TestExpiringConcurrentUse(t *testing.T) {
+	t.Parallel()
+	var e expiring[testKey, testValue]
+	var wg sync.WaitGroup
+	const writers, perWriter = 4, 2000
+	cut := t0.Add(time.Hour)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				exp := t0.Add(time.Minute) // expired at cut
+				if i%2 == 1 {
+					exp = t0.Add(2 * time.Hour)
+				}
+				k := key(i, strconv.Itoa(w)+"-"+strconv.Itoa(i))
+				e.put(k, testValue{exp}, t0, false)
+				e.get(k)
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 20 {
+				e.purge(cut)
+				e.removeWhere(func(v testValue) bool { return false })
+			}
+		})
+	}
+	wg.Wait()
+	e.purge(cut)
+	assert.Equal(t, writers*perWriter/2, e.len())
+}
