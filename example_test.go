@@ -27,13 +27,14 @@ func ExampleNew() {
 		AllowedRoles:     []string{"ADMIN", "MEMBER", "VIEWER"},
 		DashboardURL:     "/dashboard",
 	})
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	users := &embedsso.MemoryUserStore{}
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{Users: users}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	sso, err := embedsso.New(embedsso.Config{
 		Orgs:     orgs,
-		Users:    &embedsso.MemoryUserStore{},
+		Users:    users,
 		Sessions: sessions,
 		Logger:   slog.Default(),
 	})

@@ -100,6 +100,19 @@ func (e *expiring[K, V]) put(k K, v V, now time.Time, keepLive bool) bool {
 	return true
 }
 
+// update changes k's entry, if any, in place, and files its new expiry on
+// the heap (the old item is dropped as stale when it reaches the top).
+func (e *expiring[K, V]) update(k K, change func(*V)) {
+	s := e.shardOf(k)
+	s.mu.Lock()
+	if v, ok := s.m[k]; ok {
+		change(&v)
+		s.m[k] = v
+		s.heap.push(heapItem[K]{exp: v.expiry(), key: k})
+	}
+	s.mu.Unlock()
+}
+
 // remove deletes k's entry, if any.
 func (e *expiring[K, V]) remove(k K) {
 	s := e.shardOf(k)

@@ -71,6 +71,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	}
 	clock := func() time.Time { return f.now }
 	f.users.Now = clock
+	f.sessions.Users = f.users
 	var err error
 	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: f.sessions, Now: clock})
 	require.NoError(t, err)

@@ -20,7 +20,8 @@ func TestMemoryStoresConform(t *testing.T) {
 	})
 	t.Run("SessionStore", func(t *testing.T) {
 		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
-			return &embedsso.MemorySessionStore{}, &embedsso.MemoryUserStore{}
+			users := &embedsso.MemoryUserStore{}
+			return &embedsso.MemorySessionStore{Users: users}, users
 		})
 	})
 	t.Run("ReplayStore", func(t *testing.T) {

@@ -60,8 +60,9 @@ type MemoryUserStore struct {
 	// Now stamps CreatedAt and UpdatedAt. Default: time.Now.
 	Now func() time.Time
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	users map[userKey]User
+	ids   map[[2]string]userKey // (org, user id) → key, for sessions' current users
 }
 
 type userKey struct{ org, email string }
@@ -73,21 +74,34 @@ func (s *MemoryUserStore) UpsertUser(_ context.Context, p Profile) (User, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users == nil {
-		s.users = make(map[userKey]User)
+		s.users, s.ids = make(map[userKey]User), make(map[[2]string]userKey)
 	}
 	u, ok := s.users[k]
 	if !ok {
 		u = User{ID: "usr_" + randomHex(12), OrgID: p.OrgID, Email: k.email, CreatedAt: now}
+		s.ids[[2]string{u.OrgID, u.ID}] = k
 	}
 	u.FirstName, u.LastName, u.Role, u.UpdatedAt = p.FirstName, p.LastName, p.Role, now
 	s.users[k] = u
 	return u, nil
 }
 
+// byID returns the user orgID/id as stored now.
+func (s *MemoryUserStore) byID(orgID, id string) (User, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok := s.ids[[2]string{orgID, id}]
+	if !ok {
+		return User{}, false
+	}
+	u, ok := s.users[k]
+	return u, ok
+}
+
 // Users returns a snapshot of every stored user, for tests and tools.
 func (s *MemoryUserStore) Users() []User {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]User, 0, len(s.users))
 	for _, u := range s.users {
 		out = append(out, u)
@@ -106,6 +120,13 @@ func (s *MemoryUserStore) Users() []User {
 // instead of scanning every session, and holds a shard's lock for at most
 // 256 of them at a time.
 type MemorySessionStore struct {
+	// Users is the store the sessions' users live in: FindSession returns
+	// each session's user as Users holds it now, and no session of a user
+	// Users no longer has, as [SessionStore] requires. Set it whenever
+	// sessions and users are kept apart; nil returns the user as it was at
+	// sign-in.
+	Users *MemoryUserStore
+
 	sessions expiring[sessionIDHash, Session]
 }
 
@@ -114,7 +135,13 @@ type sessionIDHash string
 
 func (k sessionIDHash) shard() uint64 { return maphash.String(shardSeed, string(k)) }
 
-func (s Session) expiry() time.Time { return s.ExpiresAt }
+// expiry is the earlier of the session's absolute and idle expiries.
+func (s Session) expiry() time.Time {
+	if !s.IdleExpiresAt.IsZero() && s.IdleExpiresAt.Before(s.ExpiresAt) {
+		return s.IdleExpiresAt
+	}
+	return s.ExpiresAt
+}
 
 // CreateSession implements [SessionStore].
 func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) error {
@@ -127,10 +154,23 @@ func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) erro
 // FindSession implements [SessionStore].
 func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now time.Time) (Session, error) {
 	sess, ok := s.sessions.get(sessionIDHash(idHash))
-	if !ok || !sess.ExpiresAt.After(now) {
+	if !ok || sess.ended(now) {
 		return Session{}, ErrSessionNotFound
 	}
+	if s.Users != nil {
+		u, ok := s.Users.byID(sess.User.OrgID, sess.User.ID)
+		if !ok {
+			return Session{}, ErrSessionNotFound
+		}
+		sess.User = u
+	}
 	return sess, nil
+}
+
+// TouchSession implements [SessionStore].
+func (s *MemorySessionStore) TouchSession(_ context.Context, idHash string, idleExpiresAt time.Time) error {
+	s.sessions.update(sessionIDHash(idHash), func(sess *Session) { sess.IdleExpiresAt = idleExpiresAt })
+	return nil
 }
 
 // RevokeSession implements [SessionStore].

@@ -46,8 +46,13 @@ type CookieConfig struct {
 	Path string
 	// Domain is the cookie's Domain. Default: "" (host-only, the safest).
 	Domain string
-	// TTL is how long a session lasts. Default: 8h.
+	// TTL is the absolute lifetime of a session: it ends this long after
+	// sign-in however active the user is. Default: 8h (a working day).
 	TTL time.Duration
+	// IdleTimeout ends a session that has not been used for this long.
+	// Requests renew it, with at most one store write a minute per session.
+	// Negative turns the idle limit off. Default: 30m.
+	IdleTimeout time.Duration
 	// SameSite is the cookie's SameSite mode. It MUST stay None for the app
 	// to work inside a cross-site iframe. Default: http.SameSiteNoneMode.
 	SameSite http.SameSite
@@ -72,6 +77,7 @@ type CookieSessions struct {
 	name, path     string
 	domain         string
 	ttl            time.Duration
+	idle           time.Duration // 0: no idle limit
 	sameSite       http.SameSite
 	notPartitioned bool
 	now            func() time.Time
@@ -88,7 +94,7 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 	}
 	c := &CookieSessions{
 		store: cfg.Store, name: cfg.Name, path: cfg.Path, domain: cfg.Domain,
-		ttl: cfg.TTL, sameSite: cfg.SameSite, notPartitioned: cfg.NotPartitioned,
+		ttl: cfg.TTL, idle: cfg.IdleTimeout, sameSite: cfg.SameSite, notPartitioned: cfg.NotPartitioned,
 		now: nowFunc(cfg.Now), log: cfg.Logger,
 	}
 	if c.log == nil {
@@ -102,6 +108,12 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 	}
 	if c.ttl == 0 {
 		c.ttl = 8 * time.Hour
+	}
+	switch {
+	case c.idle == 0:
+		c.idle = 30 * time.Minute
+	case c.idle < 0:
+		c.idle = 0
 	}
 	if c.sameSite == 0 || c.sameSite == http.SameSiteDefaultMode {
 		c.sameSite = http.SameSiteNoneMode
@@ -139,7 +151,25 @@ func (c *CookieSessions) newSession() (id string, s Session) {
 	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
 	id = base64.RawURLEncoding.EncodeToString(raw[:])
 	now := c.now()
-	return id, Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	s = Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	s.IdleExpiresAt = c.idleExpiry(&s, now)
+	return id, s
+}
+
+// renewEvery throttles idle renewal: a session used again within this long
+// of its last renewal is not written, so a busy page costs reads only.
+const renewEvery = time.Minute
+
+// idleExpiry is when s ends if unused after now: never past its absolute
+// expiry, and zero without an idle limit.
+func (c *CookieSessions) idleExpiry(s *Session, now time.Time) time.Time {
+	if c.idle == 0 {
+		return time.Time{}
+	}
+	if t := now.Add(c.idle); t.Before(s.ExpiresAt) {
+		return t
+	}
+	return s.ExpiresAt
 }
 
 // setCookie hands the browser the session id.
@@ -178,7 +208,28 @@ func (c *CookieSessions) Session(r *http.Request) (Session, error) {
 	if _, err := base64.RawURLEncoding.DecodeString(ck.Value); err != nil {
 		return Session{}, ErrSessionNotFound
 	}
-	return c.store.FindSession(r.Context(), hashSessionID(ck.Value), c.now())
+	now := c.now()
+	s, err := c.store.FindSession(r.Context(), hashSessionID(ck.Value), now)
+	if err != nil {
+		return Session{}, err
+	}
+	if s.ended(now) { // the store's contract, held here too
+		return Session{}, ErrSessionNotFound
+	}
+	// Activity renews the idle expiry, written at most once per renewEvery.
+	if c.idle > 0 && !s.IdleExpiresAt.IsZero() && !now.Before(s.IdleExpiresAt.Add(renewEvery-c.idle)) {
+		next := c.idleExpiry(&s, now)
+		if next.Equal(s.IdleExpiresAt) {
+			return s, nil // capped at the absolute expiry: nothing to move
+		}
+		if err := c.store.TouchSession(r.Context(), s.IDHash, next); err != nil {
+			// The session is valid for this request; only its renewal failed.
+			c.log.LogAttrs(r.Context(), slog.LevelError, "embedsso: renewing a session failed", slog.String("cause", err.Error()))
+		} else {
+			s.IdleExpiresAt = next
+		}
+	}
+	return s, nil
 }
 
 // Middleware authenticates requests by their session cookie. When the

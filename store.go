@@ -93,24 +93,39 @@ type UserStore interface {
 type Session struct {
 	// IDHash is the hex SHA-256 of the session id the browser holds.
 	IDHash string
-	// User is who signed in. A store may return the user as it was when the
-	// session was created (MemorySessionStore keeps that copy) or as the
-	// UserStore holds it now (sqlstore joins the users table); ID, OrgID and
-	// Email are the same either way. A later login with a changed role or
-	// name gets a new session that carries the change.
+	// User is who signed in, as the UserStore holds the user now: a later
+	// login that changes the role or names shows in every session of the
+	// user at its next request.
 	User      User
 	CreatedAt time.Time
+	// ExpiresAt is the absolute end of the session: activity never moves it.
 	ExpiresAt time.Time
+	// IdleExpiresAt is when the session ends unless it is used before:
+	// [CookieSessions] moves it forward as the user makes requests (see
+	// [CookieConfig.IdleTimeout]). Zero means no idle limit.
+	IdleExpiresAt time.Time
+}
+
+// ended reports whether s has ended at now: its absolute or its idle expiry
+// is at or before now.
+func (s *Session) ended(now time.Time) bool {
+	return !s.ExpiresAt.After(now) || !s.IdleExpiresAt.IsZero() && !s.IdleExpiresAt.After(now)
 }
 
 // SessionStore keeps sessions for [CookieSessions].
 type SessionStore interface {
 	// CreateSession stores s. s.User.ID refers to a user the UserStore returned.
 	CreateSession(ctx context.Context, s Session) error
-	// FindSession returns the session whose IDHash is idHash. It MUST return an
-	// error matching [ErrSessionNotFound] when there is none, when it was
-	// revoked, or when it expired at or before now. Other errors mean failure.
+	// FindSession returns the session whose IDHash is idHash, with its User
+	// as the UserStore holds that user now. It MUST return an error matching
+	// [ErrSessionNotFound] when there is none, when it was revoked, when its
+	// user no longer exists, or when its ExpiresAt or its (non-zero)
+	// IdleExpiresAt is at or before now. Other errors mean failure.
 	FindSession(ctx context.Context, idHash string, now time.Time) (Session, error)
+	// TouchSession sets the IdleExpiresAt of the session whose IDHash is
+	// idHash, so activity keeps it alive. Touching an unknown session is not
+	// an error. Other errors mean failure.
+	TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error
 	// RevokeSession deletes one session. Revoking an unknown session is not an error.
 	RevokeSession(ctx context.Context, idHash string) error
 	// RevokeUserSessions deletes every session of one user.

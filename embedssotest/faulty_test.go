@@ -109,6 +109,21 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 type faultySessions struct {
 	*embedsso.MemorySessionStore
 	dropUser, plainNotFound, ignoreExpiry, noRevoke, noRevokeUser, noPurge bool
+	ignoreIdle, noTouch, snapshotUser                                      bool
+}
+
+func (s faultySessions) CreateSession(ctx context.Context, sess embedsso.Session) error {
+	if s.ignoreIdle {
+		sess.IdleExpiresAt = time.Time{}
+	}
+	return s.MemorySessionStore.CreateSession(ctx, sess)
+}
+
+func (s faultySessions) TouchSession(ctx context.Context, idHash string, idle time.Time) error {
+	if s.noTouch {
+		return nil
+	}
+	return s.MemorySessionStore.TouchSession(ctx, idHash, idle)
 }
 
 func (s faultySessions) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {

@@ -37,6 +37,9 @@ var faults = []struct {
 	{"session-revoke-ignored", "a revoked session is not found, and revoking twice is fine", sessionKit(faultySessions{noRevoke: true})},
 	{"session-revoke-user-ignored", "revoking a user's sessions revokes all of theirs and no one else's", sessionKit(faultySessions{noRevokeUser: true})},
 	{"session-no-purge", "expired sessions are purged", sessionKit(faultySessions{noPurge: true})},
+	{"session-ignores-idle", "a session ends at its idle expiry, and touching moves it", sessionKit(faultySessions{ignoreIdle: true})},
+	{"session-touch-ignored", "a session ends at its idle expiry, and touching moves it", sessionKit(faultySessions{noTouch: true})},
+	{"session-snapshot-user", "a session carries its user as the user store holds it now", sessionKit(faultySessions{snapshotUser: true})},
 
 	{"replay-plain-error", "a token id is accepted once and refused afterwards", replayKit(replayFaults{plainReplayed: true}, true)},
 	{"replay-extends-on-refusal", "a refused attempt changes nothing, not even the expiry", replayKit(replayFaults{extendOnRefusal: true}, true)},
@@ -67,8 +70,12 @@ func sessionKit(f faultySessions) func(*testing.T) {
 	return func(t *testing.T) {
 		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
 			f := f
-			f.MemorySessionStore = &embedsso.MemorySessionStore{}
-			return f, &embedsso.MemoryUserStore{}
+			users := &embedsso.MemoryUserStore{}
+			f.MemorySessionStore = &embedsso.MemorySessionStore{Users: users}
+			if f.snapshotUser {
+				f.MemorySessionStore.Users = nil
+			}
+			return f, users
 		})
 	}
 }

@@ -19,8 +19,10 @@ import (
 // [embedsso.Purger], purging is checked too.
 func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore)) {
 	ctx := context.Background()
+	var lastUsers embedsso.UserStore // the user store of the latest setup
 	setup := func(t *testing.T) (embedsso.SessionStore, embedsso.User, embedsso.User) {
 		s, users := newStores(t)
+		lastUsers = users
 		jane, err := users.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", FirstName: "Jane", Role: "MEMBER"})
 		require.NoError(t, err)
 		sam, err := users.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "sam@example.com", Role: "VIEWER"})
@@ -89,6 +91,34 @@ func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.Sessi
 		notFound(t, s, b.IDHash, epoch)
 		_, err = s.FindSession(ctx, c.IDHash, epoch)
 		assert.NoError(t, err)
+	})
+	t.Run("a session ends at its idle expiry, and touching moves it", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		sess := embedsso.Session{IDHash: hashOf("idle"), User: jane, CreatedAt: epoch,
+			ExpiresAt: epoch.Add(8 * time.Hour), IdleExpiresAt: epoch.Add(30 * time.Minute)}
+		require.NoError(t, s.CreateSession(ctx, sess))
+		got, err := s.FindSession(ctx, sess.IDHash, epoch.Add(29*time.Minute))
+		require.NoError(t, err, "valid before its idle expiry")
+		assert.WithinDuration(t, sess.IdleExpiresAt, got.IdleExpiresAt, time.Millisecond)
+		notFound(t, s, sess.IDHash, epoch.Add(30*time.Minute))
+
+		require.NoError(t, s.TouchSession(ctx, sess.IDHash, epoch.Add(time.Hour)))
+		got, err = s.FindSession(ctx, sess.IDHash, epoch.Add(59*time.Minute))
+		require.NoError(t, err, "touched: valid until the new idle expiry")
+		assert.WithinDuration(t, epoch.Add(time.Hour), got.IdleExpiresAt, time.Millisecond)
+		notFound(t, s, sess.IDHash, epoch.Add(time.Hour))
+		require.NoError(t, s.TouchSession(ctx, hashOf("never existed"), epoch.Add(time.Hour)), "touching an unknown session is not an error")
+	})
+	t.Run("a session carries its user as the user store holds it now", func(t *testing.T) {
+		s, jane, _ := setup(t)
+		sess := create(t, s, "current", jane, time.Hour)
+		// A later login changes the user's role and names.
+		changed, err := lastUsers.UpsertUser(ctx, embedsso.Profile{OrgID: jane.OrgID, Email: jane.Email, FirstName: "Janet", LastName: "Roe", Role: "ADMIN"})
+		require.NoError(t, err)
+		require.Equal(t, jane.ID, changed.ID)
+		got, err := s.FindSession(ctx, sess.IDHash, epoch)
+		require.NoError(t, err)
+		assert.Equal(t, profileOf(changed), profileOf(got.User))
 	})
 	t.Run("expired sessions are purged", func(t *testing.T) {
 		s, jane, _ := setup(t)

@@ -28,7 +28,10 @@ const migrateAttempts = 3
 func Migrate(ctx context.Context, db *sql.DB) error {
 	var err error
 	for range migrateAttempts {
-		if err = migrateOnce(ctx, db); err == nil || ctx.Err() != nil {
+		if err = migrateOnce(ctx, db); err == nil {
+			err = addColumns(ctx, db)
+		}
+		if err == nil || ctx.Err() != nil {
 			break
 		}
 	}

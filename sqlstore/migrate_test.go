@@ -3,7 +3,10 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/embedsso/embedsso"
@@ -50,6 +53,47 @@ func TestMigrate(t *testing.T) {
 				_, err := sqlstore.New(dbs[0]).UpsertUser(ctx, jane)
 				assert.NoError(t, err, "the tables are there")
 			})
+		})
+	}
+}
+
+// schemaV1 is the schema as first shipped, before sessions had an idle
+// expiry.
+const schemaV1 = `
+CREATE TABLE embedsso_users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, email TEXT NOT NULL,
+    first_name TEXT NOT NULL DEFAULT '', last_name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (org_id, email));
+CREATE TABLE embedsso_sessions (id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES embedsso_users (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+INSERT INTO embedsso_users VALUES ('usr_old', 'org_a', 'jane@example.com', 'Jane', '', 'MEMBER', 1, 1);
+INSERT INTO embedsso_sessions VALUES ('` + oldSessionHash + `', 'usr_old', 1, 4102444800000000)`
+
+const oldSessionHash = "0000000000000000000000000000000000000000000000000000000000000001"
+
+func TestMigrateKeepsUsersAndSessionsOfTheFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			bare := newBareDatabase(t, kind)
+			db := bare.open(t)
+			for _, stmt := range strings.Split(schemaV1, ";") {
+				_, err := db.ExecContext(ctx, stmt)
+				require.NoError(t, err)
+			}
+			require.NoError(t, sqlstore.Migrate(ctx, db))
+			require.NoError(t, sqlstore.Migrate(ctx, db), "and again")
+
+			s := sqlstore.New(db)
+			now := time.Unix(1_800_000_000, 0)
+			old, err := s.FindSession(ctx, oldSessionHash, now)
+			require.NoError(t, err, "the old session survives, with no idle limit")
+			assert.Equal(t, "usr_old", old.User.ID)
+			assert.True(t, old.IdleExpiresAt.IsZero())
+
+			require.NoError(t, s.TouchSession(ctx, oldSessionHash, now.Add(time.Minute)))
+			_, err = s.FindSession(ctx, oldSessionHash, now.Add(2*time.Minute))
+			assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound), "the new column works on the old table")
 		})
 	}
 }

@@ -37,7 +37,7 @@ func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for _, q := range []string{
-		`DELETE FROM embedsso_sessions WHERE expires_at <= $1`,
+		`DELETE FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`,
 		`DELETE FROM embedsso_used_tokens WHERE expires_at <= $1`,
 	} {
 		res, err := s.db.ExecContext(ctx, q, micros(now))

@@ -11,8 +11,8 @@ import (
 // CreateSession implements [embedsso.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error {
 	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt))
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
 	if err != nil {
 		return fmt.Errorf("sqlstore: create session: %w", err)
 	}
@@ -24,13 +24,13 @@ func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error 
 func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	var sess embedsso.Session
 	var u = &sess.User
-	var created, expires, uCreated, uUpdated int64
+	var created, expires, idle, uCreated, uUpdated int64
 	err := s.db.QueryRowContext(ctx, `
-		SELECT s.id_hash, s.created_at, s.expires_at,
+		SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at,
 			u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at
 		FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id
-		WHERE s.id_hash = $1 AND s.expires_at > $2`, idHash, micros(now),
-	).Scan(&sess.IDHash, &created, &expires, &u.ID, &u.OrgID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &uCreated, &uUpdated)
+		WHERE s.id_hash = $1 AND s.expires_at > $2 AND (s.idle_expires_at = 0 OR s.idle_expires_at > $2)`, idHash, micros(now),
+	).Scan(&sess.IDHash, &created, &expires, &idle, &u.ID, &u.OrgID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &uCreated, &uUpdated)
 	if isNoRows(err) {
 		return embedsso.Session{}, embedsso.ErrSessionNotFound
 	}
@@ -38,8 +38,29 @@ func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (
 		return embedsso.Session{}, fmt.Errorf("sqlstore: find session: %w", err)
 	}
 	sess.CreatedAt, sess.ExpiresAt = fromMicros(created), fromMicros(expires)
+	if idle != 0 {
+		sess.IdleExpiresAt = fromMicros(idle)
+	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(uCreated), fromMicros(uUpdated)
 	return sess, nil
+}
+
+// TouchSession implements [embedsso.SessionStore].
+func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE embedsso_sessions SET idle_expires_at = $1 WHERE id_hash = $2`,
+		optionalMicros(idleExpiresAt), idHash)
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch session: %w", err)
+	}
+	return nil
+}
+
+// optionalMicros stores the zero time as 0, "none".
+func optionalMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
 }
 
 // RevokeSession implements [embedsso.SessionStore].

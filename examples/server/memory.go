@@ -14,9 +14,10 @@ const memoryDB = "memory"
 // restart and nothing is shared with another instance, so they suit a demo
 // or a load test, not a deployment.
 func memoryStores(orgs []embedsso.Org) stores {
-	sessions, replay := &embedsso.MemorySessionStore{}, &embedsso.MemoryReplayStore{}
+	users := &embedsso.MemoryUserStore{}
+	sessions, replay := &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}
 	return stores{
-		orgs: embedsso.NewMemoryOrgStore(orgs...), users: &embedsso.MemoryUserStore{},
+		orgs: embedsso.NewMemoryOrgStore(orgs...), users: users,
 		sessions: sessions, replay: replay, purger: purgers{sessions, replay},
 		describe: "memory (lost when the server stops)", close: func() error { return nil },
 	}

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS embedsso_sessions (
     id_hash    TEXT PRIMARY KEY,
     user_id    TEXT NOT NULL REFERENCES embedsso_users (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    idle_expires_at BIGINT NOT NULL DEFAULT 0 -- 0: no idle limit; see columns.go for older tables
 );
 CREATE INDEX IF NOT EXISTS embedsso_sessions_user ON embedsso_sessions (user_id);
 CREATE INDEX IF NOT EXISTS embedsso_sessions_expiry ON embedsso_sessions (expires_at);

@@ -1,0 +1,148 @@
+package embedsso_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/embedsso/embedsso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// touchCounter counts the session store's renewals and can fail them.
+type touchCounter struct {
+	*embedsso.MemorySessionStore
+	touches atomic.Int64
+	fail    error
+}
+
+func (s *touchCounter) TouchSession(ctx context.Context, idHash string, idle time.Time) error {
+	s.touches.Add(1)
+	if s.fail != nil {
+		return s.fail
+	}
+	return s.MemorySessionStore.TouchSession(ctx, idHash, idle)
+}
+
+// lifeFixture signs jane in with the default session life (30m idle, 8h
+// absolute) and returns a request function for an app page at an offset
+// from the sign-in.
+func lifeFixture(t *testing.T, logs *bytes.Buffer) (f *fixture, store *touchCounter, visit func(after time.Duration) int) {
+	t.Helper()
+	f = newFixture(t)
+	store = &touchCounter{MemorySessionStore: f.sessions}
+	var err error
+	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now },
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	require.NoError(t, err)
+	login := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
+	require.Equal(t, http.StatusFound, login.Code)
+	cookie := cookiePair(sessionCookie(login))
+	start := f.now
+	page := f.cookies.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	return f, store, func(after time.Duration) int {
+		f.now = start.Add(after)
+		r := httptest.NewRequest("GET", "/dashboard", nil)
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		page.ServeHTTP(w, r)
+		return w.Code
+	}
+}
+
+func TestASessionEndsAfterItsIdleTimeout(t *testing.T) {
+	t.Parallel()
+	_, _, visit := lifeFixture(t, &bytes.Buffer{})
+	assert.Equal(t, http.StatusOK, visit(29*time.Minute))
+	assert.Equal(t, http.StatusOK, visit(58*time.Minute), "the visit at 29m renewed it")
+	assert.Equal(t, http.StatusUnauthorized, visit(88*time.Minute+time.Second), "30m without a request")
+	assert.Equal(t, http.StatusUnauthorized, visit(89*time.Minute), "an ended session stays ended")
+}
+
+func TestRenewalWritesAtMostOnceAMinute(t *testing.T) {
+	t.Parallel()
+	_, store, visit := lifeFixture(t, &bytes.Buffer{})
+	for _, at := range []time.Duration{10 * time.Second, 20 * time.Second, 50 * time.Second} {
+		require.Equal(t, http.StatusOK, visit(at))
+	}
+	assert.Zero(t, store.touches.Load(), "within a minute of sign-in: reads only")
+	require.Equal(t, http.StatusOK, visit(61*time.Second))
+	require.Equal(t, http.StatusOK, visit(70*time.Second))
+	require.Equal(t, http.StatusOK, visit(119*time.Second))
+	assert.Equal(t, int64(1), store.touches.Load())
+	require.Equal(t, http.StatusOK, visit(122*time.Second))
+	assert.Equal(t, int64(2), store.touches.Load())
+}
+
+func TestASessionEndsAtItsAbsoluteExpiryDespiteActivity(t *testing.T) {
+	t.Parallel()
+	_, store, visit := lifeFixture(t, &bytes.Buffer{})
+	for at := 10 * time.Minute; at < 8*time.Hour; at += 10 * time.Minute {
+		require.Equal(t, http.StatusOK, visit(at), "at %s", at)
+	}
+	assert.Equal(t, http.StatusUnauthorized, visit(8*time.Hour))
+	touches := store.touches.Load()
+	// The visits at 10m…450m each renew (45); from 460m the idle expiry is
+	// already the absolute one, 480m, and there is nothing to write.
+	assert.Equal(t, int64(45), touches)
+}
+
+func TestAFailedRenewalIsLoggedAndTheRequestServed(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	_, store, visit := lifeFixture(t, &logs)
+	store.fail = errors.New("database is locked")
+	assert.Equal(t, http.StatusOK, visit(5*time.Minute))
+	assert.Contains(t, logs.String(), "renewing a session failed")
+	assert.Contains(t, logs.String(), "database is locked")
+}
+
+func TestSessionsCarryTheUserAsStoredNow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	first := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
+	require.Equal(t, http.StatusFound, first.Code)
+	// The same user signs in elsewhere with a new role and name.
+	require.Equal(t, http.StatusFound, f.get(loginURL(rawToken(hs256, with(f.claims(), "role", "ADMIN", "lastName", "Roe"), secretABC)), nil).Code)
+
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", cookiePair(sessionCookie(first)))
+	s, err := f.cookies.Session(r)
+	require.NoError(t, err)
+	assert.Equal(t, "ADMIN", s.User.Role)
+	assert.Equal(t, "Roe", s.User.LastName)
+}
+
+func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(fixedUnixTime, 0)
+	for name, tc := range map[string]struct {
+		idle     time.Duration
+		wantIdle time.Time
+	}{
+		"the default is 30 minutes":     {0, now.Add(30 * time.Minute)},
+		"a chosen timeout":              {5 * time.Minute, now.Add(5 * time.Minute)},
+		"longer than the TTL is capped": {24 * time.Hour, now.Add(8 * time.Hour)},
+		"negative turns it off":         {-1, time.Time{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := &embedsso.MemorySessionStore{}
+			c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, IdleTimeout: tc.idle, Now: func() time.Time { return now }})
+			require.NoError(t, err)
+			w := httptest.NewRecorder()
+			require.NoError(t, c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), embedsso.User{ID: "u", OrgID: "o", Email: "e@x.io"}))
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", cookiePair(w.Header().Get("Set-Cookie")))
+			s, err := c.Session(r)
+			require.NoError(t, err)
+			assert.True(t, tc.wantIdle.Equal(s.IdleExpiresAt), "idle expiry %s, want %s", s.IdleExpiresAt, tc.wantIdle)
+		})
+	}
+}
