@@ -35,8 +35,11 @@ import (
 const maxBounces = 2
 
 // RequireUser is [CookieSessions.Middleware] for the app's pages inside the
-// frame: next runs only for a request with a valid session, and any other
-// request is answered as the section above describes. It needs
+// frame: next runs only for a request with a valid session of an
+// organization that still exists and has embedding enabled, with the
+// organization's frame-ancestors CSP set (so [Handler.FrameAncestors] is not
+// needed beside it); any other request is answered as the section above
+// describes. It needs
 // [Config.Sessions] to be a [*CookieSessions]; with another issuer it
 // answers every request without a session with the session-ended page.
 func (h *Handler) RequireUser(next http.Handler) http.Handler { return h.requireUser(next, false) }
@@ -47,9 +50,21 @@ func (h *Handler) RequireUserJSON(next http.Handler) http.Handler { return h.req
 
 func (h *Handler) requireUser(next http.Handler, api bool) http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := UserFromContext(r.Context()); ok {
-			next.ServeHTTP(w, r)
-			return
+		if u, ok := UserFromContext(r.Context()); ok {
+			// The organization is read on every request, from the store
+			// every instance shares: disabling its embedding ends its
+			// sessions at their next request, and the page gets its CSP.
+			_, policy, err := h.findOrg(r.Context(), u.OrgID)
+			if err == nil {
+				w.Header().Set("Content-Security-Policy", policy.csp)
+				next.ServeHTTP(w, r)
+				return
+			}
+			if e := asError(err); e.Status >= 500 {
+				h.logOutcome(r.Context(), Event{Kind: EventRefused, OrgID: u.OrgID, Email: u.Email, Err: e})
+				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+				return
+			}
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")

@@ -254,3 +254,24 @@ func TestSignedInScriptPostsToTheOrganizationsSites(t *testing.T) {
 	assert.NotContains(t, script, `"*"`)
 	assert.Empty(t, f.h.SignedInScript(httptest.NewRequest("GET", "/dashboard", nil)), "no user, no script")
 }
+
+func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) {
+	t.Parallel()
+	orgs := embedsso.NewMemoryOrgStore(testOrgs()...)
+	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
+	session, hint := f.signInto(t, "org_abc123", secretABC)
+	page := f.page(false)
+	ok := f.visit(page, "/dashboard", []string{session, hint}, nil)
+	require.Equal(t, http.StatusOK, ok.Code)
+	assert.Equal(t, "frame-ancestors 'self' https://customer.example https://*.partner.example", ok.Header().Get("Content-Security-Policy"))
+
+	off := testOrgs()[0]
+	off.EmbeddingEnabled = false
+	orgs.Put(off)
+	w := f.visit(page, "/dashboard", []string{session, hint}, nil)
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.NotContains(t, w.Body.String(), "hello")
+	assert.Equal(t, "frame-ancestors 'none'", w.Header().Get("Content-Security-Policy"))
+	api := f.visit(f.page(true), "/api/me", []string{session, hint}, nil)
+	assert.Equal(t, http.StatusUnauthorized, api.Code)
+}
