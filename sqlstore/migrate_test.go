@@ -6,8 +6,8 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/sqlstore"
