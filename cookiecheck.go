@@ -210,7 +210,8 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 		return refused(ev, policy, ErrInternal.because(fmt.Errorf("find session: %w", err)))
 	}
 	u := first.User
-	profile := Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role}
+	profile := Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
+		Attributes: u.Attributes, Groups: u.Groups}
 	pending := h.pendingSession()
 	// Sealing writes nothing, so the next check link is made before the
 	// writes, as in the login.

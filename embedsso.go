@@ -378,6 +378,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if err != nil {
 		return refused(ev, policy, err)
 	}
+	if profile.Attributes, profile.Groups, err = extraClaims(tok.payloadSegment(), &org); err != nil {
+		return refused(ev, policy, err)
+	}
 	ev.Email = profile.Email
 	dest, err := destination(&org, returnTo)
 	if err != nil {

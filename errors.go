@@ -103,6 +103,9 @@ const (
 	ErrClaimsInvalid Kind = "claims_invalid"
 	// ErrRoleNotAllowed: the role claim is not one of the organization's roles.
 	ErrRoleNotAllowed Kind = "role_not_allowed"
+	// ErrGroupNotAllowed: the groups claim names a group the organization
+	// does not list in Org.AllowedGroups.
+	ErrGroupNotAllowed Kind = "group_not_allowed"
 	// ErrTicketInvalid: a cookie-check or resume link is malformed, forged,
 	// expired or already used.
 	ErrTicketInvalid Kind = "ticket_invalid"
@@ -177,6 +180,7 @@ var kinds = map[Kind]kindInfo{
 	ErrReturnToInvalid: {http.StatusBadRequest, "The sign-in link asks to go to a page outside this app."},
 	ErrClaimsInvalid:   {http.StatusBadRequest, "The sign-in token carries invalid user details."},
 	ErrRoleNotAllowed:  {http.StatusBadRequest, "The sign-in token asks for a role this organization does not have."},
+	ErrGroupNotAllowed: {http.StatusBadRequest, "The sign-in token asks for a group this organization does not have."},
 	ErrTicketInvalid:   {http.StatusBadRequest, "This sign-in step has expired or was already used. Reload the page to sign in again."},
 
 	ErrAlgorithmNotAllowed:  {http.StatusUnauthorized, "The sign-in token is not signed the way this app requires (HS256)."},

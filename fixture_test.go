@@ -40,6 +40,7 @@ func testOrgs() []embedsso.Org {
 		{ID: "org_rotating", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "old", Value: secretOld}, {KeyID: "new", Value: secretNew}}},
 		{ID: "org_weak", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: "too-short-16byte"}}},
 		{ID: "org_badlist", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedOrigins: []string{"customer.example; script-src *"}},
+		{ID: "org_groups", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedGroups: []string{"analysts", "finance"}},
 		{ID: "org_login", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedOrigins: []string{customerSite, "https://*.partner.example"},
 			DashboardURL: "/dashboard", LoginURL: customerSite + "/sso/embed-login?app=chartly"},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -206,6 +207,30 @@ func refusals() []refusal {
 			return rawToken(hs256, with(f.claims(), "orgId", "org_badlist"), secretOpen)
 		}), want: embedsso.ErrOrgMisconfigured},
 
+		// Attributes and groups: judged after the signature, refused whole.
+		{name: "an attribute name outside the safe pattern is a 400", request: claimsReq("bad name", "x"), want: embedsso.ErrClaimsInvalid},
+		{name: "an attribute name starting with a digit is a 400", request: claimsReq("1st", "x"), want: embedsso.ErrClaimsInvalid},
+		{name: "a nested object attribute is a 400", request: claimsReq("team", map[string]any{"id": 1}), want: embedsso.ErrClaimsInvalid},
+		{name: "an array attribute is a 400", request: claimsReq("regions", []string{"eu"}), want: embedsso.ErrClaimsInvalid},
+		{name: "a null attribute is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, b64(strings.TrimSuffix(mustJSON(f.claims()), "}")+`,"region":null}`), secretABC)
+		}), want: embedsso.ErrClaimsInvalid},
+		{name: "an attribute over 1 KiB is a 400", request: claimsReq("note", strings.Repeat("n", 1025)), want: embedsso.ErrClaimsInvalid},
+		{name: "an attribute with a control character is a 400", request: claimsReq("note", "a\u0000b"), want: embedsso.ErrClaimsInvalid},
+		{name: "51 attributes are a 400", request: tokenReq(func(f *fixture) string {
+			c := f.claims()
+			for i := range 51 {
+				c[fmt.Sprintf("attr%d", i)] = i
+			}
+			return rawToken(hs256, c, secretABC)
+		}), want: embedsso.ErrClaimsInvalid},
+		{name: "groups that are not an array of strings are a 400", request: claimsReq("groups", "analysts"), want: embedsso.ErrClaimsInvalid},
+		{name: "a group that is not a string is a 400", request: claimsReq("groups", []any{"analysts", 7}), want: embedsso.ErrClaimsInvalid},
+		{name: "an empty group name is a 400", request: claimsReq("groups", []string{" "}), want: embedsso.ErrClaimsInvalid},
+		{name: "a group the organization does not list is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_groups", "groups", []string{"analysts", "admins"}), secretOpen)
+		}), want: embedsso.ErrGroupNotAllowed},
+
 		{name: "a POST is a 405", method: "POST", request: claimsReq(), want: embedsso.ErrMethodNotAllowed},
 		{name: "a HEAD is a 405 and spends nothing", method: "HEAD", request: claimsReq("jti", "head-1"), want: embedsso.ErrMethodNotAllowed},
 	}
@@ -289,4 +314,12 @@ func wantFrameAncestors(target string, k embedsso.Kind) string {
 		}
 	}
 	return "unknown organization " + c.OrgID
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -3,6 +3,8 @@ package embedsso
 import (
 	"context"
 	"hash/maphash"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,7 +84,11 @@ func (s *MemoryUserStore) UpsertUser(_ context.Context, p Profile) (User, error)
 		s.ids[[2]string{u.OrgID, u.ID}] = k
 	}
 	u.FirstName, u.LastName, u.Role, u.UpdatedAt = p.FirstName, p.LastName, p.Role, now
+	// Copies: the caller's map and slice stay the caller's, and a returned
+	// user shares nothing with the stored one.
+	u.Attributes, u.Groups = maps.Clone(p.Attributes), slices.Clone(p.Groups)
 	s.users[k] = u
+	u.Attributes, u.Groups = maps.Clone(u.Attributes), slices.Clone(u.Groups)
 	return u, nil
 }
 
@@ -95,6 +101,7 @@ func (s *MemoryUserStore) byID(orgID, id string) (User, bool) {
 		return User{}, false
 	}
 	u, ok := s.users[k]
+	u.Attributes, u.Groups = maps.Clone(u.Attributes), slices.Clone(u.Groups)
 	return u, ok
 }
 

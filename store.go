@@ -26,6 +26,9 @@ type Org struct {
 	// AllowedRoles lists the values the role claim may take. Empty means any
 	// well-formed role.
 	AllowedRoles []string
+	// AllowedGroups lists the names the groups claim may contain. Empty
+	// means any well-formed group name.
+	AllowedGroups []string
 	// DashboardURL is where a signed-in user is sent: a path on this app, such
 	// as "/dashboard". Default: "/".
 	DashboardURL string
@@ -65,6 +68,13 @@ type Profile struct {
 	FirstName string
 	LastName  string
 	Role      string
+	// Attributes are the token's other claims (see attributes.go): names
+	// matching [A-Za-z][A-Za-z0-9_.-]{0,63}, values of type string,
+	// json.Number or bool. Nil when there are none.
+	Attributes map[string]any
+	// Groups is the token's groups claim, sorted, without duplicates. Nil
+	// when there are none.
+	Groups []string
 }
 
 // User is a stored user of an organization, identified by (OrgID, Email).
@@ -75,14 +85,19 @@ type User struct {
 	FirstName string
 	LastName  string
 	Role      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Attributes and Groups are those of the user's latest sign-in (see
+	// [Profile]); a store returns nil for none.
+	Attributes map[string]any
+	Groups     []string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // UserStore creates and updates users.
 type UserStore interface {
-	// UpsertUser creates the user (p.OrgID, p.Email) or updates its names and
-	// role, and returns the stored user. It MUST be idempotent and safe when
+	// UpsertUser creates the user (p.OrgID, p.Email) or replaces its names,
+	// role, attributes and groups with p's (an attribute p lacks is removed),
+	// and returns the stored user. It MUST be idempotent and safe when
 	// several calls for the same new user race: exactly one user results and
 	// every call returns it. An error means the store failed.
 	UpsertUser(ctx context.Context, p Profile) (User, error)

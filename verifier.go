@@ -36,6 +36,12 @@ type tokenHeader struct {
 	Crit json.RawMessage `json:"crit"`
 }
 
+// payloadSegment is the token's claims, base64url as received.
+func (t *parsedToken) payloadSegment() string {
+	_, p, _ := strings.Cut(t.signingInput, ".")
+	return p
+}
+
 // verifier checks embedding tokens. It is immutable and safe for concurrent use.
 type verifier struct {
 	hs256 jws.Verifier // jwx's HMAC verifier, pinned to HS256 once

@@ -3,6 +3,8 @@ package embedssotest_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +46,7 @@ func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error
 // userFaults are the faults a faultyUsers can have.
 type userFaults struct {
 	dropLastName, keepOldNames, caseSensitive, ignoreOrg bool
+	mergeAttributes                                      bool
 	// checkThenInsert makes the first two callers that find no user wait
 	// for each other before inserting: both insert, as two racing requests
 	// without a unique key would.
@@ -97,6 +100,17 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 	if !found || !s.keepOldNames {
 		u.FirstName, u.LastName, u.Role = p.FirstName, p.LastName, p.Role
 	}
+	if s.mergeAttributes && found {
+		merged := maps.Clone(u.Attributes)
+		if merged == nil && len(p.Attributes) > 0 {
+			merged = map[string]any{}
+		}
+		maps.Copy(merged, p.Attributes)
+		u.Attributes = merged
+	} else {
+		u.Attributes = maps.Clone(p.Attributes)
+	}
+	u.Groups = slices.Clone(p.Groups)
 	if s.dropLastName {
 		u.LastName = ""
 	}

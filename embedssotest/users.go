@@ -2,6 +2,7 @@ package embedssotest
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 
@@ -35,6 +36,26 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore)
 		assert.Equal(t, changed, profileOf(second))
 		assert.WithinDuration(t, first.CreatedAt, second.CreatedAt, 0, "created_at survives an update")
 		assert.False(t, second.UpdatedAt.Before(first.UpdatedAt))
+	})
+	t.Run("attributes and groups are stored, and replaced whole at every upsert", func(t *testing.T) {
+		s := newStore(t)
+		with := jane
+		with.Attributes = map[string]any{"region": "eu-west", "tenantId": json.Number("9007199254740993"), "beta": true}
+		with.Groups = []string{"analysts", "finance"}
+		first, err := s.UpsertUser(ctx, with)
+		require.NoError(t, err)
+		assert.Equal(t, with, profileOf(first))
+
+		fewer := jane
+		fewer.Attributes = map[string]any{"region": "us-east"}
+		second, err := s.UpsertUser(ctx, fewer)
+		require.NoError(t, err)
+		assert.Equal(t, fewer, profileOf(second), "an attribute the new profile lacks is gone, and so are the groups")
+
+		none, err := s.UpsertUser(ctx, jane)
+		require.NoError(t, err)
+		assert.Nil(t, none.Attributes, "no attributes is nil")
+		assert.Nil(t, none.Groups, "no groups is nil")
 	})
 	t.Run("email identity is case-insensitive", func(t *testing.T) {
 		s := newStore(t)
@@ -87,5 +108,6 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore)
 }
 
 func profileOf(u embedsso.User) embedsso.Profile {
-	return embedsso.Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role}
+	return embedsso.Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
+		Attributes: u.Attributes, Groups: u.Groups}
 }

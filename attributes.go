@@ -1,0 +1,155 @@
+package embedsso
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Attributes and groups. Every claim of a verified token that is not one of
+// the reserved names below becomes an attribute of the user when its value is
+// a string, a number or a boolean, for the app's own use (row-level security
+// in its queries, say); a "groups" claim is a list of group names. Both are
+// stored with the user and replaced at every sign-in, so an attribute the
+// latest token left out is gone. Anything else is refused with
+// claims_invalid, after the signature verified.
+
+// reservedClaims are the reference's claims, "groups", and the registered
+// claims of RFC 7519 §4.1: never attributes.
+var reservedClaims = map[string]bool{
+	"email": true, "orgId": true, "firstName": true, "lastName": true, "role": true, "groups": true,
+	"exp": true, "iat": true, "nbf": true, "jti": true, "iss": true, "aud": true, "sub": true,
+}
+
+// Limits on attributes and groups: enough for real data, too small to make
+// a store hold megabytes for one user.
+const (
+	maxAttributes        = 50
+	maxAttributeNameLen  = 64
+	maxAttributeValueLen = 1024
+	maxGroups            = 100
+	maxGroupBytes        = 128
+)
+
+// extraClaims reads the attributes and groups of a verified token's payload
+// segment and checks them against org.
+func extraClaims(payloadSegment string, org *Org) (attrs map[string]any, groups []string, err error) {
+	raw, err := base64.RawURLEncoding.DecodeString(payloadSegment)
+	if err != nil {
+		return nil, nil, ErrTokenMalformed.because(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return nil, nil, ErrTokenMalformed.because(err)
+	}
+	for name, v := range members {
+		if name == "groups" {
+			if groups, err = parseGroups(v, org.AllowedGroups); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if reservedClaims[name] {
+			continue
+		}
+		if !validAttributeName(name) {
+			return nil, nil, ErrClaimsInvalid.because(fmt.Errorf("attribute name %.80q is not [A-Za-z][A-Za-z0-9_.-]{0,63}", name))
+		}
+		value, err := attributeValue(name, v)
+		if err != nil {
+			return nil, nil, ErrClaimsInvalid.because(err)
+		}
+		if attrs == nil {
+			attrs = make(map[string]any)
+		}
+		if len(attrs) == maxAttributes {
+			return nil, nil, ErrClaimsInvalid.because(fmt.Errorf("more than %d attributes", maxAttributes))
+		}
+		attrs[name] = value
+	}
+	return attrs, groups, nil
+}
+
+// validAttributeName is [A-Za-z][A-Za-z0-9_.-]{0,63}: safe in a log line, a
+// JSON key, a SQL JSON path and an HTML attribute without escaping.
+func validAttributeName(s string) bool {
+	if s == "" || len(s) > maxAttributeNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// attributeValue decodes one attribute: a string (as text), a number (as
+// a json.Number, so large integer ids keep every digit) or a boolean.
+func attributeValue(name string, v json.RawMessage) (any, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return nil, fmt.Errorf("attribute %s is empty", name)
+	}
+	switch c := v[0]; {
+	case c == '"':
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+		if err := checkText("attribute "+name, s, maxAttributeValueLen); err != nil {
+			return nil, err
+		}
+		return s, nil
+	case c == 't' || c == 'f':
+		var b bool
+		if err := json.Unmarshal(v, &b); err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+		return b, nil
+	case c == '-' || c >= '0' && c <= '9':
+		if len(v) > maxAttributeValueLen {
+			return nil, fmt.Errorf("attribute %s: number longer than %d bytes", name, maxAttributeValueLen)
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var n json.Number
+		if err := dec.Decode(&n); err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("attribute %s is not a string, number or boolean", name)
+}
+
+// parseGroups reads the groups claim: an array of distinct, non-empty group
+// names, each in allowed when allowed is not empty. It returns them sorted.
+func parseGroups(v json.RawMessage, allowed []string) ([]string, error) {
+	var groups []string
+	if err := json.Unmarshal(v, &groups); err != nil || groups == nil && !bytes.Equal(bytes.TrimSpace(v), []byte("[]")) {
+		return nil, ErrClaimsInvalid.becauseText("groups is not an array of strings")
+	}
+	if len(groups) > maxGroups {
+		return nil, ErrClaimsInvalid.because(fmt.Errorf("more than %d groups", maxGroups))
+	}
+	for _, g := range groups {
+		if strings.TrimSpace(g) == "" {
+			return nil, ErrClaimsInvalid.becauseText("a group name is empty")
+		}
+		if err := checkText("group", g, maxGroupBytes); err != nil {
+			return nil, ErrClaimsInvalid.because(err)
+		}
+		if len(allowed) > 0 && !slices.Contains(allowed, g) {
+			return nil, ErrGroupNotAllowed.because(fmt.Errorf("group %.80q not allowed", g))
+		}
+	}
+	slices.Sort(groups)
+	return slices.Compact(groups), nil
+}
