@@ -42,8 +42,9 @@ func TestMain(m *testing.M) {
 // database is one empty database a test may open several handles on, as
 // several app instances would.
 type database struct {
-	name string
-	open func(t testing.TB) *sql.DB
+	name        string
+	driver, dsn string
+	open        func(t testing.TB) *sql.DB
 }
 
 // newDatabase makes an empty, migrated database of the given kind.
@@ -57,24 +58,25 @@ func newDatabase(t testing.TB, kind string) database {
 // newBareDatabase makes an empty database of the given kind, without tables.
 func newBareDatabase(t testing.TB, kind string) database {
 	t.Helper()
-	var open func(t testing.TB) *sql.DB
+	var driver, dsn string
 	switch kind {
 	case "postgres":
 		if pg == nil {
 			t.Skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql")
 		}
-		dsn, err := pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		var err error
+		dsn, err = pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
 		require.NoError(t, err)
-		open = func(t testing.TB) *sql.DB { return openDB(t, "pgx", dsn) }
+		driver = "pgx"
 	case "sqlite":
 		// WAL lets readers run beside the writer; the busy timeout makes
 		// concurrent writers (and other handles) wait instead of failing.
-		dsn := "file:" + filepath.Join(t.TempDir(), "embedsso.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
-		open = func(t testing.TB) *sql.DB { return openDB(t, "sqlite", dsn) }
+		dsn = "file:" + filepath.Join(t.TempDir(), "embedsso.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+		driver = "sqlite"
 	default:
 		t.Fatalf("unknown database kind %q", kind)
 	}
-	return database{name: kind, open: open}
+	return database{name: kind, driver: driver, dsn: dsn, open: func(t testing.TB) *sql.DB { return openDB(t, driver, dsn) }}
 }
 
 func openDB(t testing.TB, driver, dsn string) *sql.DB {

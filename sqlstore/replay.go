@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,17 +14,33 @@ import (
 // expired. The primary key serializes racing requests in the database, so
 // exactly one of them affects a row.
 func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO embedsso_used_tokens (org_id, token_id, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (org_id, token_id) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE embedsso_used_tokens.expires_at <= $4`,
-		orgID, tokenID, micros(expiresAt), micros(now))
+	done, err := s.writing(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: use token id: %w", err)
 	}
+	defer done()
+	err = useTokenID(ctx, s.db, orgID, tokenID, expiresAt, now)
+	if err != nil && !errors.Is(err, embedsso.ErrTokenReplayed) {
+		return fmt.Errorf("sqlstore: use token id: %w", err)
+	}
+	return err
+}
+
+// useTokenIDSQL records a token id unless it is recorded and live.
+const useTokenIDSQL = `
+	INSERT INTO embedsso_used_tokens (org_id, token_id, expires_at) VALUES ($1, $2, $3)
+	ON CONFLICT (org_id, token_id) DO UPDATE SET expires_at = excluded.expires_at
+	WHERE embedsso_used_tokens.expires_at <= $4`
+
+// useTokenID returns embedsso.ErrTokenReplayed itself when the id is live.
+func useTokenID(ctx context.Context, q querier, orgID, tokenID string, expiresAt, now time.Time) error {
+	res, err := q.ExecContext(ctx, useTokenIDSQL, orgID, tokenID, micros(expiresAt), micros(now))
+	if err != nil {
+		return err
+	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlstore: use token id: %w", err)
+		return err
 	}
 	if n == 0 {
 		return embedsso.ErrTokenReplayed
@@ -35,6 +52,11 @@ func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt
 // token ids. Run it every few minutes from one instance (or all: it is
 // idempotent).
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: purge: %w", err)
+	}
+	defer done()
 	total := 0
 	for _, q := range []string{
 		`DELETE FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`,
