@@ -6,7 +6,6 @@ require (
 	github.com/embedsso/embedsso v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
-	golang.org/x/sync v0.22.0
 	modernc.org/sqlite v1.58.0
 )
 
@@ -30,6 +29,7 @@ require (
 	github.com/segmentio/asm v1.2.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/crypto v0.53.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	modernc.org/libc v1.76.0 // indirect

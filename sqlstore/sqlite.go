@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // SQLiteOptions tune [OpenSQLite]. The zero value is the recommended setup.
@@ -77,7 +75,7 @@ func OpenSQLite(ctx context.Context, driverName, dsn string, o SQLiteOptions) (*
 	read.SetMaxIdleConns(o.ReadConns)
 	return &Store{
 		db: write, read: read,
-		writer:  &writer{turn: semaphore.NewWeighted(1), wait: o.WriteWait},
+		writer:  &writer{wait: o.WriteWait},
 		dialect: portable,
 		now:     time.Now,
 		close:   func() error { return errors.Join(read.Close(), write.Close()) },
