@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/embedsso/embedsso/sqlstore"
@@ -36,7 +37,18 @@ func TestMain(m *testing.M) {
 	if pg != nil {
 		pg.Stop()
 	}
+	if durable.server != nil {
+		durable.server.Stop()
+	}
 	os.Exit(code)
+}
+
+// durable is a second PostgreSQL server, with durable commits, which the
+// first benchmark that needs it starts.
+var durable struct {
+	once   sync.Once
+	server *pgtest.Server
+	err    error
 }
 
 // database is one empty database a test may open several handles on, as
@@ -68,6 +80,16 @@ func newBareDatabase(t testing.TB, kind string) database {
 		dsn, err = pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
 		require.NoError(t, err)
 		driver = "pgx"
+	case "postgres-durable":
+		if pg == nil {
+			t.Skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql")
+		}
+		durable.once.Do(func() { durable.server, durable.err = pgtest.StartDurable() })
+		require.NoError(t, durable.err)
+		var err error
+		dsn, err = durable.server.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		require.NoError(t, err)
+		driver = "pgx"
 	case "sqlite":
 		// WAL lets readers run beside the writer; the busy timeout makes
 		// concurrent writers (and other handles) wait instead of failing.
@@ -86,6 +108,7 @@ func openDB(t testing.TB, driver, dsn string) *sql.DB {
 	// As in production: a bounded pool per instance, so that a test's
 	// handles together stay well under the server's max_connections.
 	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns) // database/sql keeps 2 by default: busy moments would reconnect
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
