@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,26 +73,35 @@ func BenchmarkLogin(b *testing.B) {
 // signInWay is one way to make a login's writes.
 type signInWay struct {
 	name string
-	do   func(ctx context.Context, s *sqlstore.Store, w embedsso.SignInWrite) error
+	do   func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error
 }
+
+// benchStores are the Stores over one benchmark database: s as New (or
+// OpenSQLite) makes it, and portable, whose SignIn is one transaction even
+// on PostgreSQL (as for a driver sqlstore does not recognize).
+type benchStores struct{ s, portable *sqlstore.Store }
 
 var (
 	// separately is the login without SignIn: three writes, three commits.
-	separately = signInWay{"separate", func(ctx context.Context, s *sqlstore.Store, w embedsso.SignInWrite) error {
-		if err := s.UseTokenID(ctx, w.Profile.OrgID, w.TokenID, w.TokenExpiresAt, w.Now); err != nil {
+	separately = signInWay{"separate", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+		if err := st.s.UseTokenID(ctx, w.Profile.OrgID, w.TokenID, w.TokenExpiresAt, w.Now); err != nil {
 			return err
 		}
-		u, err := s.UpsertUser(ctx, w.Profile)
+		u, err := st.s.UpsertUser(ctx, w.Profile)
 		if err != nil {
 			return err
 		}
 		w.Session.User = u
-		return s.CreateSession(ctx, w.Session)
+		return st.s.CreateSession(ctx, w.Session)
 	}}
-	// atOnce is SignIn: on PostgreSQL, one statement unless the Store was
-	// made with NewPortable, whose SignIn is one transaction.
-	atOnce = signInWay{"signin", func(ctx context.Context, s *sqlstore.Store, w embedsso.SignInWrite) error {
-		_, err := s.SignIn(ctx, w)
+	// inTransaction is SignIn as one transaction of three statements.
+	inTransaction = signInWay{"transaction", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+		_, err := st.portable.SignIn(ctx, w)
+		return err
+	}}
+	// inStatement is SignIn as one statement, on PostgreSQL.
+	inStatement = signInWay{"statement", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+		_, err := st.s.SignIn(ctx, w)
 		return err
 	}}
 )
@@ -116,67 +124,68 @@ func nextLogin() embedsso.SignInWrite {
 	}
 }
 
-// benchStorage is a database and how a Store is made over it.
+// benchStorage is a kind of database, how its Stores are made, and the
+// ways of signing in that it has.
 type benchStorage struct {
-	name  string
-	store func(b *testing.B) *sqlstore.Store
+	name   string
+	stores func(b *testing.B) benchStores
+	ways   []signInWay
 }
 
 // benchStorages are SQLite opened for a server (FULL: SQLite's default, a
 // disk flush per commit; NORMAL: none), SQLite through New with a pool of
 // connections that all write (as before OpenSQLite), the tests' PostgreSQL
 // (fsync off: round trips and queries only) and one with durable commits.
-// For PostgreSQL, "-transaction" makes SignIn one transaction of three
-// statements, as for a driver sqlstore does not recognize.
 func benchStorages(names ...string) []benchStorage {
-	sqlite := func(extra string) func(b *testing.B) *sqlstore.Store {
-		return func(b *testing.B) *sqlstore.Store {
+	sqlite := func(extra string) func(b *testing.B) benchStores {
+		return func(b *testing.B) benchStores {
 			db := newBareDatabase(b, "sqlite")
 			s, err := sqlstore.OpenSQLite(context.Background(), db.driver, db.dsn+extra, sqlstore.SQLiteOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { _ = s.Close() })
-			return s
+			return benchStores{s, s}
 		}
 	}
-	all := map[string]func(b *testing.B) *sqlstore.Store{
-		"sqlite-full":   sqlite(""),
-		"sqlite-normal": sqlite("&_pragma=synchronous(NORMAL)"),
-		"sqlite-pool-full": func(b *testing.B) *sqlstore.Store {
-			return sqlstore.New(newDatabase(b, "sqlite").open(b))
-		},
-		"postgres":             func(b *testing.B) *sqlstore.Store { return sqlstore.New(newDatabase(b, "postgres").open(b)) },
-		"postgres-transaction": func(b *testing.B) *sqlstore.Store { return sqlstore.NewPortable(newDatabase(b, "postgres").open(b)) },
-		"postgres-durable":     func(b *testing.B) *sqlstore.Store { return sqlstore.New(newDatabase(b, "postgres-durable").open(b)) },
-		"postgres-durable-transaction": func(b *testing.B) *sqlstore.Store {
-			return sqlstore.NewPortable(newDatabase(b, "postgres-durable").open(b))
-		},
+	over := func(kind string) func(b *testing.B) benchStores {
+		return func(b *testing.B) benchStores {
+			db := newDatabase(b, kind).open(b)
+			return benchStores{sqlstore.New(db), sqlstore.NewPortable(db)}
+		}
+	}
+	sqliteWays := []signInWay{separately, inTransaction}
+	pgWays := []signInWay{separately, inTransaction, inStatement}
+	all := map[string]benchStorage{
+		"sqlite-full":      {stores: sqlite(""), ways: sqliteWays},
+		"sqlite-normal":    {stores: sqlite("&_pragma=synchronous(NORMAL)"), ways: sqliteWays},
+		"sqlite-pool-full": {stores: over("sqlite"), ways: sqliteWays},
+		"postgres":         {stores: over("postgres"), ways: pgWays},
+		"postgres-durable": {stores: over("postgres-durable"), ways: pgWays},
 	}
 	out := make([]benchStorage, len(names))
 	for i, n := range names {
-		out[i] = benchStorage{n, all[n]}
+		out[i] = all[n]
+		out[i].name = n
 	}
 	return out
 }
 
 // BenchmarkSignIn is a login's writes at the store, one after another:
-// three separate writes (three commits) against one SignIn (one commit).
+// three separate writes (three commits) against one SignIn (one commit), as
+// one transaction and, on PostgreSQL, as one statement.
 //
-//	go test -run '^$' -bench 'SignIn$' -benchmem -count 6 ./sqlstore/ | benchstat -
+//	go test -run '^$' -bench 'SignIn$' -benchmem -count 6 ./sqlstore/ | benchstat -col /way -
 func BenchmarkSignIn(b *testing.B) {
 	ctx := context.Background()
-	for _, st := range benchStorages("sqlite-full", "sqlite-normal", "postgres", "postgres-transaction", "postgres-durable", "postgres-durable-transaction") {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.store(b)
-			for _, way := range []signInWay{separately, atOnce} {
-				if strings.HasSuffix(st.name, "-transaction") && way.name == "separate" {
-					continue // the same as without the suffix
-				}
-				b.Run(way.name, func(b *testing.B) {
+	for _, st := range benchStorages("sqlite-full", "sqlite-normal", "postgres", "postgres-durable") {
+		b.Run("store="+st.name, func(b *testing.B) {
+			stores := st.stores(b)
+			for _, way := range st.ways {
+				b.Run("way="+way.name, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						if err := way.do(ctx, s, nextLogin()); err != nil {
+						if err := way.do(ctx, stores, nextLogin()); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -188,23 +197,23 @@ func BenchmarkSignIn(b *testing.B) {
 
 // BenchmarkSignInParallel is 32 goroutines signing in at once (16 per
 // core on the 2-core machine), reporting each sign-in's latency beside the
-// time per sign-in: with SQLite's one writer the slowest sign-in stays near
-// the queue's length in sign-ins, where connections that all write sleep in
-// SQLite's busy handler and some starve.
+// time per sign-in: with SQLite's one writer the slowest sign-in waits about
+// as long as the queue ahead of it, where connections that all write sleep
+// in SQLite's busy handler and some starve.
 //
-//	go test -run '^$' -bench 'SignInParallel' -count 6 ./sqlstore/ | benchstat -
+//	go test -run '^$' -bench 'SignInParallel' -count 6 ./sqlstore/ | benchstat -col /way -
 func BenchmarkSignInParallel(b *testing.B) {
 	ctx := context.Background()
 	for _, st := range benchStorages("sqlite-pool-full", "sqlite-full", "sqlite-normal", "postgres", "postgres-durable") {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.store(b)
-			for _, way := range []signInWay{separately, atOnce} {
-				b.Run(way.name, func(b *testing.B) {
+		b.Run("store="+st.name, func(b *testing.B) {
+			stores := st.stores(b)
+			for _, way := range st.ways {
+				b.Run("way="+way.name, func(b *testing.B) {
 					// Fill the connection pools first: connecting is not
 					// what is measured.
 					var warm sync.WaitGroup
 					for range 64 {
-						warm.Go(func() { _ = way.do(ctx, s, nextLogin()) })
+						warm.Go(func() { _ = way.do(ctx, stores, nextLogin()) })
 					}
 					warm.Wait()
 					var mu sync.Mutex
@@ -215,7 +224,7 @@ func BenchmarkSignInParallel(b *testing.B) {
 						var mine []time.Duration
 						for pb.Next() {
 							start := time.Now()
-							if err := way.do(ctx, s, nextLogin()); err != nil {
+							if err := way.do(ctx, stores, nextLogin()); err != nil {
 								b.Error(err)
 								return
 							}

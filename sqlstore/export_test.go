@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // NewPortable is New with SignIn's portable transaction even on PostgreSQL,
@@ -33,3 +34,6 @@ func HoldWriter(s *Store) (release func()) {
 
 // WritesWaiting reports how many writes of s wait for the writer turn.
 func WritesWaiting(s *Store) int { return s.writer.waiting() }
+
+// WriteWait is how long a write of a Store from OpenSQLite waits for its turn.
+func WriteWait(s *Store) time.Duration { return s.writer.wait }

@@ -51,23 +51,49 @@ func useTokenID(ctx context.Context, q querier, orgID, tokenID string, expiresAt
 // PurgeExpired implements [embedsso.Purger]: it deletes expired sessions and
 // token ids. Run it every few minutes from one instance (or all: it is
 // idempotent).
+//
+// It deletes at most purgeBatch rows per statement, each a write of its own,
+// so that on a Store from [OpenSQLite] a long purge hands the writer
+// connection on between batches and logins keep their turns.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
-	done, err := s.writing(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: purge: %w", err)
-	}
-	defer done()
 	total := 0
 	for _, q := range []string{
-		`DELETE FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`,
-		`DELETE FROM embedsso_used_tokens WHERE expires_at <= $1`,
+		`DELETE FROM embedsso_sessions WHERE id_hash IN (
+			SELECT id_hash FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)
+			LIMIT ` + purgeBatchSQL + `)`,
+		`DELETE FROM embedsso_used_tokens WHERE (org_id, token_id) IN (
+			SELECT org_id, token_id FROM embedsso_used_tokens WHERE expires_at <= $1 LIMIT ` + purgeBatchSQL + `)`,
 	} {
-		res, err := s.db.ExecContext(ctx, q, micros(now))
-		if err != nil {
-			return total, fmt.Errorf("sqlstore: purge: %w", err)
+		for {
+			n, err := s.purgeOnce(ctx, q, now)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("sqlstore: purge: %w", err)
+			}
+			if n < purgeBatch {
+				break
+			}
 		}
-		n, _ := res.RowsAffected()
-		total += int(n)
 	}
 	return total, nil
+}
+
+// purgeBatch is how many rows one purge statement deletes at most.
+const (
+	purgeBatch    = 1000
+	purgeBatchSQL = "1000"
+)
+
+func (s *Store) purgeOnce(ctx context.Context, query string, now time.Time) (int, error) {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	res, err := s.db.ExecContext(ctx, query, micros(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

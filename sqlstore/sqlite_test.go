@@ -174,6 +174,18 @@ func TestOpenSQLite(t *testing.T) {
 		assert.Error(t, err, "the read pool cannot write")
 	})
 
+	t.Run("the zero options are 4 readers, a 5 s WriteWait and a 5 s busy_timeout", func(t *testing.T) {
+		s, _ := openSQLiteWith(t, sqlstore.SQLiteOptions{})
+		write, read := sqlstore.Handles(s)
+		assert.Equal(t, 4, read.Stats().MaxOpenConnections)
+		assert.Equal(t, 5*time.Second, sqlstore.WriteWait(s))
+		for _, db := range []*sql.DB{write, read} {
+			var ms int
+			require.NoError(t, db.QueryRow("PRAGMA busy_timeout").Scan(&ms))
+			assert.Equal(t, 5000, ms)
+		}
+	})
+
 	t.Run("an in-memory database is refused", func(t *testing.T) {
 		for _, dsn := range []string{":memory:", "file::memory:", "file:mem?mode=memory&cache=shared"} {
 			_, err := sqlstore.OpenSQLite(ctx, "sqlite", dsn, sqlstore.SQLiteOptions{})
@@ -193,4 +205,36 @@ func TestOpenSQLite(t *testing.T) {
 		require.NoError(t, sqlstore.New(handle).Close())
 		assert.NoError(t, handle.Ping())
 	})
+}
+
+// A long purge hands the writer on between batches of 1000: a write that
+// asked during the first batch goes before the second.
+func TestAPurgeLetsWritesThroughBetweenBatches(t *testing.T) {
+	ctx := context.Background()
+	s, db := openSQLiteWith(t, sqlstore.SQLiteOptions{WriteWait: time.Minute})
+	admin := db.open(t)
+	u, err := s.UpsertUser(ctx, profile("old@example.com"))
+	require.NoError(t, err)
+	_, err = admin.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at) SELECT 'h' || i, $1, 0, 1 FROM n`, u.ID)
+	require.NoError(t, err)
+
+	first := sqlstore.HoldWriter(s)
+	purged := make(chan int)
+	go func() {
+		n, err := s.PurgeExpired(ctx, time.Now())
+		assert.NoError(t, err)
+		purged <- n
+	}()
+	waitFor(func() bool { return sqlstore.WritesWaiting(s) == 1 })
+	turn := make(chan func())
+	go func() { turn <- sqlstore.HoldWriter(s) }()
+	waitFor(func() bool { return sqlstore.WritesWaiting(s) == 2 })
+	first()
+
+	second := <-turn // the purge has made one batch and waits for its next turn
+	assert.Equal(t, 1500, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
+	second()
+	assert.Equal(t, 2500, <-purged)
+	assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
 }
