@@ -196,11 +196,14 @@ func (failingSessions) CreateSession(context.Context, embedsso.Session) error {
 	return errors.New("sessions table unreachable")
 }
 
-// A login that fails half-way (here: storing the session, after the user was
-// upserted) leaves a user row without a session. That is harmless and
-// documented: the row is exactly what the next login upserts anyway, and the
-// spent token cannot be retried (the customer's page mints a new one on
-// reload), so nothing is half-signed-in and nothing is lost.
+// A login whose writes are made one at a time and that fails half-way (here:
+// storing the session, after the user was upserted; the session store is
+// another value than the user store, so there is no SignIn to use) leaves a
+// user row without a session. That is harmless and documented: the row is
+// exactly what the next login upserts anyway, and the spent token cannot be
+// retried (the customer's page mints a new one on reload), so nothing is
+// half-signed-in and nothing is lost. With SignIn nothing is left at all:
+// the kit's rule "a sign-in failing half-way writes nothing".
 func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {

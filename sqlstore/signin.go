@@ -13,9 +13,9 @@ import (
 
 // SignIn implements [embedsso.SignInStore]: a login's three writes (spend
 // the token id, upsert the user, store the session) commit together or not
-// at all. On PostgreSQL they are one statement, so a login costs one round
-// trip and one commit; elsewhere (SQLite, or a driver this package does not
-// recognize) they are one transaction of three statements.
+// at all. On PostgreSQL through pgx they are one statement, so a login costs
+// one round trip and one commit; elsewhere (SQLite, or another driver) they
+// are one transaction of three statements.
 //
 // A replayed token id returns [embedsso.ErrTokenReplayed] and writes nothing.
 // The user upsert is the one [Store.UpsertUser] makes, so racing sign-ins of
@@ -132,16 +132,15 @@ const (
 	postgres                // one statement of data-modifying CTEs
 )
 
-// dialectOf recognizes the PostgreSQL drivers by their package, which costs
-// no query. Any other driver, a wrapped PostgreSQL driver included, gets the
-// portable transaction: correct on both databases, with more round trips.
+// dialectOf recognizes pgx's driver by its package, which costs no query.
+// Any other driver, lib/pq or a wrapped pgx included, gets the portable
+// transaction: correct on both databases, with more round trips.
 func dialectOf(db *sql.DB) dialect {
 	t := reflect.TypeOf(db.Driver())
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch pkg := t.PkgPath(); {
-	case strings.HasPrefix(pkg, "github.com/jackc/pgx/"), pkg == "github.com/lib/pq":
+	if strings.HasPrefix(t.PkgPath(), "github.com/jackc/pgx/") {
 		return postgres
 	}
 	return portable

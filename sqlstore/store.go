@@ -12,14 +12,18 @@
 // placeholders are $1…$n in order of first use, so they bind alike whether
 // a driver reads $N as a number (PostgreSQL, modernc.org/sqlite) or as a
 // name numbered by first appearance (SQLite's own rule, mattn/go-sqlite3).
+// The one exception is [Store.SignIn]'s single statement, which only
+// PostgreSQL can run: sqlstore uses it when the driver is pgx's, and the
+// portable transaction otherwise.
 //
 // Upserts and single-use token ids are race-free through the database itself
 // (a unique key and INSERT … ON CONFLICT), not through a lock in this
 // process, so they hold across any number of instances.
 //
 // A login's writes (spend the token id, upsert the user, store the session)
-// are one [Store.SignIn]: one transaction and one commit on SQLite, one
-// statement on PostgreSQL, so a login that fails half-way writes nothing.
+// can be one [Store.SignIn]: one commit instead of three, as one statement on
+// PostgreSQL and one transaction elsewhere, so that a login that fails
+// half-way writes nothing.
 //
 // For a server on SQLite, open the file with [OpenSQLite]: one writer
 // connection that writes take in turn, first come first served, and a pool
