@@ -3,6 +3,7 @@ package embedssotest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -247,4 +248,194 @@ func (s *faultyReplay) PurgeExpired(_ context.Context, now time.Time) (int, erro
 		}
 	}
 	return n, nil
+}
+
+// signInFaults are the faults a faultySignIn can have.
+type signInFaults struct {
+	skipToken       bool // the token id is not recorded
+	dropSessionUser bool // the session is stored without its user
+	dropIdle        bool // the session is stored without its idle expiry
+	keepOldNames    bool // an existing user is not updated
+	recordEmpty     bool // a missing token id is recorded as ""
+	writeOnReplay   bool // the user is upserted before the token id is checked
+	extendOnReplay  bool // a refused token id gets the refused sign-in's expiry
+	neverExpire     bool // a token id is refused even once it expired
+	halfWay         bool // the token id and the user are written before the session fails
+	// checkThenInsertUser and checkThenSetToken make the first two callers
+	// that find no user (no live token id) wait for each other before they
+	// write: both create the user (both spend the id).
+	checkThenInsertUser, checkThenSetToken bool
+}
+
+// faultySignIn is a SignInStores of its own; without faults it passes
+// TestSignInStore (TestFaultlessSignInStorePasses).
+type faultySignIn struct {
+	signInFaults
+	mu       sync.Mutex
+	users    map[string]embedsso.User // by org and lower-case email
+	sessions map[string]embedsso.Session
+	tokens   map[string]time.Time // by org and token id: expiry
+	n        int
+	waiting  int
+	arrived  sync.WaitGroup
+}
+
+func newFaultySignIn(f signInFaults) *faultySignIn {
+	s := &faultySignIn{signInFaults: f, users: map[string]embedsso.User{}, sessions: map[string]embedsso.Session{}, tokens: map[string]time.Time{}}
+	s.arrived.Add(2)
+	return s
+}
+
+func (s *faultySignIn) SignIn(_ context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+	uk := w.Profile.OrgID + "\x00" + strings.ToLower(w.Profile.Email)
+	tk := w.Profile.OrgID + "\x00" + w.TokenID
+	spend := w.TokenID != "" || s.recordEmpty
+	s.mu.Lock()
+	_, userFound := s.users[uk]
+	tokenLive := spend && s.live(tk, w.Now)
+	wait := (s.checkThenInsertUser && !userFound || s.checkThenSetToken && !tokenLive) && s.waiting < 2
+	if wait {
+		s.waiting++
+	}
+	s.mu.Unlock()
+	if wait {
+		s.arrived.Done()
+		s.arrived.Wait()
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.checkThenSetToken {
+		tokenLive = spend && s.live(tk, w.Now)
+	}
+	if !s.checkThenInsertUser {
+		_, userFound = s.users[uk]
+	}
+	if tokenLive {
+		if s.writeOnReplay {
+			s.upsert(uk, w.Profile, userFound)
+		}
+		if s.extendOnReplay {
+			s.tokens[tk] = w.TokenExpiresAt
+		}
+		return embedsso.User{}, embedsso.ErrTokenReplayed
+	}
+	_, dup := s.sessions[w.Session.IDHash]
+	if dup && !s.halfWay {
+		return embedsso.User{}, errors.New("duplicate session")
+	}
+	if spend && !s.skipToken {
+		s.tokens[tk] = w.TokenExpiresAt
+	}
+	u := s.upsert(uk, w.Profile, userFound)
+	if dup {
+		return embedsso.User{}, errors.New("duplicate session")
+	}
+	sess := w.Session
+	if !s.dropSessionUser {
+		sess.User = u
+	}
+	if s.dropIdle {
+		sess.IdleExpiresAt = time.Time{}
+	}
+	s.sessions[sess.IDHash] = sess
+	return u, nil
+}
+
+func (s *faultySignIn) live(tk string, now time.Time) bool {
+	exp, found := s.tokens[tk]
+	return found && (s.neverExpire || exp.After(now))
+}
+
+func (s *faultySignIn) upsert(uk string, p embedsso.Profile, found bool) embedsso.User {
+	u := s.users[uk]
+	if !found {
+		s.n++
+		u = embedsso.User{ID: fmt.Sprintf("usr_%d", s.n), OrgID: p.OrgID, Email: strings.ToLower(p.Email), CreatedAt: time.Unix(int64(s.n), 0)}
+	}
+	if !found || !s.keepOldNames {
+		u.FirstName, u.LastName, u.Role = p.FirstName, p.LastName, p.Role
+	}
+	u.UpdatedAt = time.Unix(int64(s.n), 0)
+	s.users[uk] = u
+	return u
+}
+
+func (s *faultySignIn) UpsertUser(_ context.Context, p embedsso.Profile) (embedsso.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	uk := p.OrgID + "\x00" + strings.ToLower(p.Email)
+	_, found := s.users[uk]
+	return s.upsert(uk, p, found), nil
+}
+
+func (s *faultySignIn) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tk := orgID + "\x00" + tokenID
+	if s.live(tk, now) {
+		return embedsso.ErrTokenReplayed
+	}
+	s.tokens[tk] = expiresAt
+	return nil
+}
+
+func (s *faultySignIn) CreateSession(_ context.Context, sess embedsso.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.sessions[sess.IDHash]; dup {
+		return errors.New("duplicate session")
+	}
+	s.sessions[sess.IDHash] = sess
+	return nil
+}
+
+func (s *faultySignIn) FindSession(_ context.Context, idHash string, now time.Time) (embedsso.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[idHash]
+	if !ok || !sess.ExpiresAt.After(now) || !sess.IdleExpiresAt.IsZero() && !sess.IdleExpiresAt.After(now) {
+		return embedsso.Session{}, embedsso.ErrSessionNotFound
+	}
+	return sess, nil
+}
+
+func (s *faultySignIn) TouchSession(_ context.Context, idHash string, idleExpiresAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess, ok := s.sessions[idHash]; ok {
+		sess.IdleExpiresAt = idleExpiresAt
+		s.sessions[idHash] = sess
+	}
+	return nil
+}
+
+func (s *faultySignIn) RevokeSession(_ context.Context, idHash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, idHash)
+	return nil
+}
+
+func (s *faultySignIn) RevokeUserSessions(_ context.Context, orgID, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, sess := range s.sessions {
+		if sess.User.OrgID == orgID && sess.User.ID == userID {
+			delete(s.sessions, h)
+		}
+	}
+	return nil
+}
+
+func (s *faultySignIn) list(_ context.Context, orgID string) ([]embedsso.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []embedsso.User
+	for _, u := range s.users {
+		if u.OrgID == orgID {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }

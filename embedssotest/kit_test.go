@@ -49,6 +49,18 @@ var faults = []struct {
 	{"replay-check-then-set", "50 requests presenting one id at once: exactly one wins", replayKit(replayFaults{checkThenSet: true}, true)},
 	{"replay-never-expires", "an expired entry no longer blocks its id", replayKit(replayFaults{neverExpire: true}, true)},
 	{"replay-no-purge", "expired entries are purged", replayKit(replayFaults{noPurge: true}, true)},
+
+	{"signin-skips-token", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{skipToken: true})},
+	{"signin-drops-session-user", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{dropSessionUser: true})},
+	{"signin-drops-idle-expiry", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{dropIdle: true})},
+	{"signin-keeps-old-names", "a sign-in updates an existing user, found case-insensitively, and keeps its id", signInKit(signInFaults{keepOldNames: true})},
+	{"signin-records-empty-id", "a sign-in without a token id records none", signInKit(signInFaults{recordEmpty: true})},
+	{"signin-writes-on-replay", "a spent token id is refused and the refusal writes nothing", signInKit(signInFaults{writeOnReplay: true})},
+	{"signin-extends-on-replay", "a spent token id is refused and the refusal writes nothing", signInKit(signInFaults{extendOnReplay: true})},
+	{"signin-never-expires", "an expired token id no longer blocks a sign-in", signInKit(signInFaults{neverExpire: true})},
+	{"signin-half-way", "a sign-in failing half-way writes nothing", signInKit(signInFaults{halfWay: true})},
+	{"signin-check-then-insert-user", "50 racing sign-ins of one new user make exactly one user", signInKit(signInFaults{checkThenInsertUser: true})},
+	{"signin-check-then-set-token", "50 racing sign-ins with one token id: exactly one signs in", signInKit(signInFaults{checkThenSetToken: true})},
 }
 
 func orgKit(f faultyOrgs) func(*testing.T) {
@@ -95,8 +107,23 @@ func replayKit(f replayFaults, shared bool) func(*testing.T) {
 	}
 }
 
+func signInKit(f signInFaults) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestSignInStore(t, func(*testing.T) (embedssotest.SignInStores, embedssotest.ListUsers) {
+			s := newFaultySignIn(f)
+			return s, s.list
+		})
+	}
+}
+
 // childEnv tells a child test process to run the faulty stores.
 const childEnv = "EMBEDSSOTEST_FAULTY_CHILD"
+
+// The faultless sign-in store passes every rule, so each fault above is
+// what makes its rule fail.
+func TestFaultlessSignInStorePasses(t *testing.T) {
+	signInKit(signInFaults{})(t)
+}
 
 // Each rule of the kit fails for the store built to break it. The kit runs
 // in a child process, since a failing kit fails the test that runs it: this

@@ -22,19 +22,13 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "embedsso-example")
 	defer os.RemoveAll(dir)
 
-	// WAL and a busy timeout let concurrent logins wait for each other
-	// instead of failing with SQLITE_BUSY; foreign keys make deleting a
-	// user delete its sessions.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
+	// One writer connection that logins take in turn and a read-only pool,
+	// in WAL mode, with the tables created if needed.
+	store, err := sqlstore.OpenSQLite(ctx, "sqlite", "file:"+filepath.Join(dir, "app.db"), sqlstore.SQLiteOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer db.Close()
-	if err := sqlstore.Migrate(ctx, db); err != nil { // creates the tables once; safe at every start
-		log.Fatal(err)
-	}
-	store := sqlstore.New(db)
+	defer store.Close()
 	if err := store.PutOrg(ctx, embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: embedsso.GenerateSecret()}}}); err != nil {
 		log.Fatal(err)
@@ -68,6 +62,7 @@ func Example_severalInstances() {
 		log.Fatal(err)
 	}
 	db.SetMaxOpenConns(20) // × instances, under the server's max_connections
+	db.SetMaxIdleConns(20) // keep them: the default of 2 reconnects at every burst
 	if err := sqlstore.Migrate(ctx, db); err != nil {
 		log.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/embedsso/embedsso/sqlstore"
@@ -36,14 +37,26 @@ func TestMain(m *testing.M) {
 	if pg != nil {
 		pg.Stop()
 	}
+	if durable.server != nil {
+		durable.server.Stop()
+	}
 	os.Exit(code)
+}
+
+// durable is a second PostgreSQL server, with durable commits, which the
+// first benchmark that needs it starts.
+var durable struct {
+	once   sync.Once
+	server *pgtest.Server
+	err    error
 }
 
 // database is one empty database a test may open several handles on, as
 // several app instances would.
 type database struct {
-	name string
-	open func(t testing.TB) *sql.DB
+	name        string
+	driver, dsn string
+	open        func(t testing.TB) *sql.DB
 }
 
 // newDatabase makes an empty, migrated database of the given kind.
@@ -57,24 +70,35 @@ func newDatabase(t testing.TB, kind string) database {
 // newBareDatabase makes an empty database of the given kind, without tables.
 func newBareDatabase(t testing.TB, kind string) database {
 	t.Helper()
-	var open func(t testing.TB) *sql.DB
+	var driver, dsn string
 	switch kind {
 	case "postgres":
 		if pg == nil {
 			t.Skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql")
 		}
-		dsn, err := pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		var err error
+		dsn, err = pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
 		require.NoError(t, err)
-		open = func(t testing.TB) *sql.DB { return openDB(t, "pgx", dsn) }
+		driver = "pgx"
+	case "postgres-durable":
+		if pg == nil {
+			t.Skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql")
+		}
+		durable.once.Do(func() { durable.server, durable.err = pgtest.StartDurable() })
+		require.NoError(t, durable.err)
+		var err error
+		dsn, err = durable.server.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		require.NoError(t, err)
+		driver = "pgx"
 	case "sqlite":
 		// WAL lets readers run beside the writer; the busy timeout makes
 		// concurrent writers (and other handles) wait instead of failing.
-		dsn := "file:" + filepath.Join(t.TempDir(), "embedsso.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
-		open = func(t testing.TB) *sql.DB { return openDB(t, "sqlite", dsn) }
+		dsn = "file:" + filepath.Join(t.TempDir(), "embedsso.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+		driver = "sqlite"
 	default:
 		t.Fatalf("unknown database kind %q", kind)
 	}
-	return database{name: kind, open: open}
+	return database{name: kind, driver: driver, dsn: dsn, open: func(t testing.TB) *sql.DB { return openDB(t, driver, dsn) }}
 }
 
 func openDB(t testing.TB, driver, dsn string) *sql.DB {
@@ -84,6 +108,7 @@ func openDB(t testing.TB, driver, dsn string) *sql.DB {
 	// As in production: a bounded pool per instance, so that a test's
 	// handles together stay well under the server's max_connections.
 	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns) // database/sql keeps 2 by default: busy moments would reconnect
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }

@@ -19,10 +19,15 @@ func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 	for i, sec := range o.Secrets {
 		secrets[i] = secretJSON{sec.KeyID, sec.Value}
 	}
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: put org %q: %w", o.ID, err)
+	}
+	defer done()
 	sj, _ := json.Marshal(secrets)
 	oj, _ := json.Marshal(nonNil(o.AllowedOrigins))
 	rj, _ := json.Marshal(nonNil(o.AllowedRoles))
-	_, err := s.db.ExecContext(ctx, `
+	_, err = s.db.ExecContext(ctx, `
 		INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET embedding_enabled = excluded.embedding_enabled, secrets = excluded.secrets,
@@ -38,7 +43,7 @@ func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 func (s *Store) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
 	var o embedsso.Org
 	var sj, oj, rj string
-	err := s.db.QueryRowContext(ctx, `
+	err := s.read.QueryRowContext(ctx, `
 		SELECT id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url
 		FROM embedsso_orgs WHERE id = $1`, id).Scan(&o.ID, &o.EmbeddingEnabled, &sj, &oj, &rj, &o.DashboardURL)
 	if isNoRows(err) {

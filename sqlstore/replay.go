@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,17 +14,33 @@ import (
 // expired. The primary key serializes racing requests in the database, so
 // exactly one of them affects a row.
 func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO embedsso_used_tokens (org_id, token_id, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (org_id, token_id) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE embedsso_used_tokens.expires_at <= $4`,
-		orgID, tokenID, micros(expiresAt), micros(now))
+	done, err := s.writing(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: use token id: %w", err)
 	}
+	defer done()
+	err = useTokenID(ctx, s.db, orgID, tokenID, expiresAt, now)
+	if err != nil && !errors.Is(err, embedsso.ErrTokenReplayed) {
+		return fmt.Errorf("sqlstore: use token id: %w", err)
+	}
+	return err
+}
+
+// useTokenIDSQL records a token id unless it is recorded and live.
+const useTokenIDSQL = `
+	INSERT INTO embedsso_used_tokens (org_id, token_id, expires_at) VALUES ($1, $2, $3)
+	ON CONFLICT (org_id, token_id) DO UPDATE SET expires_at = excluded.expires_at
+	WHERE embedsso_used_tokens.expires_at <= $4`
+
+// useTokenID returns embedsso.ErrTokenReplayed itself when the id is live.
+func useTokenID(ctx context.Context, q querier, orgID, tokenID string, expiresAt, now time.Time) error {
+	res, err := q.ExecContext(ctx, useTokenIDSQL, orgID, tokenID, micros(expiresAt), micros(now))
+	if err != nil {
+		return err
+	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlstore: use token id: %w", err)
+		return err
 	}
 	if n == 0 {
 		return embedsso.ErrTokenReplayed
@@ -34,18 +51,49 @@ func (s *Store) UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt
 // PurgeExpired implements [embedsso.Purger]: it deletes expired sessions and
 // token ids. Run it every few minutes from one instance (or all: it is
 // idempotent).
+//
+// It deletes at most purgeBatch rows per statement, each a write of its own,
+// so that on a Store from [OpenSQLite] a long purge hands the writer
+// connection on between batches and logins keep their turns.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for _, q := range []string{
-		`DELETE FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`,
-		`DELETE FROM embedsso_used_tokens WHERE expires_at <= $1`,
+		`DELETE FROM embedsso_sessions WHERE id_hash IN (
+			SELECT id_hash FROM embedsso_sessions WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)
+			LIMIT ` + purgeBatchSQL + `)`,
+		`DELETE FROM embedsso_used_tokens WHERE (org_id, token_id) IN (
+			SELECT org_id, token_id FROM embedsso_used_tokens WHERE expires_at <= $1 LIMIT ` + purgeBatchSQL + `)`,
 	} {
-		res, err := s.db.ExecContext(ctx, q, micros(now))
-		if err != nil {
-			return total, fmt.Errorf("sqlstore: purge: %w", err)
+		for {
+			n, err := s.purgeOnce(ctx, q, now)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("sqlstore: purge: %w", err)
+			}
+			if n < purgeBatch {
+				break
+			}
 		}
-		n, _ := res.RowsAffected()
-		total += int(n)
 	}
 	return total, nil
+}
+
+// purgeBatch is how many rows one purge statement deletes at most.
+const (
+	purgeBatch    = 1000
+	purgeBatchSQL = "1000"
+)
+
+func (s *Store) purgeOnce(ctx context.Context, query string, now time.Time) (int, error) {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	res, err := s.db.ExecContext(ctx, query, micros(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -196,11 +196,14 @@ func (failingSessions) CreateSession(context.Context, embedsso.Session) error {
 	return errors.New("sessions table unreachable")
 }
 
-// A login that fails half-way (here: storing the session, after the user was
-// upserted) leaves a user row without a session. That is harmless and
-// documented: the row is exactly what the next login upserts anyway, and the
-// spent token cannot be retried (the customer's page mints a new one on
-// reload), so nothing is half-signed-in and nothing is lost.
+// A login whose writes are made one at a time and that fails half-way (here:
+// storing the session, after the user was upserted; the session store is
+// another value than the user store, so there is no SignIn to use) leaves a
+// user row without a session. That is harmless and documented: the row is
+// exactly what the next login upserts anyway, and the spent token cannot be
+// retried (the customer's page mints a new one on reload), so nothing is
+// half-signed-in and nothing is lost. With SignIn nothing is left at all:
+// the kit's rule "a sign-in failing half-way writes nothing".
 func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -224,6 +227,52 @@ func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
 			require.NotNil(t, cookie)
 			assert.Equal(t, http.StatusOK, healthy.me(t, cookie))
 			assert.Equal(t, 1, count(t, admin, `SELECT count(*) FROM embedsso_users WHERE email = 'half@example.com'`), "the next login reused the row")
+		})
+	}
+}
+
+// With one Store as users, replay and session store, the handler makes a
+// login's writes in one SignIn, and a login failing half-way leaves nothing:
+// a trigger makes the session insert fail, after the token id and the user
+// were written in the same statement or transaction. No user row, no
+// session, and the token id is not spent: the same token signs in once the
+// sessions table takes rows again.
+func TestALoginSignedInAtOnceThatFailsHalfWayLeavesNothing(t *testing.T) {
+	triggers := map[string][2]string{
+		"postgres": {`CREATE FUNCTION embedsso_test_fail() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN RAISE EXCEPTION 'sessions table unreachable'; END $$;
+			CREATE TRIGGER embedsso_test_fail BEFORE INSERT ON embedsso_sessions
+			FOR EACH ROW EXECUTE FUNCTION embedsso_test_fail()`,
+			`DROP TRIGGER embedsso_test_fail ON embedsso_sessions`},
+		"sqlite": {`CREATE TRIGGER embedsso_test_fail BEFORE INSERT ON embedsso_sessions
+			BEGIN SELECT RAISE(ABORT, 'sessions table unreachable'); END`,
+			`DROP TRIGGER embedsso_test_fail`},
+	}
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := newDatabase(t, kind)
+			require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
+			in := newInstance(t, db, nil)
+			admin := db.open(t)
+			_, err := admin.Exec(triggers[kind][0])
+			require.NoError(t, err)
+
+			tok := mint(t, "half@example.com")
+			status, cookie := in.login(t, tok)
+			assert.Equal(t, http.StatusInternalServerError, status)
+			assert.Nil(t, cookie)
+			assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_users`))
+			assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_sessions`))
+			assert.Equal(t, 0, count(t, admin, `SELECT count(*) FROM embedsso_used_tokens`))
+
+			_, err = admin.Exec(triggers[kind][1])
+			require.NoError(t, err)
+			status, cookie = in.login(t, tok)
+			require.Equal(t, http.StatusFound, status, "the token was not spent by the failed login")
+			require.NotNil(t, cookie)
+			assert.Equal(t, http.StatusOK, in.me(t, cookie))
+			status, _ = in.login(t, tok)
+			assert.Equal(t, http.StatusUnauthorized, status, "now it is")
 		})
 	}
 }

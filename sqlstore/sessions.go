@@ -10,13 +10,24 @@ import (
 
 // CreateSession implements [embedsso.SessionStore].
 func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error {
-	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
+	done, err := s.writing(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create session: %w", err)
 	}
+	defer done()
+	if err := createSession(ctx, s.db, sess); err != nil {
+		return fmt.Errorf("sqlstore: create session: %w", err)
+	}
 	return nil
+}
+
+// createSession stores sess. Its IDHash is the primary key: a second
+// session with the same hash fails rather than replace the first.
+func createSession(ctx context.Context, q querier, sess embedsso.Session) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
+	return err
 }
 
 // FindSession implements [embedsso.SessionStore]: the session and its user,
@@ -25,7 +36,7 @@ func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (
 	var sess embedsso.Session
 	var u = &sess.User
 	var created, expires, idle, uCreated, uUpdated int64
-	err := s.db.QueryRowContext(ctx, `
+	err := s.read.QueryRowContext(ctx, `
 		SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at,
 			u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at
 		FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id
@@ -47,7 +58,12 @@ func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (
 
 // TouchSession implements [embedsso.SessionStore].
 func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE embedsso_sessions SET idle_expires_at = $1 WHERE id_hash = $2`,
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch session: %w", err)
+	}
+	defer done()
+	_, err = s.db.ExecContext(ctx, `UPDATE embedsso_sessions SET idle_expires_at = $1 WHERE id_hash = $2`,
 		optionalMicros(idleExpiresAt), idHash)
 	if err != nil {
 		return fmt.Errorf("sqlstore: touch session: %w", err)
@@ -65,6 +81,11 @@ func optionalMicros(t time.Time) int64 {
 
 // RevokeSession implements [embedsso.SessionStore].
 func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke session: %w", err)
+	}
+	defer done()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM embedsso_sessions WHERE id_hash = $1`, idHash); err != nil {
 		return fmt.Errorf("sqlstore: revoke session: %w", err)
 	}
@@ -73,7 +94,12 @@ func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
 
 // RevokeUserSessions implements [embedsso.SessionStore].
 func (s *Store) RevokeUserSessions(ctx context.Context, orgID, userID string) error {
-	_, err := s.db.ExecContext(ctx, `
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke user sessions: %w", err)
+	}
+	defer done()
+	_, err = s.db.ExecContext(ctx, `
 		DELETE FROM embedsso_sessions WHERE user_id IN (SELECT id FROM embedsso_users WHERE id = $1 AND org_id = $2)`,
 		userID, orgID)
 	if err != nil {

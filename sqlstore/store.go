@@ -12,10 +12,22 @@
 // placeholders are $1…$n in order of first use, so they bind alike whether
 // a driver reads $N as a number (PostgreSQL, modernc.org/sqlite) or as a
 // name numbered by first appearance (SQLite's own rule, mattn/go-sqlite3).
+// The one exception is [Store.SignIn]'s single statement, which only
+// PostgreSQL can run: sqlstore uses it when the driver is pgx's, and the
+// portable transaction otherwise.
 //
 // Upserts and single-use token ids are race-free through the database itself
 // (a unique key and INSERT … ON CONFLICT), not through a lock in this
 // process, so they hold across any number of instances.
+//
+// A login's writes (spend the token id, upsert the user, store the session)
+// can be one [Store.SignIn]: one commit instead of three, as one statement on
+// PostgreSQL and one transaction elsewhere, so that a login that fails
+// half-way writes nothing.
+//
+// For a server on SQLite, open the file with [OpenSQLite]: one writer
+// connection that writes take in turn, first come first served, and a pool
+// of read-only connections beside it.
 package sqlstore
 
 import (
@@ -29,12 +41,16 @@ import (
 )
 
 // Store is an [embedsso.OrgStore], [embedsso.UserStore],
-// [embedsso.SessionStore], [embedsso.ReplayStore] and [embedsso.Purger] over
-// one database. It is safe for concurrent use; so are several Stores over the
-// same database.
+// [embedsso.SessionStore], [embedsso.ReplayStore], [embedsso.SignInStore] and
+// [embedsso.Purger] over one database. It is safe for concurrent use; so are
+// several Stores over the same database.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db      *sql.DB // every write, and the reads of a Store from New
+	read    *sql.DB // FindOrg and FindSession
+	writer  *writer // nil unless the Store came from OpenSQLite
+	dialect dialect
+	now     func() time.Time
+	close   func() error
 }
 
 var (
@@ -42,6 +58,7 @@ var (
 	_ embedsso.UserStore    = (*Store)(nil)
 	_ embedsso.SessionStore = (*Store)(nil)
 	_ embedsso.ReplayStore  = (*Store)(nil)
+	_ embedsso.SignInStore  = (*Store)(nil)
 	_ embedsso.Purger       = (*Store)(nil)
 )
 
@@ -54,13 +71,20 @@ var (
 //
 //	file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)
 //
-// Each login commits three times; adding _pragma=synchronous(NORMAL) skips
-// the disk flush per commit (about three times faster logins) at the price
-// of the last commits, never the file's integrity, on a power cut.
+// A server on SQLite is better served by [OpenSQLite], which also keeps its
+// writers from starving each other.
 //
 // For PostgreSQL, bound the pool (db.SetMaxOpenConns) so that all instances
 // together stay under the server's max_connections.
-func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
+//
+// The caller owns db: [Store.Close] leaves it open.
+func New(db *sql.DB) *Store {
+	return &Store{db: db, read: db, dialect: dialectOf(db), now: time.Now, close: func() error { return nil }}
+}
+
+// Close closes the database handles a Store from [OpenSQLite] opened. For a
+// Store from [New] it does nothing: the caller opened the *sql.DB and closes it.
+func (s *Store) Close() error { return s.close() }
 
 func micros(t time.Time) int64      { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "the app's listen address")
 	fs.StringVar(&o.customerAddr, "customer-addr", "127.0.0.1:8081", "the demo customer site's listen address (another site than the app's)")
 	fs.StringVar(&o.orgsFile, "orgs", "", "JSON file of organizations; default: one demo org with a new secret")
-	fs.StringVar(&o.db, "db", "", "storage: postgres://… for PostgreSQL, memory for this process's memory, else a SQLite file (default "+defaultDB+")")
+	fs.StringVar(&o.db, "db", "", "storage: postgres://… for PostgreSQL, memory for this process's memory, else a SQLite file (default "+defaultDB+"), optionally with ?driver options such as _pragma=synchronous(FULL) (default: NORMAL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/embedsso/embedsso"
@@ -14,6 +15,11 @@ import (
 
 // defaultDB is where the example keeps its data when -db is not given.
 const defaultDB = "embedsso-example.db"
+
+// pgConns bounds the PostgreSQL pool, idle connections included: with
+// database/sql's default of 2 idle connections, a burst of logins would
+// open and close a server connection for nearly every request.
+const pgConns = 20
 
 // stores are the example's storage: one sqlstore.Store serves as all four.
 type stores struct {
@@ -28,40 +34,92 @@ type stores struct {
 }
 
 // openStores opens dsn (postgres://… or postgresql://… for PostgreSQL, "memory"
-// for the in-memory stores, else a SQLite file path, optionally prefixed with
-// sqlite: or file:), creates the tables if needed and makes orgs its
-// organizations (see replaceOrgs).
+// for the in-memory stores, else a SQLite file: see sqliteDSN), creates the
+// tables if needed and makes orgs its organizations (see replaceOrgs).
 func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, error) {
 	if dsn == memoryDB {
 		return memoryStores(orgs), nil
 	}
-	driver, source, describe := "sqlite", "", ""
+	var s *sqlstore.Store
+	var admin *sql.DB // for replaceOrgs, which deletes with its own SQL
+	var describe string
+	var closeDB func() error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		driver, source, describe = "pgx", dsn, "PostgreSQL"
-	default:
-		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
-		if path == "" {
-			path = defaultDB
+		describe = "PostgreSQL"
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return stores{}, err
 		}
-		path, _, _ = strings.Cut(path, "?")
-		// WAL and a busy timeout let concurrent requests write without SQLITE_BUSY.
-		source = "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+		db.SetMaxOpenConns(pgConns)
+		db.SetMaxIdleConns(pgConns)
+		if err := sqlstore.Migrate(ctx, db); err != nil {
+			db.Close()
+			return stores{}, fmt.Errorf("%s: %w", describe, err)
+		}
+		s, admin, closeDB = sqlstore.New(db), db, db.Close
+	default:
+		source, path, err := sqliteDSN(dsn)
+		if err != nil {
+			return stores{}, err
+		}
 		describe = "SQLite file " + path
+		// One writer connection, taken in turn, beside a read-only pool;
+		// WAL, busy_timeout and foreign keys (see sqlstore.OpenSQLite).
+		s, err = sqlstore.OpenSQLite(ctx, "sqlite", source, sqlstore.SQLiteOptions{})
+		if err != nil {
+			return stores{}, fmt.Errorf("%s: %w", describe, err)
+		}
+		closeDB = s.Close
+		// The Store keeps its connections to itself: replaceOrgs gets a
+		// handle of its own for the start, closed once it is done.
+		if admin, err = sql.Open("sqlite", source+"&_pragma=busy_timeout(5000)"); err != nil {
+			s.Close()
+			return stores{}, err
+		}
+		defer admin.Close()
 	}
-	db, err := sql.Open(driver, source)
+	removed, err := replaceOrgs(ctx, admin, s, orgs)
 	if err != nil {
-		return stores{}, err
-	}
-	if err := sqlstore.Migrate(ctx, db); err != nil {
-		db.Close()
+		closeDB()
 		return stores{}, fmt.Errorf("%s: %w", describe, err)
 	}
-	s := sqlstore.New(db)
-	removed, err := replaceOrgs(ctx, db, s, orgs)
-	if err != nil {
-		db.Close()
-		return stores{}, fmt.Errorf("%s: %w", describe, err)
+	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, removed: removed, close: closeDB}, nil
+}
+
+// sqliteDSN turns -db's SQLite value (a path, optionally prefixed with
+// sqlite: or file:, optionally followed by ?options) into modernc.org/sqlite's
+// DSN. The options go to the driver as given (_pragma=name(value), _txlock,
+// …); unless they set synchronous (_pragma=synchronous(…), _synchronous or
+// _sync), synchronous(NORMAL) is added: in WAL mode it skips the disk flush
+// at each commit, at the price of the last commits on a power cut or OS
+// crash (README: The example server).
+func sqliteDSN(flag string) (dsn, path string, err error) {
+	path, query, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(flag, "sqlite:"), "file:"), "?")
+	if path == "" {
+		path = defaultDB
 	}
-	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, removed: removed, close: db.Close}, nil
+	opts, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("-db %q: options: %w", flag, err)
+	}
+	if !setsSynchronous(opts) {
+		if query != "" {
+			query += "&"
+		}
+		query += "_pragma=synchronous(NORMAL)"
+	}
+	return "file:" + path + "?" + query, path, nil
+}
+
+func setsSynchronous(opts url.Values) bool {
+	if opts.Has("_synchronous") || opts.Has("_sync") {
+		return true
+	}
+	for _, p := range opts["_pragma"] {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p)), "synchronous") {
+			return true
+		}
+	}
+	return false
 }

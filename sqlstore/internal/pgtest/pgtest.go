@@ -32,8 +32,20 @@ type Server struct {
 // ErrNoBinaries means no PostgreSQL server binaries were found.
 var ErrNoBinaries = errors.New("pgtest: no PostgreSQL binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH")
 
-// Start initializes a cluster in a new temporary directory and starts it.
+// Start initializes a cluster in a new temporary directory and starts it,
+// without disk flushes (fsync=off): the tests need the server's logic, not
+// its durability.
 func Start() (*Server, error) {
+	return start("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+}
+
+// StartDurable is Start with PostgreSQL's default durability: every commit
+// waits for its WAL flush, as in production. For benchmarks.
+func StartDurable() (*Server, error) {
+	return start("-c fsync=on -c synchronous_commit=on -c full_page_writes=on")
+}
+
+func start(durability string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -69,7 +81,7 @@ func Start() (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.port, s.dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 %s -c max_connections=200", s.port, s.dir, durability)
 	if out, err := s.run("pg_ctl", "-D", s.data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		s.Stop()
