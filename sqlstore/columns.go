@@ -18,6 +18,8 @@ import (
 var addedColumns = []struct{ table, column, definition, index string }{
 	{"embedsso_sessions", "idle_expires_at", "BIGINT NOT NULL DEFAULT 0",
 		"CREATE INDEX IF NOT EXISTS embedsso_sessions_idle ON embedsso_sessions (idle_expires_at)"},
+	{"embedsso_users", "attributes", "TEXT NOT NULL DEFAULT '{}'", ""},
+	{"embedsso_users", "group_names", "TEXT NOT NULL DEFAULT '[]'", ""},
 }
 
 // addColumns adds the missing addedColumns. It probes outside a transaction
@@ -30,6 +32,9 @@ func addColumns(ctx context.Context, db *sql.DB) error {
 			if err != nil && !hasColumn(ctx, db, c.table, c.column) {
 				return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
 			}
+		}
+		if c.index == "" {
+			continue
 		}
 		if _, err := db.ExecContext(ctx, c.index); err != nil {
 			return fmt.Errorf("index %s.%s: %w", c.table, c.column, err)

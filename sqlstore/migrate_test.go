@@ -91,6 +91,16 @@ func TestMigrateKeepsUsersAndSessionsOfTheFirstSchema(t *testing.T) {
 			assert.Equal(t, "usr_old", old.User.ID)
 			assert.True(t, old.IdleExpiresAt.IsZero())
 
+			assert.Nil(t, old.User.Attributes, "no attributes yet")
+			_, err = s.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", Role: "MEMBER",
+				Attributes: map[string]any{"region": "eu"}, Groups: []string{"finance"}})
+			require.NoError(t, err)
+			withAttrs, err := s.FindSession(ctx, oldSessionHash, now)
+			require.NoError(t, err)
+			assert.Equal(t, "usr_old", withAttrs.User.ID, "the same user, now with attributes")
+			assert.Equal(t, map[string]any{"region": "eu"}, withAttrs.User.Attributes)
+			assert.Equal(t, []string{"finance"}, withAttrs.User.Groups)
+
 			require.NoError(t, s.TouchSession(ctx, oldSessionHash, now.Add(time.Minute)))
 			_, err = s.FindSession(ctx, oldSessionHash, now.Add(2*time.Minute))
 			assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound), "the new column works on the old table")

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -34,14 +35,13 @@ func createSession(ctx context.Context, q querier, sess embedsso.Session) error 
 // as they are now, in one query.
 func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	var sess embedsso.Session
-	var u = &sess.User
-	var created, expires, idle, uCreated, uUpdated int64
-	err := s.read.QueryRowContext(ctx, `
+	var created, expires, idle int64
+	r := s.db.QueryRowContext(ctx, `
 		SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at,
-			u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at
+			u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at, u.attributes, u.group_names
 		FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id
-		WHERE s.id_hash = $1 AND s.expires_at > $2 AND (s.idle_expires_at = 0 OR s.idle_expires_at > $2)`, idHash, micros(now),
-	).Scan(&sess.IDHash, &created, &expires, &idle, &u.ID, &u.OrgID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &uCreated, &uUpdated)
+		WHERE s.id_hash = $1 AND s.expires_at > $2 AND (s.idle_expires_at = 0 OR s.idle_expires_at > $2)`, idHash, micros(now))
+	user, err := scanUser(prefixed{r, []any{&sess.IDHash, &created, &expires, &idle}})
 	if isNoRows(err) {
 		return embedsso.Session{}, embedsso.ErrSessionNotFound
 	}
@@ -52,9 +52,18 @@ func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (
 	if idle != 0 {
 		sess.IdleExpiresAt = fromMicros(idle)
 	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(uCreated), fromMicros(uUpdated)
+	sess.User = user
 	return sess, nil
 }
+
+// prefixed scans a row whose first columns go to first and the rest to the
+// destinations its Scan is given, so scanUser can read a user after them.
+type prefixed struct {
+	row   *sql.Row
+	first []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.first, dest...)...) }
 
 // TouchSession implements [embedsso.SessionStore].
 func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error {

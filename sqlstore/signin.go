@@ -77,39 +77,43 @@ const signInSQL = `
 		WHERE embedsso_used_tokens.expires_at <= $4
 		RETURNING 1
 	), usr AS (
-		INSERT INTO embedsso_users (id, org_id, email, first_name, last_name, role, created_at, updated_at)
-		SELECT $5::text, $1::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, $10::bigint FROM token
+		INSERT INTO embedsso_users (id, org_id, email, first_name, last_name, role, created_at, updated_at, attributes, group_names)
+		SELECT $5::text, $1::text, $6::text, $7::text, $8::text, $9::text, $10::bigint, $10::bigint, $15::text, $16::text FROM token
 		ON CONFLICT (org_id, email) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
-			role = excluded.role, updated_at = excluded.updated_at
-		RETURNING id, org_id, email, first_name, last_name, role, created_at, updated_at
+			role = excluded.role, updated_at = excluded.updated_at, attributes = excluded.attributes, group_names = excluded.group_names
+		RETURNING ` + userColumns + `
 	), sess AS (
 		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at)
 		SELECT $11::text, id, $12::bigint, $13::bigint, $14::bigint FROM usr
 	)
-	SELECT id, org_id, email, first_name, last_name, role, created_at, updated_at FROM usr`
+	SELECT ` + userColumns + ` FROM usr`
 
 // signInNoTokenSQL is signInSQL for a token without a jti: nothing to spend.
 const signInNoTokenSQL = `
 	WITH usr AS (` + upsertUserSQL + `
 	), sess AS (
 		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at)
-		SELECT $8::text, id, $9::bigint, $10::bigint, $11::bigint FROM usr
+		SELECT $10::text, id, $11::bigint, $12::bigint, $13::bigint FROM usr
 	)
-	SELECT id, org_id, email, first_name, last_name, role, created_at, updated_at FROM usr`
+	SELECT ` + userColumns + ` FROM usr`
 
 // signInStatement makes the three writes in one PostgreSQL statement.
 func (s *Store) signInStatement(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
 	p, sess := w.Profile, w.Session
+	attrs, groups, err := encodeExtras(p)
+	if err != nil {
+		return embedsso.User{}, err
+	}
 	var row *sql.Row
 	if w.TokenID == "" {
 		row = s.db.QueryRowContext(ctx, signInNoTokenSQL,
-			newID("usr_"), p.OrgID, strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(s.now()),
+			newID("usr_"), p.OrgID, strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(s.now()), attrs, groups,
 			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
 	} else {
 		row = s.db.QueryRowContext(ctx, signInSQL,
 			p.OrgID, w.TokenID, micros(w.TokenExpiresAt), micros(w.Now),
 			newID("usr_"), strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(s.now()),
-			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
+			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), attrs, groups)
 	}
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {

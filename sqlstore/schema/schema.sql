@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS embedsso_users (
     role       TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    attributes  TEXT NOT NULL DEFAULT '{}', -- JSON object: the token's other claims
+    group_names TEXT NOT NULL DEFAULT '[]', -- JSON array: the token's groups claim
     UNIQUE (org_id, email)
 );
 
