@@ -43,7 +43,7 @@ func external(t *testing.T, variant, key, dir string, command ...string) string 
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "EMAIL="+ann.Email, "FIRST_NAME="+ann.FirstName, "LAST_NAME="+ann.LastName,
-		"ORG_ID=org_abc123", "EMBED_JWT_SECRET="+key, "VARIANT="+variant)
+		"ORG_ID=org_abc123", "EMBED_JWT_SECRET="+key, "VARIANT="+variant, "EXTRA_CLAIMS="+extraClaimsJSON)
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -77,11 +77,35 @@ var signers = []signer{
 			require.NoError(t, err)
 			return tok
 		}
+		if v == "attributes" {
+			now := time.Now()
+			c := jwt.MapClaims{"email": ann.Email, "orgId": "org_abc123", "firstName": ann.FirstName, "lastName": ann.LastName,
+				"role": "MEMBER", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+			for name, value := range extraClaims {
+				c[name] = value
+			}
+			tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(k))
+			require.NoError(t, err)
+			return tok
+		}
 		tok, err := SignWithGolangJWT(k, "org_abc123", ann)
 		require.NoError(t, err)
 		return tok
 	}},
 }
+
+// extraClaims are the attributes and groups the "attributes" variant adds to
+// the reference's claims.
+var extraClaims = map[string]any{"region": "eu-west", "tenantId": 4200000042, "beta": true,
+	"groups": []string{"finance", "analysts"}}
+
+var extraClaimsJSON = func() string {
+	b, err := json.Marshal(extraClaims)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // debianPython is Debian's interpreter, where apt's python3-jwt lives (a
 // PATH python3 may be another build without it).
@@ -228,4 +252,55 @@ func TestNodePackagesStayOutOfTheSourceTree(t *testing.T) {
 	requirePrerequisite(t, "node")
 	_, err := os.Stat(filepath.Join("node", "node_modules"))
 	assert.True(t, errors.Is(err, fs.ErrNotExist), "interop/node/node_modules exists (%v)", err)
+}
+
+func TestAttributesAndGroupsFromRealSigners(t *testing.T) {
+	for _, s := range signers {
+		t.Run(s.name, func(t *testing.T) {
+			requirePrerequisite(t, s.needs)
+			f := newFixture(t)
+			mux := http.NewServeMux()
+			mux.Handle("/api/sso/jwt", f.h)
+			mux.Handle("GET /api/me", f.h.RequireUserJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				u, _ := embedsso.UserFromContext(r.Context())
+				_ = json.NewEncoder(w).Encode(map[string]any{"email": u.Email, "attributes": u.Attributes, "groups": u.Groups})
+			})))
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			// me signs the token in and returns what /api/me then says.
+			me := func(token string) map[string]any {
+				res, err := client.Get(srv.URL + "/api/sso/jwt?jwt=" + token)
+				require.NoError(t, err)
+				res.Body.Close()
+				require.Equal(t, http.StatusFound, res.StatusCode)
+				var cookie string
+				for _, c := range res.Cookies() {
+					if c.Name == "embedsso_session" {
+						cookie = c.Name + "=" + c.Value
+					}
+				}
+				req, err := http.NewRequest("GET", srv.URL+"/api/me", nil)
+				require.NoError(t, err)
+				req.Header.Set("Cookie", cookie)
+				res, err = client.Do(req)
+				require.NoError(t, err)
+				defer res.Body.Close()
+				require.Equal(t, http.StatusOK, res.StatusCode)
+				var got map[string]any
+				require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
+				return got
+			}
+
+			got := me(s.mint(t, "attributes", secret))
+			assert.Equal(t, "ann.lee@example.com", got["email"])
+			assert.Equal(t, map[string]any{"region": "eu-west", "tenantId": 4200000042.0, "beta": true}, got["attributes"])
+			assert.Equal(t, []any{"analysts", "finance"}, got["groups"])
+
+			// The next sign-in without them removes them.
+			got = me(s.mint(t, "valid", secret))
+			assert.Nil(t, got["attributes"])
+			assert.Nil(t, got["groups"])
+		})
+	}
 }

@@ -26,6 +26,11 @@ switch (process.env.VARIANT ?? 'valid') {
       .setIssuedAt(now - 3600).setExpirationTime(now - 3000)
       .sign(new TextEncoder().encode(process.env.EMBED_JWT_SECRET)));
     break;
+  case 'attributes': // the claims plus attributes and groups from EXTRA_CLAIMS
+    console.log(await new SignJWT({ ...claims, ...JSON.parse(process.env.EXTRA_CLAIMS) })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('10m')
+      .sign(new TextEncoder().encode(process.env.EMBED_JWT_SECRET)));
+    break;
   case 'none': // jose's unsecured JWT: alg "none", empty signature
     console.log(new UnsecuredJWT(claims).setIssuedAt().setExpirationTime('10m').encode());
     break;

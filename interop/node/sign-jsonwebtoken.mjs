@@ -26,6 +26,9 @@ switch (process.env.VARIANT ?? 'valid') {
   case 'expired': // signed an hour ago, so it expired 50 minutes ago
     console.log(jwt.sign({ ...claims, iat: Math.floor(Date.now() / 1000) - 3600 }, process.env.EMBED_JWT_SECRET, { expiresIn: '10m' }));
     break;
+  case 'attributes': // the reference's claims plus attributes and groups from EXTRA_CLAIMS
+    console.log(jwt.sign({ ...claims, ...JSON.parse(process.env.EXTRA_CLAIMS) }, process.env.EMBED_JWT_SECRET, { expiresIn: '10m' }));
+    break;
   case 'none': // an unsigned token, which jsonwebtoken will produce on request
     console.log(jwt.sign(claims, null, { algorithm: 'none', expiresIn: '10m' }));
     break;

@@ -1,4 +1,5 @@
 """A customer's server signing the embedding token with PyJWT."""
+import json
 import os
 import time
 
@@ -25,6 +26,9 @@ def sign():
 variant = os.environ.get("VARIANT", "valid")
 if variant == "expired":  # signed an hour ago
     print(jwt.encode(claims(int(time.time()) - 3600), os.environ["EMBED_JWT_SECRET"], algorithm="HS256"))
+elif variant == "attributes":  # the claims plus attributes and groups from EXTRA_CLAIMS
+    print(jwt.encode({**claims(int(time.time())), **json.loads(os.environ["EXTRA_CLAIMS"])},
+                     os.environ["EMBED_JWT_SECRET"], algorithm="HS256"))
 elif variant == "none":  # PyJWT produces an unsigned token on request
     print(jwt.encode(claims(int(time.time())), None, algorithm="none"))
 else:
