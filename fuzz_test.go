@@ -69,7 +69,8 @@ func FuzzParseAndVerify(f *testing.F) {
 }
 
 // FuzzClaimsProfile validates arbitrary user claims. An accepted profile is
-// always clean: a lower-case email of bounded length, names and role without
+// always clean: an email of bounded length with ASCII letters in lower case,
+// its domain in ASCII and normalizing it again a no-op, names and role without
 // control characters, a role from the org's list.
 func FuzzClaimsProfile(f *testing.F) {
 	f.Add("jane@example.com", "Jane", "Doe", "MEMBER", "")
@@ -77,6 +78,9 @@ func FuzzClaimsProfile(f *testing.F) {
 	f.Add("jane\n@example.com", "J\x00", "D\u202e", "OWNER", "x")
 	f.Add("<jane@example.com>", "", "", "", "")
 	f.Add("\"quoted local\"@example.com", strings.Repeat("a", 300), "", "VIEWER", "")
+	f.Add("\u212Aate@B\u00fccher.example", "", "", "MEMBER", "")
+	f.Add("\uff2bate@\uff45xample.com", "", "", "MEMBER", "")
+	f.Add("\u0130an@xn--bcher-kva.example", "", "", "MEMBER", "")
 	org := benchOrg()
 	f.Fuzz(func(t *testing.T, email, first, last, role, jti string) {
 		c := Claims{Email: email, OrgID: org.ID, FirstName: first, LastName: last, Role: role, TokenID: jti}
@@ -85,8 +89,22 @@ func FuzzClaimsProfile(f *testing.F) {
 			assertRefusal(t, err, 400)
 			return
 		}
-		if p.Email != strings.ToLower(p.Email) || len(p.Email) > maxEmailBytes || !strings.Contains(p.Email, "@") {
+		at := strings.LastIndexByte(p.Email, '@')
+		if at <= 0 || len(p.Email) > maxEmailBytes {
 			t.Fatalf("accepted email %q", p.Email)
+		}
+		// ASCII case folded everywhere, the domain in ASCII, and stable:
+		// normalizing the result again changes nothing.
+		if strings.ContainsFunc(p.Email, func(r rune) bool { return 'A' <= r && r <= 'Z' }) ||
+			strings.ContainsFunc(p.Email[at:], func(r rune) bool { return r >= utf8.RuneSelf }) {
+			t.Fatalf("accepted email %q is not folded to ASCII lower case", p.Email)
+		}
+		if again, err := normalizeEmail(p.Email); err != nil || again != p.Email {
+			t.Fatalf("normalizing %q again gave %q, %v", p.Email, again, err)
+		}
+		// Only ASCII letters fold: the local part keeps every other byte.
+		if in := email[:strings.LastIndexByte(email, '@')]; asciiLower(in) != p.Email[:at] {
+			t.Fatalf("local part %q became %q", in, p.Email[:at])
 		}
 		for _, s := range []string{p.Email, p.FirstName, p.LastName, p.Role, jti} {
 			if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {

@@ -2,7 +2,6 @@ package embedsso
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 )
@@ -65,10 +64,12 @@ type MemoryUserStore struct {
 
 type userKey struct{ org, email string }
 
-// UpsertUser implements [UserStore].
+// UpsertUser implements [UserStore]. It keys users on p.Email byte for byte,
+// as the handler normalized it ([NormalizeEmail]); folding it again here
+// could merge two users the normalization keeps apart.
 func (s *MemoryUserStore) UpsertUser(_ context.Context, p Profile) (User, error) {
 	now := nowFunc(s.Now)()
-	k := userKey{p.OrgID, strings.ToLower(p.Email)}
+	k := userKey{p.OrgID, p.Email}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users == nil {

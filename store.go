@@ -57,8 +57,14 @@ type OrgStore interface {
 	FindOrg(ctx context.Context, id string) (Org, error)
 }
 
-// Profile is what a verified token says about its user: validated, with the
-// email normalized to lower case. It is the input of [UserStore.UpsertUser].
+// Profile is what a verified token says about its user, validated. It is the
+// input of [UserStore.UpsertUser].
+//
+// Email is always as [NormalizeEmail] returns it: ASCII letters in lower
+// case, the domain in its ASCII form, every other byte as the token had it.
+// It identifies the user byte for byte; a store MUST NOT fold or map it
+// again (no Unicode lower-casing, no case-insensitive collation), which
+// could merge two users the normalization keeps apart.
 type Profile struct {
 	OrgID     string
 	Email     string
@@ -82,7 +88,8 @@ type User struct {
 // UserStore creates and updates users.
 type UserStore interface {
 	// UpsertUser creates the user (p.OrgID, p.Email) or updates its names and
-	// role, and returns the stored user. It MUST be idempotent and safe when
+	// role, and returns the stored user. Emails are compared byte for byte
+	// (see [Profile]). It MUST be idempotent and safe when
 	// several calls for the same new user race: exactly one user results and
 	// every call returns it. An error means the store failed.
 	UpsertUser(ctx context.Context, p Profile) (User, error)

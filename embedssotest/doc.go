@@ -3,10 +3,10 @@
 // implementation of [embedsso.OrgStore], [embedsso.UserStore],
 // [embedsso.SessionStore] or [embedsso.ReplayStore] and it checks, one
 // subtest per rule, the contract the handler relies on: not-found errors are
-// the documented sentinels, upserts are idempotent and case-insensitive on
-// email, racing logins make one user, sessions expire and revoke, and a
-// token id is used once, even by 50 requests at the same instant through two
-// handles on one database.
+// the documented sentinels, upserts are idempotent and match emails byte for
+// byte (the handler has normalized them), racing logins make one user,
+// sessions expire and revoke, and a token id is used once, even by 50
+// requests at the same instant through two handles on one database.
 //
 // Call each function from a test of your store's package, with a factory
 // that returns a store over an empty database (a new one per call):

@@ -43,7 +43,7 @@ func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error
 
 // userFaults are the faults a faultyUsers can have.
 type userFaults struct {
-	dropLastName, keepOldNames, caseSensitive, ignoreOrg bool
+	dropLastName, keepOldNames, foldCase, ignoreOrg bool
 	// checkThenInsert makes the first two callers that find no user wait
 	// for each other before inserting: both insert, as two racing requests
 	// without a unique key would.
@@ -69,12 +69,13 @@ func newFaultyUsers(f userFaults) *faultyUsers {
 }
 
 func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedsso.User, error) {
-	key := p.OrgID + "\x00" + strings.ToLower(p.Email)
-	switch {
-	case s.caseSensitive:
-		key = p.OrgID + "\x00" + p.Email
-	case s.ignoreOrg:
-		key = strings.ToLower(p.Email)
+	email := p.Email
+	if s.foldCase {
+		email = strings.ToLower(email) // maps U+212A KELVIN SIGN to k
+	}
+	key := p.OrgID + "\x00" + email
+	if s.ignoreOrg {
+		key = email
 	}
 	s.mu.Lock()
 	u, found := s.users[key]
@@ -92,7 +93,7 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 	defer s.mu.Unlock()
 	if !found {
 		s.n++
-		u = embedsso.User{ID: "usr_" + strings.Repeat("x", s.n), OrgID: p.OrgID, Email: strings.ToLower(p.Email), CreatedAt: time.Unix(0, 0)}
+		u = embedsso.User{ID: "usr_" + strings.Repeat("x", s.n), OrgID: p.OrgID, Email: email, CreatedAt: time.Unix(0, 0)}
 	}
 	if !found || !s.keepOldNames {
 		u.FirstName, u.LastName, u.Role = p.FirstName, p.LastName, p.Role

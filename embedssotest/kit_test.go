@@ -27,7 +27,7 @@ var faults = []struct {
 
 	{"user-drops-last-name", "a new user is created with an id and the profile", userKit(userFaults{dropLastName: true})},
 	{"user-keeps-old-names", "create then update keeps one user and updates names and role", userKit(userFaults{keepOldNames: true})},
-	{"user-case-sensitive-email", "email identity is case-insensitive", userKit(userFaults{caseSensitive: true})},
+	{"user-folds-unicode-case", "emails are matched byte for byte, never case-mapped", userKit(userFaults{foldCase: true})},
 	{"user-ignores-org", "the same email in two orgs is two users", userKit(userFaults{ignoreOrg: true})},
 	{"user-check-then-insert", "50 racing logins of one new user make exactly one user and no error", userKit(userFaults{checkThenInsert: true})},
 
