@@ -22,6 +22,13 @@ func fuzzSign(input, secret string) string {
 
 func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// flipLastBit flips the lowest bit of the last base64url character, a
+// padding bit when the last segment's length is not a multiple of four.
+func flipLastBit(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return s[:len(s)-1] + string(alphabet[strings.IndexByte(alphabet, s[len(s)-1])^1])
+}
+
 // FuzzParseAndVerify feeds arbitrary strings to the token parser and, when
 // they parse, to the verifier. Whatever the input: no panic, every refusal is
 // an *Error with a 4xx status, and nothing but a correctly signed HS256 token
@@ -37,6 +44,8 @@ func FuzzParseAndVerify(f *testing.F) {
 		fuzzSign(hdr+"."+seg(`{"orgId":"org_abc123","exp":"soon"}`), benchSecret),
 		fuzzSign(hdr+"."+seg(`[]`), benchSecret),
 		hdr + "." + seg(good) + ".",
+		// The signature's last character respelled (same bytes).
+		flipLastBit(fuzzSign(hdr+"."+seg(good), benchSecret)),
 		"a.b.c.d.e", "..", "", ".", "eyJ", "=.=.=", hdr + ".." + hdr,
 	} {
 		f.Add(s)

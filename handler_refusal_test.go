@@ -72,11 +72,25 @@ func refusals() []refusal {
 		}), want: embedsso.ErrTokenMalformed},
 		{name: "a header naming enc is a 400", request: tokenReq(header(map[string]any{"alg": "HS256", "enc": "A256GCM"})), want: embedsso.ErrTokenMalformed},
 		{name: "padded base64 is a 400", request: tokenReq(func(f *fixture) string { v := valid(f); return strings.Replace(v, ".", "=.", 1) }), want: embedsso.ErrTokenMalformed},
+		{name: "a line break inside a segment is a 400", request: tokenReq(func(f *fixture) string { v := valid(f); return v[:20] + "%0A" + v[20:] }), want: embedsso.ErrTokenMalformed},
 		{name: "standard base64 characters are a 400", request: tokenReq(func(f *fixture) string { return "+" + valid(f)[1:] }), want: embedsso.ErrTokenMalformed},
 		{name: "a header that is not JSON is a 400", request: tokenReq(func(f *fixture) string { return rawToken(b64("not json"), f.claims(), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "a payload that is not JSON is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, b64(`{"orgId":`), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "a payload that is a JSON array is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, b64(`["org_abc123"]`), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "an empty payload segment is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, "", secretABC) }), want: embedsso.ErrTokenMalformed},
+		{name: "a signature whose last character was changed without changing its bytes is a 400", request: tokenReq(func(f *fixture) string {
+			return respell(valid(f))
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header segment spelled with non-zero padding bits is a 400, even when signed so", request: tokenReq(func(f *fixture) string {
+			return rawToken(respell(b64(`{"alg":"HS256" }`)), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload segment spelled with non-zero padding bits is a 400, even when signed so", request: tokenReq(func(f *fixture) string {
+			p := b64(string(mustJSON(f.claims())))
+			if len(p)%4 == 0 { // no padding bits: one more byte makes some
+				p = b64(" " + string(mustJSON(f.claims())))
+			}
+			return rawToken(hs256, respell(p), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
 		{name: "a signature that is not base64url is a 400", request: tokenReq(func(f *fixture) string { return valid(f)[:strings.LastIndex(valid(f), ".")] + ".A" }), want: embedsso.ErrTokenMalformed},
 
 		// 400: orgId, judged before the signature because it picks the key.
@@ -255,6 +269,27 @@ func TestHandlerRefuses(t *testing.T) {
 			f.assertNothingWritten(t)
 		})
 	}
+}
+
+// respell changes the last character of a base64url segment so that it
+// decodes to the same bytes: only the padding bits, which a canonical
+// encoding leaves zero, differ.
+func respell(token string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.LastIndexAny(token, ".") + 1
+	if (len(token)-last)%4 == 0 {
+		panic("respell: the segment has no padding bits")
+	}
+	i := strings.IndexByte(alphabet, token[len(token)-1])
+	return token[:len(token)-1] + string(alphabet[i^1])
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func tokenOf(target string) string {
