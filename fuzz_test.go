@@ -44,8 +44,13 @@ func FuzzParseAndVerify(f *testing.F) {
 		fuzzSign(hdr+"."+seg(`{"orgId":"org_abc123","exp":"soon"}`), benchSecret),
 		fuzzSign(hdr+"."+seg(`[]`), benchSecret),
 		hdr + "." + seg(good) + ".",
-		// The signature's last character respelled (same bytes).
+		// The signature's last character respelled (same bytes), and
+		// members that encoding/json alone would fold or let repeat.
 		flipLastBit(fuzzSign(hdr+"."+seg(good), benchSecret)),
+		fuzzSign(seg(`{"ALG":"HS256"}`)+"."+seg(good), benchSecret),
+		fuzzSign(seg(`{"alg":"none","\u0061lg":"HS256"}`)+"."+seg(good), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"orgId":"org_other",`+good[1:]), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"ORGID":"org_abc123","exp":1800000600}`), benchSecret),
 		"a.b.c.d.e", "..", "", ".", "eyJ", "=.=.=", hdr + ".." + hdr,
 	} {
 		f.Add(s)

@@ -91,6 +91,36 @@ func refusals() []refusal {
 			}
 			return rawToken(hs256, respell(p), secretABC)
 		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header member ALG is not alg: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"ALG":"HS256","typ":"JWT"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header member that Unicode-folds to kid is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"HS256","\u212Aid":"x"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with alg twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"none","alg":"HS256"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with alg twice, once escaped, is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"none","\u0061lg":"HS256"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with an unknown member twice is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"HS256","typ":"JWT","typ":"JWT"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload member ORGID is not orgId: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(with(f.claims(), "orgId", nil), `"ORGID":"org_abc123"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload member EMAIL is not email: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(with(f.claims(), "email", nil), `"EMAIL":"jane@example.com"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with orgId twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"orgId":"org_open"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with exp twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"exp":1`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with email twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"email":"mallory@example.com"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
 		{name: "a signature that is not base64url is a 400", request: tokenReq(func(f *fixture) string { return valid(f)[:strings.LastIndex(valid(f), ".")] + ".A" }), want: embedsso.ErrTokenMalformed},
 
 		// 400: orgId, judged before the signature because it picks the key.
@@ -282,6 +312,14 @@ func respell(token string) string {
 	}
 	i := strings.IndexByte(alphabet, token[len(token)-1])
 	return token[:len(token)-1] + string(alphabet[i^1])
+}
+
+// withMembers returns claims as a base64url JSON segment with raw members
+// put first, so that encoding/json, which keeps the last of two, would read
+// the valid one.
+func withMembers(claims map[string]any, raw string) string {
+	b := mustJSON(claims)
+	return b64("{" + raw + "," + string(b[1:]))
 }
 
 func mustJSON(v any) []byte {

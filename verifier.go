@@ -68,7 +68,7 @@ func parse(raw string) (*parsedToken, error) {
 		return nil, ErrTokenMalformed.becauseText("not three dot-separated segments")
 	}
 	t := &parsedToken{signingInput: raw[:len(h)+1+len(p)]}
-	if err := decodeJSONSegment(h, &t.header); err != nil {
+	if err := decodeJSONSegment(h, &t.header, headerMembers); err != nil {
 		return nil, ErrTokenMalformed.because(fmt.Errorf("header: %w", err))
 	}
 	if t.header.Enc != "" {
@@ -82,7 +82,7 @@ func parse(raw string) (*parsedToken, error) {
 	if t.header.Crit != nil {
 		return nil, ErrAlgorithmNotAllowed.becauseText("crit header names extensions this verifier does not implement")
 	}
-	if err := decodeJSONSegment(p, &t.claims); err != nil {
+	if err := decodeJSONSegment(p, &t.claims, claimMembers); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field == "orgId":
@@ -162,13 +162,17 @@ func checkSecrets(org *Org) error {
 // text, such as a deny-list or a log search).
 var segmentEncoding = base64.RawURLEncoding.Strict()
 
-// decodeJSONSegment decodes one base64url segment into v.
-func decodeJSONSegment(seg string, v any) error {
+// decodeJSONSegment decodes one base64url segment into v, whose JSON
+// member names are fields (see checkMembers).
+func decodeJSONSegment(seg string, v any, fields [][]byte) error {
 	if seg == "" {
 		return errors.New("empty segment")
 	}
 	b, err := segmentEncoding.DecodeString(seg)
 	if err != nil {
+		return err
+	}
+	if err := checkMembers(b, fields); err != nil {
 		return err
 	}
 	return json.Unmarshal(b, v)
