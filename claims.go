@@ -175,7 +175,10 @@ func normalizeEmail(s string) (string, error) {
 	if !strings.Contains(domain, ".") && domain != "localhost" {
 		return "", errors.New("email has no domain")
 	}
-	e := asciiLower(s[:at]) + "@" + domain
+	e := s // the common case, already normalized, costs no allocation
+	if local := asciiLower(s[:at]); local != s[:at] || domain != s[at+1:] {
+		e = local + "@" + domain
+	}
 	if len(e) > maxEmailBytes {
 		return "", fmt.Errorf("email longer than %d bytes in ASCII form", maxEmailBytes)
 	}
