@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -187,4 +188,44 @@ func FuzzOpenTicket(f *testing.F) {
 			t.Fatalf("opened a ticket the handler did not seal: %q gave %+v", raw, tk)
 		}
 	})
+}
+
+// FuzzIsLocalPath checks that a return_to the handler accepts stays on the
+// app's origin however it is read: resolved by a browser (which removes dot
+// segments) against any page of the app, and after one round of
+// percent-decoding, as a server that decodes before it redirects would.
+func FuzzIsLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/reports/42?tab=2", "//evil.example", "/.//evil.example", "/..//evil.example",
+		"/%2e%2e//evil", "/%2F%2Fevil.example", "/a/..;//evil", `/\evil`, "/x?y=//z#//w"} {
+		f.Add(s)
+	}
+	base, err := url.Parse("https://app.example/a/b/c")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isLocalPath(s) {
+			return
+		}
+		for _, form := range []string{s, decodeOnce(s)} {
+			ref, err := url.Parse(form)
+			if err != nil {
+				continue
+			}
+			if u := base.ResolveReference(ref); u.Host != base.Host || u.Scheme != base.Scheme || strings.HasPrefix(u.Path, "//") {
+				t.Fatalf("accepted %q, which resolves to %q", s, u)
+			}
+		}
+	})
+}
+
+func decodeOnce(s string) string {
+	path, rest, _ := strings.Cut(s, "?")
+	if p, err := url.PathUnescape(path); err == nil {
+		path = p
+	}
+	if rest != "" {
+		return path + "?" + rest
+	}
+	return path
 }

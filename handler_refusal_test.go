@@ -47,6 +47,13 @@ func signerReq(secret, kid string, skew, ttl time.Duration) func(f *fixture) (st
 	})
 }
 
+// returnToReq is a valid login asking to go to returnTo.
+func returnToReq(returnTo string) func(f *fixture) (string, map[string]string) {
+	return func(f *fixture) (string, map[string]string) {
+		return loginURL(rawToken(hs256, f.claims(), secretABC)) + "&return_to=" + url.QueryEscape(returnTo), nil
+	}
+}
+
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func refusals() []refusal {
@@ -244,6 +251,10 @@ func refusals() []refusal {
 		{name: "a backslash return_to is a 400", request: func(f *fixture) (string, map[string]string) {
 			return loginURL(valid(f)) + "&return_to=" + url.QueryEscape(`/\evil.example`), nil
 		}, want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to that is //evil.example after dot-segment removal is a 400", request: returnToReq("/.//evil.example"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to climbing to //evil.example is a 400", request: returnToReq("/..//evil.example"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to with percent-encoded dot segments is a 400", request: returnToReq("/%2e%2e//evil"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to whose decoding starts with // is a 400", request: returnToReq("/%2F%2Fevil.example"), want: embedsso.ErrReturnToInvalid},
 		{name: "a javascript return_to is a 400", request: func(f *fixture) (string, map[string]string) {
 			return loginURL(valid(f)) + "&return_to=" + url.QueryEscape("javascript:alert(1)"), nil
 		}, want: embedsso.ErrReturnToInvalid},
