@@ -1,6 +1,7 @@
 package embedsso_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/embedsso/embedsso"
@@ -114,4 +115,17 @@ func TestEmailIdentity(t *testing.T) {
 			assert.Equal(t, "ADMIN", byEmail[tc.wantStored].Role, "the second login changed the first user's role")
 		})
 	}
+}
+
+// Two spellings of one address are one user; a look-alike is another.
+func ExampleNormalizeEmail() {
+	for _, e := range []string{"Jane@B\u00fccher.Example", "jane@xn--bcher-kva.example", "\u212Aate@example.com", "kate@\uff45xample.com"} {
+		n, err := embedsso.NormalizeEmail(e)
+		fmt.Printf("%+q %v\n", n, err != nil) // %+q: non-ASCII as \u escapes
+	}
+	// Output:
+	// "jane@xn--bcher-kva.example" false
+	// "jane@xn--bcher-kva.example" false
+	// "\u212aate@example.com" false
+	// "" true
 }
