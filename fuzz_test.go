@@ -160,7 +160,11 @@ func FuzzOpenTicket(f *testing.F) {
 		f.Fatal(err)
 	}
 	org := benchOrg()
-	h, err := New(Config{Orgs: NewMemoryOrgStore(org), Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
+	orgs, err := NewMemoryOrgStore(org)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -263,6 +263,15 @@ func refusals() []refusal {
 		{name: "a secret shorter than 32 bytes is a 500", request: tokenReq(func(f *fixture) string {
 			return rawToken(hs256, with(f.claims(), "orgId", "org_weak"), "too-short-16byte")
 		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a dashboard URL on another site is a 500, never a Location", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_phish"), secretOpen)
+		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a javascript dashboard URL is a 500, never a Location", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_jsdash"), secretOpen)
+		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a dashboard URL that dot segments take to another site is a 500", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_dotdash"), secretOpen)
+		}), want: embedsso.ErrOrgMisconfigured},
 		{name: "a malformed allowed origin is a 500", request: tokenReq(func(f *fixture) string {
 			return rawToken(hs256, with(f.claims(), "orgId", "org_badlist"), secretOpen)
 		}), want: embedsso.ErrOrgMisconfigured},
@@ -367,7 +376,7 @@ func wantFrameAncestors(target string, k embedsso.Kind) string {
 			_ = json.Unmarshal(b, &c)
 		}
 	}
-	for _, o := range testOrgs() {
+	for _, o := range append(testOrgs(), misconfiguredOrgs()...) {
 		if o.ID == c.OrgID && o.ID == "org_badlist" {
 			return "frame-ancestors 'none'" // its allow-list does not parse: framed by no one
 		}

@@ -13,17 +13,24 @@ type MemoryOrgStore struct {
 	orgs map[string]Org
 }
 
-// NewMemoryOrgStore returns a store holding orgs.
-func NewMemoryOrgStore(orgs ...Org) *MemoryOrgStore {
+// NewMemoryOrgStore returns a store holding orgs. It fails, holding none,
+// if one does not pass [Org.Validate].
+func NewMemoryOrgStore(orgs ...Org) (*MemoryOrgStore, error) {
 	s := &MemoryOrgStore{}
 	for _, o := range orgs {
-		s.Put(o)
+		if err := s.Put(o); err != nil {
+			return nil, err
+		}
 	}
-	return s
+	return s, nil
 }
 
-// Put adds or replaces an organization.
-func (s *MemoryOrgStore) Put(o Org) {
+// Put adds or replaces an organization. An org that does not pass
+// [Org.Validate] is refused with its error and not stored.
+func (s *MemoryOrgStore) Put(o Org) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	o = cloneOrg(o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -31,6 +38,7 @@ func (s *MemoryOrgStore) Put(o Org) {
 		s.orgs = make(map[string]Org)
 	}
 	s.orgs[o.ID] = o
+	return nil
 }
 
 // FindOrg implements [OrgStore].

@@ -1,12 +1,15 @@
 package embedsso
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 )
 
 // destination is where a signed-in user goes: a validated return_to, else
-// the organization's dashboard.
+// the organization's dashboard. A dashboard URL that is not a local path is
+// the organization's misconfiguration: it is refused, never sent as a
+// Location, even when a store let it in without [Org.Validate].
 func destination(org *Org, returnTo string) (string, error) {
 	if returnTo != "" {
 		if !isLocalPath(returnTo) {
@@ -15,6 +18,9 @@ func destination(org *Org, returnTo string) (string, error) {
 		return returnTo, nil
 	}
 	if org.DashboardURL != "" {
+		if !isLocalPath(org.DashboardURL) {
+			return "", ErrOrgMisconfigured.because(fmt.Errorf("dashboard URL %.64q is not a path on this site", org.DashboardURL))
+		}
 		return org.DashboardURL, nil
 	}
 	return "/", nil

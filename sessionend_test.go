@@ -207,7 +207,7 @@ func TestWithoutALoginURLTheFrameTellsItsParent(t *testing.T) {
 
 func TestWithoutAHintTheFrameTellsNoOne(t *testing.T) {
 	t.Parallel()
-	orgs := &countingOrgs{OrgStore: embedsso.NewMemoryOrgStore(testOrgs()...)}
+	orgs := &countingOrgs{OrgStore: newFixtureOrgs(t)}
 	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	for name, cookies := range map[string][]string{
 		"no cookie":              nil,

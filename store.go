@@ -7,48 +7,6 @@ import (
 	"time"
 )
 
-// Org is an organization's embedding configuration, as an [OrgStore] returns it.
-type Org struct {
-	// ID is the value customers put in the token's orgId claim.
-	ID string
-	// EmbeddingEnabled MUST be true for the organization to accept logins.
-	EmbeddingEnabled bool
-	// Secrets are the HS256 keys the organization signs with. More than one
-	// allows rotation: a token whose header has a kid is checked only against
-	// the secret with that KeyID; a token without one against each in turn.
-	// Each MUST be at least 32 bytes; a shorter one refuses every login with a
-	// 500 and a log line rather than accept a weak key.
-	Secrets []Secret
-	// AllowedOrigins lists the origins allowed to embed the organization, as
-	// exact "scheme://host[:port]" values or "https://*.example.com" wildcards.
-	// Empty means any origin, as the reference endpoint allows.
-	AllowedOrigins []string
-	// AllowedRoles lists the values the role claim may take. Empty means any
-	// well-formed role.
-	AllowedRoles []string
-	// DashboardURL is where a signed-in user is sent: a path on this app, such
-	// as "/dashboard". Default: "/".
-	DashboardURL string
-	// LoginURL is an endpoint on the organization's own site that mints a
-	// fresh token for its signed-in user and redirects to the SSO endpoint
-	// with the return_to it was given (Metabase calls it the JWT identity
-	// provider URI). When a framed page behind [Handler.RequireUser] finds no
-	// valid session, the user is sent there and comes back to the same page
-	// signed in, with no click. It MUST be https (or http on a loopback
-	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
-	// tells the user the session ended and posts a message to the parent).
-	LoginURL string
-}
-
-// Secret is one HS256 key of an organization.
-type Secret struct {
-	// KeyID matches a token header's kid. It may be empty.
-	KeyID string
-	// Value is the secret exactly as the customer holds it: its bytes are the
-	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
-	Value string
-}
-
 // OrgStore looks up organizations.
 type OrgStore interface {
 	// FindOrg returns the organization with the given id. For an unknown id it

@@ -146,10 +146,8 @@ func checkSecrets(org *Org) error {
 	if len(org.Secrets) == 0 {
 		return ErrOrgMisconfigured.becauseText("organization has no JWT secret")
 	}
-	for i, s := range org.Secrets {
-		if len(s.Value) < minSecretBytes {
-			return ErrOrgMisconfigured.because(fmt.Errorf("secret %d (kid %q) is %d bytes; HS256 needs at least %d", i, s.KeyID, len(s.Value), minSecretBytes))
-		}
+	if err := weakSecret(org); err != nil {
+		return ErrOrgMisconfigured.because(err)
 	}
 	return nil
 }

@@ -49,9 +49,13 @@ var faults = []struct {
 
 func orgKit(f faultyOrgs) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestOrgStore(t, func(_ *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
+		embedssotest.TestOrgStore(t, func(t *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
 			f := f
-			f.MemoryOrgStore = embedsso.NewMemoryOrgStore(orgs...)
+			var err error
+			f.MemoryOrgStore, err = embedsso.NewMemoryOrgStore(orgs...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			return f
 		})
 	}

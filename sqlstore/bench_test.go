@@ -26,7 +26,11 @@ func BenchmarkLogin(b *testing.B) {
 		b.Run(kind, func(b *testing.B) {
 			var s stores
 			if kind == "memory" {
-				s = stores{embedsso.NewMemoryOrgStore(scaleOrg), &embedsso.MemoryUserStore{}, &embedsso.MemorySessionStore{}, &embedsso.MemoryReplayStore{}}
+				orgs, err := embedsso.NewMemoryOrgStore(scaleOrg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s = stores{orgs, &embedsso.MemoryUserStore{}, &embedsso.MemorySessionStore{}, &embedsso.MemoryReplayStore{}}
 			} else {
 				st := sqlstore.New(newDatabase(b, kind).open(b))
 				if err := st.PutOrg(context.Background(), scaleOrg); err != nil {
