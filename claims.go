@@ -211,7 +211,10 @@ func checkText(field, s string, max int) error {
 		return fmt.Errorf("%s is not valid UTF-8", field)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		// ASCII has no format (Cf) characters, so its control characters
+		// are the whole check; the table lookups are for the rest.
+		if r < utf8.RuneSelf && (r < 0x20 || r == 0x7f) ||
+			r >= utf8.RuneSelf && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
 			return fmt.Errorf("%s contains a control character", field)
 		}
 	}
