@@ -171,7 +171,11 @@ func BenchmarkHandler(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := New(Config{Orgs: NewMemoryOrgStore(benchOrg()), Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
+		orgs, err := NewMemoryOrgStore(benchOrg())
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
 		if err != nil {
 			b.Fatal(err)
 		}

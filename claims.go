@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Claims is the payload of an embedding token, as in the reference:
@@ -107,8 +109,47 @@ func (c *Claims) profile(org *Org) (Profile, error) {
 	return Profile{OrgID: org.ID, Email: email, FirstName: c.FirstName, LastName: c.LastName, Role: c.Role}, nil
 }
 
-// normalizeEmail accepts a bare addr-spec and lower-cases it, so that
-// Jane@Example.COM and jane@example.com are one user.
+// NormalizeEmail returns the form of an email address that identifies a
+// user: the value the handler puts in [Profile.Email], which stores compare
+// byte for byte. Two addresses are one user exactly when NormalizeEmail
+// returns the same string for both.
+//
+// The address must be a bare addr-spec (no display name, quotes, comments or
+// brackets) of at most 254 bytes, in valid UTF-8 without control, format or
+// space characters. Then:
+//
+//   - ASCII letters are folded to lower case, in the local part and the
+//     domain: Jane@Example.COM is jane@example.com.
+//   - Any other byte of the local part is kept exactly: no Unicode case
+//     mapping or normalization. U+212A KELVIN SIGN stays itself (it is not
+//     k), U+0130 is not i, ß is not ss nor ẞ, fullwidth ｋ is not k.
+//   - The domain is converted to its ASCII (IDNA2008) form, so bücher.example
+//     and xn--bcher-kva.example are one domain. A domain that is not already
+//     a valid, canonical IDNA2008 name is refused rather than mapped: that
+//     includes non-ASCII capitals (BÜCHER), fullwidth letters, U+212A, ẞ and
+//     U+0130 in the domain, and an underscore or a trailing dot.
+//
+// The rule folds only what every mail system treats as equal and keeps
+// apart what a customer's system may hold as two accounts: merging two of
+// them would sign one person in as the other.
+func NormalizeEmail(s string) (string, error) {
+	e, err := normalizeEmail(s)
+	if err != nil {
+		return "", fmt.Errorf("embedsso: %w", err)
+	}
+	return e, nil
+}
+
+// emailDomains converts an email's domain to ASCII. It is IDNA2008's
+// registration profile, not the lookup one: idna.Lookup applies UTS #46's
+// mappings (fullwidth to ASCII, U+212A to k, ẞ to ss, case folding), the
+// very mappings a customer's system does not apply to its user ids, so
+// under it two of the customer's accounts could become one of ours. The
+// registration profile maps nothing and refuses what would need mapping.
+var emailDomains = idna.Registration
+
+// normalizeEmail is [NormalizeEmail] with causes worded for the log line of
+// a refused login.
 func normalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("email missing")
@@ -116,7 +157,7 @@ func normalizeEmail(s string) (string, error) {
 	if err := checkText("email", s, maxEmailBytes); err != nil {
 		return "", err
 	}
-	if strings.ContainsAny(s, " \t<>\"(),;:\\[]") {
+	if strings.ContainsAny(s, " \t<>\"(),;:\\[]") || strings.ContainsFunc(s, unicode.IsSpace) {
 		return "", errors.New("email has characters not allowed in an address")
 	}
 	a, err := mail.ParseAddress(s)
@@ -124,10 +165,40 @@ func normalizeEmail(s string) (string, error) {
 		return "", errors.New("email is not a plain address")
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") && s[at+1:] != "localhost" {
+	if at <= 0 || at == len(s)-1 {
 		return "", errors.New("email has no domain")
 	}
-	return strings.ToLower(s), nil
+	domain, err := emailDomains.ToASCII(asciiLower(s[at+1:]))
+	if err != nil || strings.HasSuffix(domain, ".") {
+		return "", errors.New("email domain is not a valid IDNA2008 host name in canonical form")
+	}
+	if !strings.Contains(domain, ".") && domain != "localhost" {
+		return "", errors.New("email has no domain")
+	}
+	e := s // the common case, already normalized, costs no allocation
+	if local := asciiLower(s[:at]); local != s[:at] || domain != s[at+1:] {
+		e = local + "@" + domain
+	}
+	if len(e) > maxEmailBytes {
+		return "", fmt.Errorf("email longer than %d bytes in ASCII form", maxEmailBytes)
+	}
+	return e, nil
+}
+
+// asciiLower folds A-Z to a-z and leaves every other byte as it is, unlike
+// strings.ToLower, which also maps non-ASCII letters (U+212A to k).
+func asciiLower(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // checkText rejects invalid UTF-8, control and format characters (which can
@@ -140,7 +211,10 @@ func checkText(field, s string, max int) error {
 		return fmt.Errorf("%s is not valid UTF-8", field)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		// ASCII has no format (Cf) characters, so its control characters
+		// are the whole check; the table lookups are for the rest.
+		if r < utf8.RuneSelf && (r < 0x20 || r == 0x7f) ||
+			r >= utf8.RuneSelf && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
 			return fmt.Errorf("%s contains a control character", field)
 		}
 	}

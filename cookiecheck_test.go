@@ -196,7 +196,7 @@ func (c *countingOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, er
 
 func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 	t.Parallel()
-	orgs := &countingOrgs{OrgStore: embedsso.NewMemoryOrgStore(testOrgs()...)}
+	orgs := &countingOrgs{OrgStore: newFixtureOrgs(t)}
 	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	_, checkURL, page := f.blockedLogin(t, "")
 	ticket := formTicket(t, page.Body.String())

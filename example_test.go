@@ -19,14 +19,21 @@ import (
 // Mount the handler in an existing server: in-memory stores here, your own
 // database in production (see ExampleOrgStore).
 func ExampleNew() {
-	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{
+	secret := os.Getenv("ORG_ABC123_SECRET") // the org's secret, at least 32 bytes
+	if secret == "" {
+		secret = embedsso.GenerateSecret() // a demo: a new secret only this run knows
+	}
+	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{
 		ID:               "org_abc123",
 		EmbeddingEnabled: true,
-		Secrets:          []embedsso.Secret{{Value: os.Getenv("ORG_ABC123_SECRET")}},
+		Secrets:          []embedsso.Secret{{Value: secret}},
 		AllowedOrigins:   []string{"https://portal.customer.example"},
 		AllowedRoles:     []string{"ADMIN", "MEMBER", "VIEWER"},
 		DashboardURL:     "/dashboard",
 	})
+	if err != nil {
+		log.Fatal(err) // a short secret, a malformed origin or dashboard URL
+	}
 	users := &embedsso.MemoryUserStore{}
 	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{Users: users}})
 	if err != nil {
@@ -59,7 +66,7 @@ func ExampleNew() {
 // browser loads the URL, the handler redirects with a session cookie.
 func ExampleHandler() {
 	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa" // embedsso.GenerateSecret()
-	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+	orgs, _ := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{"https://portal.customer.example"}})
 	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
 	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions, DisableCookieCheck: true})
@@ -104,7 +111,7 @@ func ExampleGenerateSecret() {
 // code with errors.As.
 func ExampleError() {
 	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa"
-	orgs := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
+	orgs, _ := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
 	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
 	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions,
 		// Your own page for refusals: it gets the typed error.

@@ -38,12 +38,49 @@ func testOrgs() []embedsso.Org {
 		{ID: "org_open", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}},
 		{ID: "org_off", EmbeddingEnabled: false, Secrets: []embedsso.Secret{{Value: secretOpen}}},
 		{ID: "org_rotating", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "old", Value: secretOld}, {KeyID: "new", Value: secretNew}}},
-		{ID: "org_weak", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: "too-short-16byte"}}},
-		{ID: "org_badlist", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedOrigins: []string{"customer.example; script-src *"}},
 		{ID: "org_groups", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedGroups: []string{"analysts", "finance"}},
 		{ID: "org_login", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedOrigins: []string{customerSite, "https://*.partner.example"},
 			DashboardURL: "/dashboard", LoginURL: customerSite + "/sso/embed-login?app=chartly"},
 	}
+}
+
+// misconfiguredOrgs are organizations [embedsso.Org.Validate] refuses, as a
+// store that does not call it could still hold them: the handler must refuse
+// their logins by itself.
+func misconfiguredOrgs() []embedsso.Org {
+	return []embedsso.Org{
+		{ID: "org_weak", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: "too-short-16byte"}}},
+		{ID: "org_badlist", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, AllowedOrigins: []string{"customer.example; script-src *"}},
+		{ID: "org_phish", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, DashboardURL: "https://evil.example/phish"},
+		{ID: "org_jsdash", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, DashboardURL: "javascript:alert(1)"},
+		{ID: "org_dotdash", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secretOpen}}, DashboardURL: "/..//evil.example"},
+	}
+}
+
+// fixtureOrgs is a MemoryOrgStore of testOrgs that also returns the
+// misconfiguredOrgs the memory store would refuse to hold.
+type fixtureOrgs struct {
+	*embedsso.MemoryOrgStore
+	unvalidated map[string]embedsso.Org
+}
+
+func newFixtureOrgs(t *testing.T) fixtureOrgs {
+	t.Helper()
+	s, err := embedsso.NewMemoryOrgStore(testOrgs()...)
+	require.NoError(t, err)
+	f := fixtureOrgs{s, map[string]embedsso.Org{}}
+	for _, o := range misconfiguredOrgs() {
+		require.Error(t, o.Validate(), o.ID)
+		f.unvalidated[o.ID] = o
+	}
+	return f
+}
+
+func (s fixtureOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
+	if o, ok := s.unvalidated[id]; ok {
+		return o, nil
+	}
+	return s.MemoryOrgStore.FindOrg(ctx, id)
 }
 
 // fixture is a Handler over in-memory stores with a fixed clock, plus a
@@ -77,7 +114,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: f.sessions, Now: clock})
 	require.NoError(t, err)
 	cfg := embedsso.Config{
-		Orgs: embedsso.NewMemoryOrgStore(testOrgs()...), Users: f.users, Sessions: f.cookies,
+		Orgs: newFixtureOrgs(t), Users: f.users, Sessions: f.cookies,
 		Replay: f.replay, Now: clock,
 		Observer: func(_ context.Context, e embedsso.Event) {
 			f.mu.Lock()

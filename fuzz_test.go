@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,13 @@ func fuzzSign(input, secret string) string {
 
 func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// flipLastBit flips the lowest bit of the last base64url character, a
+// padding bit when the last segment's length is not a multiple of four.
+func flipLastBit(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return s[:len(s)-1] + string(alphabet[strings.IndexByte(alphabet, s[len(s)-1])^1])
+}
+
 // FuzzParseAndVerify feeds arbitrary strings to the token parser and, when
 // they parse, to the verifier. Whatever the input: no panic, every refusal is
 // an *Error with a 4xx status, and nothing but a correctly signed HS256 token
@@ -37,6 +45,13 @@ func FuzzParseAndVerify(f *testing.F) {
 		fuzzSign(hdr+"."+seg(`{"orgId":"org_abc123","exp":"soon"}`), benchSecret),
 		fuzzSign(hdr+"."+seg(`[]`), benchSecret),
 		hdr + "." + seg(good) + ".",
+		// The signature's last character respelled (same bytes), and
+		// members that encoding/json alone would fold or let repeat.
+		flipLastBit(fuzzSign(hdr+"."+seg(good), benchSecret)),
+		fuzzSign(seg(`{"ALG":"HS256"}`)+"."+seg(good), benchSecret),
+		fuzzSign(seg(`{"alg":"none","\u0061lg":"HS256"}`)+"."+seg(good), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"orgId":"org_other",`+good[1:]), benchSecret),
+		fuzzSign(hdr+"."+seg(`{"ORGID":"org_abc123","exp":1800000600}`), benchSecret),
 		"a.b.c.d.e", "..", "", ".", "eyJ", "=.=.=", hdr + ".." + hdr,
 	} {
 		f.Add(s)
@@ -69,7 +84,8 @@ func FuzzParseAndVerify(f *testing.F) {
 }
 
 // FuzzClaimsProfile validates arbitrary user claims. An accepted profile is
-// always clean: a lower-case email of bounded length, names and role without
+// always clean: an email of bounded length with ASCII letters in lower case,
+// its domain in ASCII and normalizing it again a no-op, names and role without
 // control characters, a role from the org's list.
 func FuzzClaimsProfile(f *testing.F) {
 	f.Add("jane@example.com", "Jane", "Doe", "MEMBER", "")
@@ -77,6 +93,9 @@ func FuzzClaimsProfile(f *testing.F) {
 	f.Add("jane\n@example.com", "J\x00", "D\u202e", "OWNER", "x")
 	f.Add("<jane@example.com>", "", "", "", "")
 	f.Add("\"quoted local\"@example.com", strings.Repeat("a", 300), "", "VIEWER", "")
+	f.Add("\u212Aate@B\u00fccher.example", "", "", "MEMBER", "")
+	f.Add("\uff2bate@\uff45xample.com", "", "", "MEMBER", "")
+	f.Add("\u0130an@xn--bcher-kva.example", "", "", "MEMBER", "")
 	org := benchOrg()
 	f.Fuzz(func(t *testing.T, email, first, last, role, jti string) {
 		c := Claims{Email: email, OrgID: org.ID, FirstName: first, LastName: last, Role: role, TokenID: jti}
@@ -85,8 +104,22 @@ func FuzzClaimsProfile(f *testing.F) {
 			assertRefusal(t, err, 400)
 			return
 		}
-		if p.Email != strings.ToLower(p.Email) || len(p.Email) > maxEmailBytes || !strings.Contains(p.Email, "@") {
+		at := strings.LastIndexByte(p.Email, '@')
+		if at <= 0 || len(p.Email) > maxEmailBytes {
 			t.Fatalf("accepted email %q", p.Email)
+		}
+		// ASCII case folded everywhere, the domain in ASCII, and stable:
+		// normalizing the result again changes nothing.
+		if strings.ContainsFunc(p.Email, func(r rune) bool { return 'A' <= r && r <= 'Z' }) ||
+			strings.ContainsFunc(p.Email[at:], func(r rune) bool { return r >= utf8.RuneSelf }) {
+			t.Fatalf("accepted email %q is not folded to ASCII lower case", p.Email)
+		}
+		if again, err := normalizeEmail(p.Email); err != nil || again != p.Email {
+			t.Fatalf("normalizing %q again gave %q, %v", p.Email, again, err)
+		}
+		// Only ASCII letters fold: the local part keeps every other byte.
+		if in := email[:strings.LastIndexByte(email, '@')]; asciiLower(in) != p.Email[:at] {
+			t.Fatalf("local part %q became %q", in, p.Email[:at])
 		}
 		for _, s := range []string{p.Email, p.FirstName, p.LastName, p.Role, jti} {
 			if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
@@ -127,7 +160,11 @@ func FuzzOpenTicket(f *testing.F) {
 		f.Fatal(err)
 	}
 	org := benchOrg()
-	h, err := New(Config{Orgs: NewMemoryOrgStore(org), Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
+	orgs, err := NewMemoryOrgStore(org)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -155,4 +192,44 @@ func FuzzOpenTicket(f *testing.F) {
 			t.Fatalf("opened a ticket the handler did not seal: %q gave %+v", raw, tk)
 		}
 	})
+}
+
+// FuzzIsLocalPath checks that a return_to the handler accepts stays on the
+// app's origin however it is read: resolved by a browser (which removes dot
+// segments) against any page of the app, and after one round of
+// percent-decoding, as a server that decodes before it redirects would.
+func FuzzIsLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/reports/42?tab=2", "//evil.example", "/.//evil.example", "/..//evil.example",
+		"/%2e%2e//evil", "/%2F%2Fevil.example", "/a/..;//evil", `/\evil`, "/x?y=//z#//w"} {
+		f.Add(s)
+	}
+	base, err := url.Parse("https://app.example/a/b/c")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isLocalPath(s) {
+			return
+		}
+		for _, form := range []string{s, decodeOnce(s)} {
+			ref, err := url.Parse(form)
+			if err != nil {
+				continue
+			}
+			if u := base.ResolveReference(ref); u.Host != base.Host || u.Scheme != base.Scheme || strings.HasPrefix(u.Path, "//") {
+				t.Fatalf("accepted %q, which resolves to %q", s, u)
+			}
+		}
+	})
+}
+
+func decodeOnce(s string) string {
+	path, rest, _ := strings.Cut(s, "?")
+	if p, err := url.PathUnescape(path); err == nil {
+		path = p
+	}
+	if rest != "" {
+		return path + "?" + rest
+	}
+	return path
 }

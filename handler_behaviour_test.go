@@ -245,7 +245,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	good := func() embedsso.Config {
 		s, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
-		return embedsso.Config{Orgs: embedsso.NewMemoryOrgStore(), Users: &embedsso.MemoryUserStore{}, Sessions: s}
+		return embedsso.Config{Orgs: &embedsso.MemoryOrgStore{}, Users: &embedsso.MemoryUserStore{}, Sessions: s}
 	}
 	for name, mutate := range map[string]func(*embedsso.Config){
 		"no org store":          func(c *embedsso.Config) { c.Orgs = nil },

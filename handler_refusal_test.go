@@ -48,6 +48,13 @@ func signerReq(secret, kid string, skew, ttl time.Duration) func(f *fixture) (st
 	})
 }
 
+// returnToReq is a valid login asking to go to returnTo.
+func returnToReq(returnTo string) func(f *fixture) (string, map[string]string) {
+	return func(f *fixture) (string, map[string]string) {
+		return loginURL(rawToken(hs256, f.claims(), secretABC)) + "&return_to=" + url.QueryEscape(returnTo), nil
+	}
+}
+
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func refusals() []refusal {
@@ -73,11 +80,55 @@ func refusals() []refusal {
 		}), want: embedsso.ErrTokenMalformed},
 		{name: "a header naming enc is a 400", request: tokenReq(header(map[string]any{"alg": "HS256", "enc": "A256GCM"})), want: embedsso.ErrTokenMalformed},
 		{name: "padded base64 is a 400", request: tokenReq(func(f *fixture) string { v := valid(f); return strings.Replace(v, ".", "=.", 1) }), want: embedsso.ErrTokenMalformed},
+		{name: "a line break inside a segment is a 400", request: tokenReq(func(f *fixture) string { v := valid(f); return v[:20] + "%0A" + v[20:] }), want: embedsso.ErrTokenMalformed},
 		{name: "standard base64 characters are a 400", request: tokenReq(func(f *fixture) string { return "+" + valid(f)[1:] }), want: embedsso.ErrTokenMalformed},
 		{name: "a header that is not JSON is a 400", request: tokenReq(func(f *fixture) string { return rawToken(b64("not json"), f.claims(), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "a payload that is not JSON is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, b64(`{"orgId":`), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "a payload that is a JSON array is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, b64(`["org_abc123"]`), secretABC) }), want: embedsso.ErrTokenMalformed},
 		{name: "an empty payload segment is a 400", request: tokenReq(func(*fixture) string { return rawToken(hs256, "", secretABC) }), want: embedsso.ErrTokenMalformed},
+		{name: "a signature whose last character was changed without changing its bytes is a 400", request: tokenReq(func(f *fixture) string {
+			return respell(valid(f))
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header segment spelled with non-zero padding bits is a 400, even when signed so", request: tokenReq(func(f *fixture) string {
+			return rawToken(respell(b64(`{"alg":"HS256" }`)), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload segment spelled with non-zero padding bits is a 400, even when signed so", request: tokenReq(func(f *fixture) string {
+			p := b64(string(mustJSON(f.claims())))
+			if len(p)%4 == 0 { // no padding bits: one more byte makes some
+				p = b64(" " + string(mustJSON(f.claims())))
+			}
+			return rawToken(hs256, respell(p), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header member ALG is not alg: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"ALG":"HS256","typ":"JWT"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header member that Unicode-folds to kid is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"HS256","\u212Aid":"x"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with alg twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"none","alg":"HS256"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with alg twice, once escaped, is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"none","\u0061lg":"HS256"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a header with an unknown member twice is a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(b64(`{"alg":"HS256","typ":"JWT","typ":"JWT"}`), f.claims(), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload member ORGID is not orgId: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(with(f.claims(), "orgId", nil), `"ORGID":"org_abc123"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload member EMAIL is not email: a 400", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(with(f.claims(), "email", nil), `"EMAIL":"jane@example.com"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with orgId twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"orgId":"org_open"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with exp twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"exp":1`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
+		{name: "a payload with email twice is a 400, not last-wins", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, withMembers(f.claims(), `"email":"mallory@example.com"`), secretABC)
+		}), want: embedsso.ErrTokenMalformed},
 		{name: "a signature that is not base64url is a 400", request: tokenReq(func(f *fixture) string { return valid(f)[:strings.LastIndex(valid(f), ".")] + ".A" }), want: embedsso.ErrTokenMalformed},
 
 		// 400: orgId, judged before the signature because it picks the key.
@@ -176,6 +227,12 @@ func refusals() []refusal {
 		{name: "an email with a NUL is a 400", request: claimsReq("email", "jane\x00@example.com"), want: embedsso.ErrClaimsInvalid},
 		{name: "an email over 254 bytes is a 400", request: claimsReq("email", strings.Repeat("a", 250)+"@example.com"), want: embedsso.ErrClaimsInvalid},
 		{name: "an email of the wrong type is a 400", request: claimsReq("email", []string{"jane@example.com"}), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with a fullwidth domain is a 400, not mapped to ASCII", request: claimsReq("email", "jane@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com"), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with a KELVIN SIGN in the domain is a 400", request: claimsReq("email", "kate@\u212Aexample.com"), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with non-ASCII capitals in the domain is a 400", request: claimsReq("email", "jane@B\u00dcCHER.example"), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with a capital sharp s in the domain is a 400", request: claimsReq("email", "jane@stra\u1E9Ee.de"), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with an underscore in the domain is a 400", request: claimsReq("email", "jane@exa_mple.com"), want: embedsso.ErrClaimsInvalid},
+		{name: "an email with a no-break space is a 400", request: claimsReq("email", "ja\u00a0ne@example.com"), want: embedsso.ErrClaimsInvalid},
 		{name: "a role the organization does not have is a 400", request: claimsReq("role", "OWNER"), want: embedsso.ErrRoleNotAllowed},
 		{name: "a missing role when the organization lists roles is a 400", request: claimsReq("role", nil), want: embedsso.ErrRoleNotAllowed},
 		{name: "a role of the wrong type is a 400", request: claimsReq("role", true), want: embedsso.ErrClaimsInvalid},
@@ -195,6 +252,10 @@ func refusals() []refusal {
 		{name: "a backslash return_to is a 400", request: func(f *fixture) (string, map[string]string) {
 			return loginURL(valid(f)) + "&return_to=" + url.QueryEscape(`/\evil.example`), nil
 		}, want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to that is //evil.example after dot-segment removal is a 400", request: returnToReq("/.//evil.example"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to climbing to //evil.example is a 400", request: returnToReq("/..//evil.example"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to with percent-encoded dot segments is a 400", request: returnToReq("/%2e%2e//evil"), want: embedsso.ErrReturnToInvalid},
+		{name: "a return_to whose decoding starts with // is a 400", request: returnToReq("/%2F%2Fevil.example"), want: embedsso.ErrReturnToInvalid},
 		{name: "a javascript return_to is a 400", request: func(f *fixture) (string, map[string]string) {
 			return loginURL(valid(f)) + "&return_to=" + url.QueryEscape("javascript:alert(1)"), nil
 		}, want: embedsso.ErrReturnToInvalid},
@@ -202,6 +263,15 @@ func refusals() []refusal {
 		// 500: configuration that would weaken the check.
 		{name: "a secret shorter than 32 bytes is a 500", request: tokenReq(func(f *fixture) string {
 			return rawToken(hs256, with(f.claims(), "orgId", "org_weak"), "too-short-16byte")
+		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a dashboard URL on another site is a 500, never a Location", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_phish"), secretOpen)
+		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a javascript dashboard URL is a 500, never a Location", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_jsdash"), secretOpen)
+		}), want: embedsso.ErrOrgMisconfigured},
+		{name: "a dashboard URL that dot segments take to another site is a 500", request: tokenReq(func(f *fixture) string {
+			return rawToken(hs256, with(f.claims(), "orgId", "org_dotdash"), secretOpen)
 		}), want: embedsso.ErrOrgMisconfigured},
 		{name: "a malformed allowed origin is a 500", request: tokenReq(func(f *fixture) string {
 			return rawToken(hs256, with(f.claims(), "orgId", "org_badlist"), secretOpen)
@@ -213,7 +283,7 @@ func refusals() []refusal {
 		{name: "a nested object attribute is a 400", request: claimsReq("team", map[string]any{"id": 1}), want: embedsso.ErrClaimsInvalid},
 		{name: "an array attribute is a 400", request: claimsReq("regions", []string{"eu"}), want: embedsso.ErrClaimsInvalid},
 		{name: "a null attribute is a 400", request: tokenReq(func(f *fixture) string {
-			return rawToken(hs256, b64(strings.TrimSuffix(mustJSON(f.claims()), "}")+`,"region":null}`), secretABC)
+			return rawToken(hs256, b64(strings.TrimSuffix(string(mustJSON(f.claims())), "}")+`,"region":null}`), secretABC)
 		}), want: embedsso.ErrClaimsInvalid},
 		{name: "an attribute over 1 KiB is a 400", request: claimsReq("note", strings.Repeat("n", 1025)), want: embedsso.ErrClaimsInvalid},
 		{name: "an attribute with a control character is a 400", request: claimsReq("note", "a\u0000b"), want: embedsso.ErrClaimsInvalid},
@@ -276,6 +346,35 @@ func TestHandlerRefuses(t *testing.T) {
 	}
 }
 
+// respell changes the last character of a base64url segment so that it
+// decodes to the same bytes: only the padding bits, which a canonical
+// encoding leaves zero, differ.
+func respell(token string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.LastIndexAny(token, ".") + 1
+	if (len(token)-last)%4 == 0 {
+		panic("respell: the segment has no padding bits")
+	}
+	i := strings.IndexByte(alphabet, token[len(token)-1])
+	return token[:len(token)-1] + string(alphabet[i^1])
+}
+
+// withMembers returns claims as a base64url JSON segment with raw members
+// put first, so that encoding/json, which keeps the last of two, would read
+// the valid one.
+func withMembers(claims map[string]any, raw string) string {
+	b := mustJSON(claims)
+	return b64("{" + raw + "," + string(b[1:]))
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func tokenOf(target string) string {
 	u, err := url.Parse(target)
 	if err != nil {
@@ -302,7 +401,7 @@ func wantFrameAncestors(target string, k embedsso.Kind) string {
 			_ = json.Unmarshal(b, &c)
 		}
 	}
-	for _, o := range testOrgs() {
+	for _, o := range append(testOrgs(), misconfiguredOrgs()...) {
 		if o.ID == c.OrgID && o.ID == "org_badlist" {
 			return "frame-ancestors 'none'" // its allow-list does not parse: framed by no one
 		}
@@ -314,12 +413,4 @@ func wantFrameAncestors(target string, k embedsso.Kind) string {
 		}
 	}
 	return "unknown organization " + c.OrgID
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
 }

@@ -5,14 +5,17 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
+	"github.com/stretchr/testify/require"
 )
 
 // The in-memory stores pass the same conformance kit as any other store.
 func TestMemoryStoresConform(t *testing.T) {
 	t.Parallel()
 	t.Run("OrgStore", func(t *testing.T) {
-		embedssotest.TestOrgStore(t, func(_ *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
-			return embedsso.NewMemoryOrgStore(orgs...)
+		embedssotest.TestOrgStore(t, func(t *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
+			s, err := embedsso.NewMemoryOrgStore(orgs...)
+			require.NoError(t, err)
+			return s
 		})
 	})
 	t.Run("UserStore", func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -17,17 +16,24 @@ type MemoryOrgStore struct {
 	orgs map[string]Org
 }
 
-// NewMemoryOrgStore returns a store holding orgs.
-func NewMemoryOrgStore(orgs ...Org) *MemoryOrgStore {
+// NewMemoryOrgStore returns a store holding orgs. It fails, holding none,
+// if one does not pass [Org.Validate].
+func NewMemoryOrgStore(orgs ...Org) (*MemoryOrgStore, error) {
 	s := &MemoryOrgStore{}
 	for _, o := range orgs {
-		s.Put(o)
+		if err := s.Put(o); err != nil {
+			return nil, err
+		}
 	}
-	return s
+	return s, nil
 }
 
-// Put adds or replaces an organization.
-func (s *MemoryOrgStore) Put(o Org) {
+// Put adds or replaces an organization. An org that does not pass
+// [Org.Validate] is refused with its error and not stored.
+func (s *MemoryOrgStore) Put(o Org) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	o = cloneOrg(o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -35,6 +41,7 @@ func (s *MemoryOrgStore) Put(o Org) {
 		s.orgs = make(map[string]Org)
 	}
 	s.orgs[o.ID] = o
+	return nil
 }
 
 // FindOrg implements [OrgStore].
@@ -69,10 +76,12 @@ type MemoryUserStore struct {
 
 type userKey struct{ org, email string }
 
-// UpsertUser implements [UserStore].
+// UpsertUser implements [UserStore]. It keys users on p.Email byte for byte,
+// as the handler normalized it ([NormalizeEmail]); folding it again here
+// could merge two users the normalization keeps apart.
 func (s *MemoryUserStore) UpsertUser(_ context.Context, p Profile) (User, error) {
 	now := nowFunc(s.Now)()
-	k := userKey{p.OrgID, strings.ToLower(p.Email)}
+	k := userKey{p.OrgID, p.Email}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users == nil {

@@ -207,7 +207,7 @@ func TestWithoutALoginURLTheFrameTellsItsParent(t *testing.T) {
 
 func TestWithoutAHintTheFrameTellsNoOne(t *testing.T) {
 	t.Parallel()
-	orgs := &countingOrgs{OrgStore: embedsso.NewMemoryOrgStore(testOrgs()...)}
+	orgs := &countingOrgs{OrgStore: newFixtureOrgs(t)}
 	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	for name, cookies := range map[string][]string{
 		"no cookie":              nil,
@@ -257,7 +257,7 @@ func TestSignedInScriptPostsToTheOrganizationsSites(t *testing.T) {
 
 func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) {
 	t.Parallel()
-	orgs := embedsso.NewMemoryOrgStore(testOrgs()...)
+	orgs := newFixtureOrgs(t)
 	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	session, hint := f.signInto(t, "org_abc123", secretABC)
 	page := f.page(false)
@@ -267,7 +267,7 @@ func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) 
 
 	off := testOrgs()[0]
 	off.EmbeddingEnabled = false
-	orgs.Put(off)
+	require.NoError(t, orgs.Put(off))
 	w := f.visit(page, "/dashboard", []string{session, hint}, nil)
 	assert.Equal(t, http.StatusUnauthorized, w.Code)
 	assert.NotContains(t, w.Body.String(), "hello")

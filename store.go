@@ -7,51 +7,6 @@ import (
 	"time"
 )
 
-// Org is an organization's embedding configuration, as an [OrgStore] returns it.
-type Org struct {
-	// ID is the value customers put in the token's orgId claim.
-	ID string
-	// EmbeddingEnabled MUST be true for the organization to accept logins.
-	EmbeddingEnabled bool
-	// Secrets are the HS256 keys the organization signs with. More than one
-	// allows rotation: a token whose header has a kid is checked only against
-	// the secret with that KeyID; a token without one against each in turn.
-	// Each MUST be at least 32 bytes; a shorter one refuses every login with a
-	// 500 and a log line rather than accept a weak key.
-	Secrets []Secret
-	// AllowedOrigins lists the origins allowed to embed the organization, as
-	// exact "scheme://host[:port]" values or "https://*.example.com" wildcards.
-	// Empty means any origin, as the reference endpoint allows.
-	AllowedOrigins []string
-	// AllowedRoles lists the values the role claim may take. Empty means any
-	// well-formed role.
-	AllowedRoles []string
-	// AllowedGroups lists the names the groups claim may contain. Empty
-	// means any well-formed group name.
-	AllowedGroups []string
-	// DashboardURL is where a signed-in user is sent: a path on this app, such
-	// as "/dashboard". Default: "/".
-	DashboardURL string
-	// LoginURL is an endpoint on the organization's own site that mints a
-	// fresh token for its signed-in user and redirects to the SSO endpoint
-	// with the return_to it was given (Metabase calls it the JWT identity
-	// provider URI). When a framed page behind [Handler.RequireUser] finds no
-	// valid session, the user is sent there and comes back to the same page
-	// signed in, with no click. It MUST be https (or http on a loopback
-	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
-	// tells the user the session ended and posts a message to the parent).
-	LoginURL string
-}
-
-// Secret is one HS256 key of an organization.
-type Secret struct {
-	// KeyID matches a token header's kid. It may be empty.
-	KeyID string
-	// Value is the secret exactly as the customer holds it: its bytes are the
-	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
-	Value string
-}
-
 // OrgStore looks up organizations.
 type OrgStore interface {
 	// FindOrg returns the organization with the given id. For an unknown id it
@@ -60,8 +15,14 @@ type OrgStore interface {
 	FindOrg(ctx context.Context, id string) (Org, error)
 }
 
-// Profile is what a verified token says about its user: validated, with the
-// email normalized to lower case. It is the input of [UserStore.UpsertUser].
+// Profile is what a verified token says about its user, validated. It is the
+// input of [UserStore.UpsertUser].
+//
+// Email is always as [NormalizeEmail] returns it: ASCII letters in lower
+// case, the domain in its ASCII form, every other byte as the token had it.
+// It identifies the user byte for byte; a store MUST NOT fold or map it
+// again (no Unicode lower-casing, no case-insensitive collation), which
+// could merge two users the normalization keeps apart.
 type Profile struct {
 	OrgID     string
 	Email     string
@@ -97,7 +58,8 @@ type User struct {
 type UserStore interface {
 	// UpsertUser creates the user (p.OrgID, p.Email) or replaces its names,
 	// role, attributes and groups with p's (an attribute p lacks is removed),
-	// and returns the stored user. It MUST be idempotent and safe when
+	// and returns the stored user. Emails are compared byte for byte (see
+	// [Profile]). It MUST be idempotent and safe when
 	// several calls for the same new user race: exactly one user results and
 	// every call returns it. An error means the store failed.
 	UpsertUser(ctx context.Context, p Profile) (User, error)

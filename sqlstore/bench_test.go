@@ -40,7 +40,12 @@ func BenchmarkLogin(b *testing.B) {
 			var s stores
 			switch c.kind {
 			case "memory":
-				s = stores{embedsso.NewMemoryOrgStore(scaleOrg), &embedsso.MemoryUserStore{}, &embedsso.MemorySessionStore{}, &embedsso.MemoryReplayStore{}}
+				orgs, err := embedsso.NewMemoryOrgStore(scaleOrg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				users := &embedsso.MemoryUserStore{}
+				s = stores{orgs, users, &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}}
 			default:
 				var st *sqlstore.Store
 				if c.kind == "sqlite-normal" { // as the example opens its file

@@ -13,8 +13,13 @@ type secretJSON struct {
 	Secret string `json:"secret"`
 }
 
-// PutOrg creates or replaces an organization.
+// PutOrg creates or replaces an organization. An org that does not pass
+// [embedsso.Org.Validate] is refused with its error (matching
+// [embedsso.ErrOrgInvalid]) and nothing is written.
 func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("sqlstore: put org: %w", err)
+	}
 	secrets := make([]secretJSON, len(o.Secrets))
 	for i, sec := range o.Secrets {
 		secrets[i] = secretJSON{sec.KeyID, sec.Value}

@@ -107,12 +107,12 @@ func (s *Store) signInStatement(ctx context.Context, w embedsso.SignInWrite) (em
 	var row *sql.Row
 	if w.TokenID == "" {
 		row = s.db.QueryRowContext(ctx, signInNoTokenSQL,
-			newID("usr_"), p.OrgID, strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(s.now()), attrs, groups,
+			newID("usr_"), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(s.now()), attrs, groups,
 			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
 	} else {
 		row = s.db.QueryRowContext(ctx, signInSQL,
 			p.OrgID, w.TokenID, micros(w.TokenExpiresAt), micros(w.Now),
-			newID("usr_"), strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(s.now()),
+			newID("usr_"), p.Email, p.FirstName, p.LastName, p.Role, micros(s.now()),
 			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), attrs, groups)
 	}
 	u, err := scanUser(row)

@@ -109,7 +109,7 @@ func TestOpenSQLite(t *testing.T) {
 
 	t.Run("reads do not wait for the writer", func(t *testing.T) {
 		s, _ := openSQLiteWith(t, sqlstore.SQLiteOptions{})
-		require.NoError(t, s.PutOrg(ctx, embedsso.Org{ID: "org_a", Secrets: []embedsso.Secret{{Value: "x"}}}))
+		require.NoError(t, s.PutOrg(ctx, embedsso.Org{ID: "org_a", Secrets: []embedsso.Secret{{Value: "a-secret-of-at-least-32-bytes-0123456789"}}}))
 		release := sqlstore.HoldWriter(s)
 		defer release()
 		// If reads went through the held writer connection, these would

@@ -12,7 +12,10 @@ import (
 
 // UpsertUser implements [embedsso.UserStore] with one INSERT … ON CONFLICT:
 // the unique key on (org_id, email) decides, so racing logins of one new
-// user, on any number of instances, make one row.
+// user, on any number of instances, make one row. The email is stored as
+// the handler normalized it ([embedsso.NormalizeEmail]) and compared byte for
+// byte: lower-casing it again here would map U+212A KELVIN SIGN to k and
+// merge two users.
 func (s *Store) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso.User, error) {
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -43,7 +46,7 @@ func upsertUser(ctx context.Context, q querier, p embedsso.Profile, now time.Tim
 		return embedsso.User{}, err
 	}
 	return scanUser(q.QueryRowContext(ctx, upsertUserSQL,
-		newID("usr_"), p.OrgID, strings.ToLower(p.Email), p.FirstName, p.LastName, p.Role, micros(now), attrs, groups))
+		newID("usr_"), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(now), attrs, groups))
 }
 
 // scanUser reads userColumns.

@@ -13,14 +13,18 @@ const memoryDB = "memory"
 // memoryStores are the library's in-memory stores: nothing survives a
 // restart and nothing is shared with another instance, so they suit a demo
 // or a load test, not a deployment.
-func memoryStores(orgs []embedsso.Org) stores {
+func memoryStores(orgs []embedsso.Org) (stores, error) {
+	held, err := embedsso.NewMemoryOrgStore(orgs...)
+	if err != nil {
+		return stores{}, err
+	}
 	users := &embedsso.MemoryUserStore{}
 	sessions, replay := &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}
 	return stores{
-		orgs: embedsso.NewMemoryOrgStore(orgs...), users: users,
+		orgs: held, users: users,
 		sessions: sessions, replay: replay, purger: purgers{sessions, replay},
 		describe: "memory (lost when the server stops)", close: func() error { return nil },
-	}
+	}, nil
 }
 
 // purgers purges each of several stores in turn.

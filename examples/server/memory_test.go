@@ -39,7 +39,8 @@ func TestMemoryStorage(t *testing.T) {
 	})
 	t.Run("purging the memory stores purges both and adds up what they deleted", func(t *testing.T) {
 		t.Parallel()
-		s := memoryStores([]embedsso.Org{{ID: "org_a"}})
+		s, err := memoryStores([]embedsso.Org{{ID: "org_a"}})
+		require.NoError(t, err)
 		ctx := context.Background()
 		t0 := time.Unix(1_800_000_000, 0)
 		require.NoError(t, s.sessions.CreateSession(ctx, embedsso.Session{IDHash: "a", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}))

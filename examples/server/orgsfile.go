@@ -71,6 +71,11 @@ func parseOrgs(b []byte) ([]embedsso.Org, error) {
 		for _, s := range o.JWTSecrets {
 			org.Secrets = append(org.Secrets, embedsso.Secret{Value: s})
 		}
+		// Refuse a short secret or a foreign dashboard URL now, in one line,
+		// rather than as a 500 at the first login.
+		if err := org.Validate(); err != nil {
+			return nil, fmt.Errorf("organization %d: %w", i, err)
+		}
 		out = append(out, org)
 	}
 	return out, nil

@@ -38,7 +38,7 @@ type stores struct {
 // tables if needed and makes orgs its organizations (see replaceOrgs).
 func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, error) {
 	if dsn == memoryDB {
-		return memoryStores(orgs), nil
+		return memoryStores(orgs)
 	}
 	var s *sqlstore.Store
 	var admin *sql.DB // for replaceOrgs, which deletes with its own SQL

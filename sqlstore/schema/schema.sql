@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS embedsso_orgs (
     dashboard_url     TEXT NOT NULL DEFAULT ''
 );
 
--- Users are identified by (org_id, email); email is stored lower-cased.
+-- Users are identified by (org_id, email), compared byte for byte; email is
+-- stored as embedsso.NormalizeEmail returns it.
 CREATE TABLE IF NOT EXISTS embedsso_users (
     id         TEXT PRIMARY KEY,
     org_id     TEXT NOT NULL,

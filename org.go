@@ -1,0 +1,156 @@
+package embedsso
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/embedsso/embedsso/internal/origin"
+)
+
+// Org is an organization's embedding configuration, as an [OrgStore] returns it.
+// [Org.Validate] checks it; the memory and SQL stores call it as orgs enter.
+type Org struct {
+	// ID is the value customers put in the token's orgId claim: at most 256
+	// bytes of UTF-8 without control characters.
+	ID string
+	// EmbeddingEnabled MUST be true for the organization to accept logins.
+	EmbeddingEnabled bool
+	// Secrets are the HS256 keys the organization signs with. More than one
+	// allows rotation: a token whose header has a kid is checked only against
+	// the secret with that KeyID; a token without one against each in turn.
+	// Each MUST be at least 32 bytes, and an org with embedding enabled needs
+	// one. [Org.Validate] refuses a shorter one; an org that reaches the
+	// handler with one anyway (from a store that does not validate) has every
+	// login refused with a 500 and a log line rather than a weak key accepted.
+	Secrets []Secret
+	// AllowedOrigins lists the origins allowed to embed the organization, as
+	// exact "scheme://host[:port]" values or "https://*.example.com" wildcards.
+	// Empty means any origin, as the reference endpoint allows.
+	AllowedOrigins []string
+	// AllowedRoles lists the values the role claim may take. Empty means any
+	// well-formed role.
+	AllowedRoles []string
+	// AllowedGroups lists the names the groups claim may contain. Empty
+	// means any well-formed group name.
+	AllowedGroups []string
+	// DashboardURL is where a signed-in user is sent: a path on this app, such
+	// as "/dashboard", held to the same rule as a return_to (never another
+	// origin). Default: "/".
+	DashboardURL string
+	// LoginURL is an endpoint on the organization's own site that mints a
+	// fresh token for its signed-in user and redirects to the SSO endpoint
+	// with the return_to it was given (Metabase calls it the JWT identity
+	// provider URI). When a framed page behind [Handler.RequireUser] finds no
+	// valid session, the user is sent there and comes back to the same page
+	// signed in, with no click. It MUST be https (or http on a loopback
+	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
+	// tells the user the session ended and posts a message to the parent).
+	LoginURL string
+}
+
+// Secret is one HS256 key of an organization.
+type Secret struct {
+	// KeyID matches a token header's kid. It may be empty.
+	KeyID string
+	// Value is the secret exactly as the customer holds it: its bytes are the
+	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
+	Value string
+}
+
+// ErrOrgInvalid is wrapped by the error [Org.Validate] returns.
+var ErrOrgInvalid = errors.New("embedsso: invalid organization")
+
+// Validate reports whether o can be stored: an ID a token's orgId can name,
+// secrets of at least 32 bytes (and at least one when embedding is enabled),
+// allowed origins that parse, roles (at most 64 bytes) and groups (at most
+// 128) that are non-empty text without control characters, a DashboardURL that is empty or a path
+// on this site by the rule return_to follows, and a LoginURL that is empty
+// or https (http on a loopback host) on one of the allowed origins. The error wraps
+// [ErrOrgInvalid] and names the organization and the first problem, never a
+// secret's value.
+func (o Org) Validate() error {
+	if err := o.problem(); err != nil {
+		return fmt.Errorf("%w %.64q: %w", ErrOrgInvalid, o.ID, err)
+	}
+	return nil
+}
+
+func (o *Org) problem() error {
+	if o.ID == "" {
+		return errors.New("id is empty")
+	}
+	if err := checkText("id", o.ID, maxNameBytes); err != nil {
+		return err
+	}
+	if len(o.Secrets) == 0 && o.EmbeddingEnabled {
+		return errors.New("embedding is enabled but there is no secret")
+	}
+	if err := weakSecret(o); err != nil {
+		return err
+	}
+	for i, s := range o.Secrets {
+		if err := checkText(fmt.Sprintf("secret %d's key id", i), s.KeyID, maxNameBytes); err != nil {
+			return err
+		}
+	}
+	if _, err := origin.ParseList(o.AllowedOrigins); err != nil {
+		return fmt.Errorf("allowed origins: %w", err)
+	}
+	for i, r := range o.AllowedRoles {
+		if r == "" {
+			return fmt.Errorf("allowed role %d is empty", i)
+		}
+		if err := checkText(fmt.Sprintf("allowed role %d", i), r, maxRoleBytes); err != nil {
+			return err
+		}
+	}
+	for i, g := range o.AllowedGroups {
+		if strings.TrimSpace(g) == "" {
+			return fmt.Errorf("allowed group %d is empty", i)
+		}
+		if err := checkText(fmt.Sprintf("allowed group %d", i), g, maxGroupBytes); err != nil {
+			return err
+		}
+	}
+	if o.DashboardURL != "" && !isLocalPath(o.DashboardURL) {
+		return fmt.Errorf("dashboard URL %.64q is not a path on this site", o.DashboardURL)
+	}
+	if o.LoginURL != "" {
+		return checkOrgLoginURL(o)
+	}
+	return nil
+}
+
+// checkOrgLoginURL applies the rules the handler applies before it
+// redirects to a LoginURL (see loginRedirect), so that a LoginURL it would
+// refuse at every ended session is refused when it is stored.
+func checkOrgLoginURL(o *Org) error {
+	u, err := url.Parse(o.LoginURL)
+	if err != nil {
+		return fmt.Errorf("login URL does not parse: %w", err)
+	}
+	if err := checkLoginURL(u); err != nil {
+		return err
+	}
+	allowed, err := origin.ParseList(o.AllowedOrigins)
+	if err != nil {
+		return err
+	}
+	if site := u.Scheme + "://" + u.Host; len(allowed) == 0 || !allowed.Allows(site) {
+		return fmt.Errorf("login URL origin %.128q is not on the organization's allowed origins", site)
+	}
+	return nil
+}
+
+// weakSecret returns an error naming the first secret of o shorter than
+// RFC 7518 §3.2's floor for HS256, by index and key id, never by value.
+func weakSecret(o *Org) error {
+	for i, s := range o.Secrets {
+		if len(s.Value) < minSecretBytes {
+			return fmt.Errorf("secret %d (kid %q) is %d bytes; HS256 needs at least %d", i, s.KeyID, len(s.Value), minSecretBytes)
+		}
+	}
+	return nil
+}
