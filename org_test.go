@@ -17,7 +17,7 @@ func TestOrgValidate(t *testing.T) {
 		return embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 			Secrets:        []embedsso.Secret{{KeyID: "2026", Value: secretABC}, {Value: secretOld}},
 			AllowedOrigins: []string{customerSite, "https://*.partner.example"},
-			AllowedRoles:   []string{"ADMIN", "MEMBER"}, DashboardURL: "/dashboard"}
+			AllowedRoles:   []string{"ADMIN", "MEMBER"}, AllowedGroups: []string{"analysts"}, DashboardURL: "/dashboard"}
 	}
 	for _, tc := range []struct {
 		name   string
@@ -44,6 +44,9 @@ func TestOrgValidate(t *testing.T) {
 		{"an empty role is refused", func(o *embedsso.Org) { o.AllowedRoles = []string{"ADMIN", ""} }, "allowed role 1 is empty"},
 		{"a role with a right-to-left override is refused", func(o *embedsso.Org) { o.AllowedRoles = []string{"ADMIN\u202e"} }, "allowed role 0 contains a control character"},
 		{"a role over 64 bytes is refused", func(o *embedsso.Org) { o.AllowedRoles = []string{strings.Repeat("R", 65)} }, "allowed role 0 longer than 64 bytes"},
+		{"an empty group is refused", func(o *embedsso.Org) { o.AllowedGroups = []string{"analysts", " "} }, "allowed group 1 is empty"},
+		{"a group with a control character is refused", func(o *embedsso.Org) { o.AllowedGroups = []string{"a\x1bb"} }, "allowed group 0 contains a control character"},
+		{"a group over 128 bytes is refused", func(o *embedsso.Org) { o.AllowedGroups = []string{strings.Repeat("g", 129)} }, "allowed group 0 longer than 128 bytes"},
 		{"a dashboard URL on another site is refused", func(o *embedsso.Org) { o.DashboardURL = "https://evil.example/phish" }, "dashboard URL"},
 		{"a javascript dashboard URL is refused", func(o *embedsso.Org) { o.DashboardURL = "javascript:alert(1)" }, "dashboard URL"},
 		{"a protocol-relative dashboard URL is refused", func(o *embedsso.Org) { o.DashboardURL = "//evil.example" }, "dashboard URL"},
