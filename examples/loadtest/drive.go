@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,7 +62,7 @@ type client struct {
 	org    loadOrg
 	http   *http.Client
 	mint   *minter
-	cookie string // name=value of the last successful login's session cookie
+	cookie string // the Cookie header of the last successful login
 	email  string // that login's user
 	buf    bytes.Buffer
 }
@@ -144,16 +145,17 @@ func runPhase(ctx context.Context, clients []*client, o options, op func(*client
 	return total
 }
 
-// login is the browser's whole flow: the login request, with the token and
-// the embedding page's Origin, then the sso_check redirect with the session
-// cookie, until the app sends it on to the dashboard. The cookie is Secure,
-// and the clients speak plain http on loopback, so they send it by hand as
-// a browser does for localhost.
+// login is the browser's whole flow for a new visitor: the login request,
+// with the token and the embedding page's Origin and no cookies, then the
+// sso_check redirect with the cookies the login set, until the app sends it
+// on to the dashboard. The cookies are Secure, and the clients speak plain
+// http on loopback, so they keep and send them by hand as a browser does
+// for localhost.
 func (c *client) login(ctx context.Context, n int) error {
 	email := fmt.Sprintf("user%d-%d@loadtest.example", c.id, n%usersPerClient)
 	target := c.base + "/api/sso/jwt?jwt=" + url.QueryEscape(c.mint.token(email, time.Now()))
 	header := http.Header{"Origin": {c.org.origin}}
-	cookie := ""
+	jar := map[string]string{}
 	for hop := 0; hop < 3; hop++ {
 		res, err := c.get(ctx, target, header)
 		if err != nil {
@@ -163,25 +165,44 @@ func (c *client) login(ctx context.Context, n int) error {
 			return fmt.Errorf("login step %d: status %d: %.200s", hop+1, res.StatusCode, c.buf.String())
 		}
 		for _, ck := range res.Cookies() {
-			if ck.Value != "" {
-				cookie = ck.Name + "=" + ck.Value
+			if ck.MaxAge < 0 || ck.Value == "" {
+				delete(jar, ck.Name)
+			} else {
+				jar[ck.Name] = ck.Value
 			}
 		}
-		loc := res.Header.Get("Location")
-		if loc == "/dashboard" {
-			if cookie == "" {
+		cookies := cookieHeader(jar)
+		loc, err := res.Request.URL.Parse(res.Header.Get("Location")) // relative to the request, as a browser resolves it
+		if err != nil {
+			return fmt.Errorf("login step %d: %w", hop+1, err)
+		}
+		if loc.Path == "/dashboard" {
+			if cookies == "" {
 				return errors.New("login: no session cookie")
 			}
-			c.cookie, c.email = cookie, email
+			c.cookie, c.email = cookies, email
 			return nil
 		}
-		if !strings.HasPrefix(loc, "/api/sso/jwt?") {
-			return fmt.Errorf("login step %d: unexpected redirect to %.100q", hop+1, loc)
+		if loc.Path != "/api/sso/jwt" || loc.Host != res.Request.URL.Host {
+			return fmt.Errorf("login step %d: unexpected redirect to %.100q", hop+1, loc.Redacted())
 		}
-		target = c.base + loc
-		header = http.Header{"Cookie": {cookie}}
+		target = loc.String()
+		header = http.Header{"Cookie": {cookies}}
 	}
 	return errors.New("login: too many redirects")
+}
+
+// cookieHeader is the Cookie header a browser sends for jar.
+func cookieHeader(jar map[string]string) string {
+	names := slices.Sorted(maps.Keys(jar))
+	var b strings.Builder
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(name + "=" + jar[name])
+	}
+	return b.String()
 }
 
 // me is one authenticated request.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,49 +13,47 @@ import (
 	"time"
 )
 
-// buildExample builds the example server (a main package, so it runs as a
-// child process rather than being imported) into dir and returns the binary.
-func buildExample(ctx context.Context, src, dir string) (string, error) {
-	if src == "" {
-		var err error
-		if src, err = findExample(); err != nil {
-			return "", err
-		}
-	}
-	bin := filepath.Join(dir, "server")
+// build builds the main package in src (the example server, or the floor)
+// into dir and returns the binary. The servers run as child processes: the
+// example is a main package, so it cannot be imported, and the floor runs
+// apart from the clients too, so that both pay for the same things.
+func build(ctx context.Context, src, dir string) (string, error) {
+	bin := filepath.Join(dir, filepath.Base(src))
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = src
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the example server in %s: %w\n%s", src, err, out)
+		return "", fmt.Errorf("build %s: %w\n%s", src, err, out)
 	}
 	return bin, nil
 }
 
-// findExample looks for examples/server in the current directory and the
-// ones above it, so the command runs from anywhere in the repository.
-func findExample() (string, error) {
+// findDir looks for rel (a directory of this repository) under the current
+// directory and the ones above it, so the command runs from anywhere in
+// the repository.
+func findDir(rel string) (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		p := filepath.Join(dir, "examples", "server")
-		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(filepath.Join(p, "main.go")); err == nil {
 			return p, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("examples/server not found above the current directory; pass -server")
+			return "", fmt.Errorf("%s not found above the current directory", rel)
 		}
 		dir = parent
 	}
 }
 
-// startExample runs the example server on free loopback ports with db as
-// its storage and returns the app's base URL, once it listens, and how to
-// stop it (SIGINT, as a user would, then wait).
-func startExample(ctx context.Context, bin, orgsFile, db string, log io.Writer) (string, func() error, error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-customer-addr", "127.0.0.1:0", "-orgs", orgsFile, "-db", db)
+// startServer runs bin with args and returns the app's base URL, once the
+// server prints it ("the app: URL", as the example's banner and the floor
+// say it once they listen), and how to stop it (SIGINT, as a user would,
+// then wait).
+func startServer(ctx context.Context, bin string, args []string, log io.Writer) (string, func() error, error) {
+	cmd := exec.Command(bin, args...)
 	stderr := &tail{max: 8 << 10}
 	cmd.Stderr = stderr
 	stdout, stdoutW := io.Pipe()
@@ -75,13 +72,13 @@ func startExample(ctx context.Context, bin, orgsFile, db string, log io.Writer) 
 		select {
 		case err := <-exited:
 			if err != nil {
-				return fmt.Errorf("the example server: %w\n%s", err, stderr)
+				return fmt.Errorf("%s: %w\n%s", filepath.Base(bin), err, stderr)
 			}
 			return nil
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 			<-exited
-			return fmt.Errorf("the example server did not stop within 10s of SIGINT\n%s", stderr)
+			return fmt.Errorf("%s did not stop within 10s of SIGINT\n%s", filepath.Base(bin), stderr)
 		}
 	}
 
@@ -101,14 +98,14 @@ func startExample(ctx context.Context, bin, orgsFile, db string, log io.Writer) 
 	select {
 	case u, ok := <-found:
 		if ok {
-			fmt.Fprintf(log, "started the example with -db %s at %s\n", db, u)
+			fmt.Fprintf(log, "started %s %s at %s\n", filepath.Base(bin), strings.Join(args, " "), u)
 			return u, stop, nil
 		}
 	case <-ctx.Done():
 	case <-time.After(2 * time.Minute):
 	}
 	err := stop()
-	return "", nil, fmt.Errorf("the example server with -db %s did not start: %v\n%s", db, err, stderr)
+	return "", nil, fmt.Errorf("%s did not start: %v\n%s", filepath.Base(bin), err, stderr)
 }
 
 // tail keeps the last max bytes written to it, for error messages.

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -83,58 +81,4 @@ func TestFlags(t *testing.T) {
 		_, err := parseFlags(args, io.Discard)
 		assert.Error(t, err, "%q is refused", args)
 	}
-}
-
-// The floor refuses what any login endpoint must refuse; otherwise it would
-// be no floor.
-func TestTheFloorRefusesBadLogins(t *testing.T) {
-	t.Parallel()
-	org := newLoadOrg()
-	f := &floor{org: org}
-	m := newMinter(org)
-	now := time.Now()
-	good := m.token("jane@example.com", now)
-	other := newMinter(loadOrg{id: "org_other", secret: org.secret, origin: org.origin}).token("jane@example.com", now)
-	cases := []struct {
-		name, token, origin string
-		status              int
-	}{
-		{"a valid token from the allowed origin signs in", good, org.origin, http.StatusFound},
-		{"another origin is refused", good, "https://evil.example", http.StatusForbidden},
-		{"a tampered signature is refused", good[:len(good)-2] + "AA", org.origin, http.StatusUnauthorized},
-		{"an expired token is refused", m.token("jane@example.com", now.Add(-11*time.Minute)), org.origin, http.StatusUnauthorized},
-		{"another org's claim is refused", other, org.origin, http.StatusUnauthorized},
-		{"a token signed with another secret is refused", newMinter(newLoadOrg()).token("jane@example.com", now), org.origin, http.StatusUnauthorized},
-		{"garbage is refused", "not.a.jwt", org.origin, http.StatusUnauthorized},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := httptest.NewRequest(http.MethodGet, "/api/sso/jwt?jwt="+tc.token, nil)
-			r.Header.Set("Origin", tc.origin)
-			w := httptest.NewRecorder()
-			f.login(w, r)
-			assert.Equal(t, tc.status, w.Code)
-			if tc.status != http.StatusFound {
-				assert.Empty(t, w.Result().Cookies())
-				return
-			}
-			assert.Equal(t, "/dashboard", w.Header().Get("Location"))
-			cookies := w.Result().Cookies()
-			require.Len(t, cookies, 1)
-
-			me := httptest.NewRequest(http.MethodGet, "/api/me", nil)
-			me.AddCookie(cookies[0])
-			w = httptest.NewRecorder()
-			f.me(w, me)
-			assert.Equal(t, http.StatusOK, w.Code)
-			assert.JSONEq(t, `{"email":"jane@example.com","orgId":"org_load","role":"MEMBER"}`, w.Body.String())
-		})
-	}
-	t.Run("a request without a known session cookie is not signed in", func(t *testing.T) {
-		t.Parallel()
-		w := httptest.NewRecorder()
-		f.me(w, httptest.NewRequest(http.MethodGet, "/api/me", nil))
-		assert.Equal(t, http.StatusUnauthorized, w.Code)
-	})
 }

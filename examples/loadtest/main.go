@@ -11,9 +11,11 @@
 // browser in the frame does: GET /api/sso/jwt?jwt=… with an allowed Origin,
 // then the sso_check redirect with the session cookie, to the dashboard's
 // Location. In the authenticated phase every client sends GET /api/me with
-// the cookie of its last login. The floor server does the least any HS256
-// login must do (verify with crypto/hmac, set a cookie, redirect) and answers
-// /api/me from a map, in this process; its figures are the ratios' base.
+// the cookie of its last login. The floor (examples/loadtest/floor) does the
+// least any HS256 login must do (verify with crypto/hmac, set a cookie,
+// redirect) and answers /api/me from a map; its figures are the ratios'
+// base. Like the example, it is built with go build and runs as a child
+// process, so that neither shares a runtime with the clients.
 //
 // Every request goes to 127.0.0.1, each phase ends after -duration, and the
 // servers and any PostgreSQL it started stop before the command returns.
@@ -27,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -120,14 +123,33 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 	defer os.RemoveAll(dir)
 	org := newLoadOrg()
 
-	var bin, orgsFile string
+	orgsFile, err := org.writeFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	var floorBin, serverBin string
+	if contains(o.storages, "floor") {
+		src, err := findDir(filepath.Join("examples", "loadtest", "floor"))
+		if err != nil {
+			return nil, err
+		}
+		if floorBin, err = build(ctx, src, dir); err != nil {
+			return nil, err
+		}
+	}
 	if o.needsExample() {
-		if bin, err = buildExample(ctx, o.serverDir, dir); err != nil {
+		src := o.serverDir
+		if src == "" {
+			if src, err = findDir(filepath.Join("examples", "server")); err != nil {
+				return nil, fmt.Errorf("%w; pass -server", err)
+			}
+		}
+		if serverBin, err = build(ctx, src, dir); err != nil {
 			return nil, err
 		}
-		if orgsFile, err = org.writeFile(dir); err != nil {
-			return nil, err
-		}
+	}
+	example := func(db string) []string {
+		return []string{"-addr", "127.0.0.1:0", "-customer-addr", "127.0.0.1:0", "-orgs", orgsFile, "-db", db}
 	}
 
 	var results []result
@@ -136,14 +158,14 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 		var stop func() error
 		switch storage {
 		case "floor":
-			target, stop, err = startFloor(org)
+			target, stop, err = startServer(ctx, floorBin, []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile}, log)
 		case "postgres":
 			dsn, stopPG, skip, perr := postgresDSN(ctx, o.pg, log)
 			if perr != nil || skip {
 				err = perr
 				break
 			}
-			target, stop, err = startExample(ctx, bin, orgsFile, dsn, log)
+			target, stop, err = startServer(ctx, serverBin, example(dsn), log)
 			if err != nil {
 				_ = stopPG()
 				break
@@ -153,9 +175,9 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 		default:
 			db := "memory"
 			if storage == "sqlite" {
-				db = dir + "/load.db"
+				db = filepath.Join(dir, "load.db")
 			}
-			target, stop, err = startExample(ctx, bin, orgsFile, db, log)
+			target, stop, err = startServer(ctx, serverBin, example(db), log)
 		}
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", storage, err)
