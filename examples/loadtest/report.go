@@ -14,6 +14,7 @@ func writeTable(w io.Writer, results []result, o options) {
 	for i := range results {
 		if results[i].storage == "floor" {
 			base = &results[i]
+			break
 		}
 	}
 	ratio := func(v, floor float64) string {
