@@ -58,7 +58,8 @@ func TestExpiringPurge(t *testing.T) {
 	t.Run("purge releases the shard's lock after every chunk, so others get in between", func(t *testing.T) {
 		t.Parallel()
 		var e expiring[testKey, testValue]
-		for i := range 3*purgeChunk + 1 {
+		// 256 per lock hold, as the README and MemorySessionStore's doc say.
+		for i := range 3*256 + 1 {
 			e.put(key(6, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
 		}
 		e.put(key(6, "live"), testValue{t0.Add(time.Hour)}, t0, false)
@@ -73,9 +74,16 @@ func TestExpiringPurge(t *testing.T) {
 			assert.True(t, ok)
 			e.put(key(6, "during-"+strconv.Itoa(chunks)), testValue{t0.Add(time.Hour)}, t0, false)
 		}
-		assert.Equal(t, 3*purgeChunk+1, e.purge(t0.Add(2*time.Minute)))
+		assert.Equal(t, 3*256+1, e.purge(t0.Add(2*time.Minute)))
 		assert.Equal(t, 4, chunks)
 		assert.Equal(t, 5, e.len(), "the live entry and the four written between chunks")
+	})
+	t.Run("keys spread over 64 shards", func(t *testing.T) {
+		t.Parallel()
+		var e expiring[testKey, testValue]
+		assert.Equal(t, 64, len(e.shards))
+		e.put(key(64+6, "a"), testValue{t0.Add(time.Hour)}, t0, false)
+		assert.Len(t, e.shards[6].m, 1)
 	})
 	t.Run("lookups share a shard's lock", func(t *testing.T) {
 		t.Parallel()

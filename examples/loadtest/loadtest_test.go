@@ -2,9 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,5 +88,104 @@ func TestFlags(t *testing.T) {
 	} {
 		_, err := parseFlags(args, io.Discard)
 		assert.Error(t, err, "%q is refused", args)
+	}
+}
+
+// fakeApp answers as the example does, and refuses whatever a browser would
+// not send: a login with cookies or without the allowed Origin, a check
+// without both cookies the login set.
+func fakeApp(org loadOrg) http.Handler {
+	var sessions sync.Map // session id → email
+	var n atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/sso/jwt", func(w http.ResponseWriter, r *http.Request) {
+		if id := r.URL.Query().Get("sso_check"); id != "" {
+			s, err1 := r.Cookie("app_session")
+			h, err2 := r.Cookie("app_session_org")
+			if err1 != nil || err2 != nil || s.Value != id || h.Value != org.id {
+				http.Error(w, "cookie blocked", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/dashboard", http.StatusFound)
+			return
+		}
+		parts := strings.Split(r.URL.Query().Get("jwt"), ".")
+		if r.Header.Get("Origin") != org.origin || r.Header.Get("Cookie") != "" || len(parts) != 3 {
+			http.Error(w, "bad login", http.StatusBadRequest)
+			return
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct{ Email string }
+		if json.Unmarshal(payload, &c) != nil || c.Email == "" {
+			http.Error(w, "bad token", http.StatusBadRequest)
+			return
+		}
+		id := "s" + strconv.FormatInt(n.Add(1), 10)
+		sessions.Store(id, c.Email)
+		http.SetCookie(w, &http.Cookie{Name: "app_session", Value: id, Secure: true})
+		http.SetCookie(w, &http.Cookie{Name: "app_session_org", Value: org.id, Secure: true})
+		w.Header().Set("Location", "?sso_check="+id) // relative, as the library writes it
+		w.WriteHeader(http.StatusFound)
+	})
+	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
+		s, err := r.Cookie("app_session")
+		if err != nil {
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		email, ok := sessions.Load(s.Value)
+		if !ok {
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"email": email})
+	})
+	return mux
+}
+
+func TestTheClientsActAsBrowsers(t *testing.T) {
+	t.Parallel()
+	org := newLoadOrg()
+	srv := httptest.NewUnstartedServer(fakeApp(org))
+	var conns atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	o := options{duration: 500 * time.Millisecond, warmup: 50 * time.Millisecond, clients: 4}
+	r := measure(context.Background(), "fake", srv.URL, org, o)
+	for name, p := range map[string]phase{"login": r.logins, "authenticated": r.authd} {
+		assert.Zero(t, p.errors, "%s: %v", name, p.firstErr)
+		assert.Positive(t, p.completed, name)
+	}
+	// Keep-alive: a handful of connections for hundreds of requests. (Not
+	// exactly one per client: a request may race its connection's return
+	// to the idle pool and dial another.)
+	requests := 2*len(r.logins.latencies) + len(r.authd.latencies)
+	assert.Greater(t, requests, 100)
+	assert.LessOrEqual(t, int(conns.Load()), 2*o.clients, "connections for %d requests", requests)
+}
+
+// The throwaway PostgreSQL keeps its commits durable: a login's price there
+// includes the flush to disk, as in production.
+func TestTheThrowawayPostgreSQLCommitsDurably(t *testing.T) {
+	t.Parallel()
+	if _, err := findPostgres(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must measure PostgreSQL too: %v", err)
+		}
+		t.Skip(err)
+	}
+	s, err := startPostgres(context.Background())
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.stop()) }()
+	for _, setting := range []string{"fsync", "synchronous_commit"} {
+		out, err := s.run(context.Background(), "psql", "-h", s.dir, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-tAc", "SHOW "+setting)
+		require.NoError(t, err, string(out))
+		assert.Equal(t, "on", strings.TrimSpace(string(out)), setting)
 	}
 }
