@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
 // minSecretBytes is RFC 7518 §3.2's floor for an HS256 key: a key shorter
@@ -44,16 +41,12 @@ func (t *parsedToken) payloadSegment() string {
 
 // verifier checks embedding tokens. It is immutable and safe for concurrent use.
 type verifier struct {
-	hs256 jws.Verifier // jwx's HMAC verifier, pinned to HS256 once
+	macs  macCache // HS256 keyed once per secret (hmackeys.go)
 	rules func() timeRules
 }
 
 func newVerifier(rules func() timeRules) *verifier {
-	v, err := jws.NewVerifier(jwa.HS256)
-	if err != nil {
-		panic("embedsso: jwx has no HS256 verifier: " + err.Error()) // impossible: HS256 is built in
-	}
-	return &verifier{hs256: v, rules: rules}
+	return &verifier{rules: rules}
 }
 
 // parse splits raw and decodes its header and claims. It rejects with 400
@@ -139,7 +132,7 @@ func (v *verifier) signatureMatches(t *parsedToken, org *Org) bool {
 		if t.header.Kid != "" && sec.KeyID != t.header.Kid {
 			continue
 		}
-		if v.hs256.Verify(input, t.signature, []byte(sec.Value)) == nil {
+		if v.macs.verify(sec.Value, input, t.signature) {
 			return true
 		}
 	}
