@@ -41,6 +41,9 @@ func extraClaims(payloadSegment string, org *Org) (attrs map[string]any, groups 
 	if err != nil {
 		return nil, nil, ErrTokenMalformed.because(err)
 	}
+	if !hasExtraMembers(raw) {
+		return nil, nil, nil // the common token: nothing to decode twice
+	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
 		return nil, nil, ErrTokenMalformed.because(err)
@@ -71,6 +74,45 @@ func extraClaims(payloadSegment string, org *Org) (attrs map[string]any, groups 
 		attrs[name] = value
 	}
 	return attrs, groups, nil
+}
+
+// hasExtraMembers reports whether the payload b (already judged by
+// checkMembers) has a top-level member outside the claims Claims decodes
+// ("groups" counts as extra). It scans with checkMembers' helpers and
+// allocates nothing, so a token with only the usual claims costs no second
+// decode. When unsure (malformed input) it says true, and the full decode
+// decides.
+func hasExtraMembers(b []byte) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return true
+	}
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
+		end, ok := skipString(b, i)
+		if !ok {
+			return true
+		}
+		name, err := memberName(b[i:end])
+		if err != nil || !isClaimsField(name) {
+			return true
+		}
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return true
+		}
+		if i, ok = skipValue(b, skipSpace(b, i+1)); !ok {
+			return true
+		}
+		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return false
+}
+
+// isClaimsField reports whether name is a claim other than "groups" that
+// the handler reads itself or ignores by design.
+func isClaimsField(name []byte) bool {
+	return string(name) != "groups" && reservedClaims[string(name)]
 }
 
 // validAttributeName is [A-Za-z][A-Za-z0-9_.-]{0,63}: safe in a log line, a
