@@ -14,6 +14,7 @@ import (
 type MemoryOrgStore struct {
 	mu   sync.RWMutex
 	orgs map[string]Org
+	meta map[string]orgMeta // what OrgAdmin adds to an Org (memadmin.go)
 }
 
 // NewMemoryOrgStore returns a store holding orgs. It fails, holding none,
