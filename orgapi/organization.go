@@ -1,0 +1,287 @@
+package orgapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/origin"
+)
+
+// organization is the API's view of an [embedsso.OrgRecord].
+type organization struct {
+	ID                  string       `json:"id"`
+	Name                string       `json:"name"`
+	FullEmbedEnabled    bool         `json:"fullEmbedEnabled"`
+	EmbedAllowedOrigins []string     `json:"embedAllowedOrigins"`
+	EmbedAllowedRoles   []string     `json:"embedAllowedRoles"`
+	EmbedDashboardURL   string       `json:"embedDashboardUrl"`
+	JWTSecrets          []secretInfo `json:"jwtSecrets"`
+	// JWTSecret and JWTSecretKeyID are the current secret, present only
+	// when asked for (?include=jwtSecret) and after a rotation.
+	JWTSecret      *string    `json:"jwtSecret,omitempty"`
+	JWTSecretKeyID *string    `json:"jwtSecretKeyId,omitempty"`
+	CreatedAt      *time.Time `json:"createdAt"`
+	UpdatedAt      *time.Time `json:"updatedAt"`
+}
+
+// secretInfo describes one secret without its value.
+type secretInfo struct {
+	KeyID     string     `json:"keyId"`
+	ExpiresAt *time.Time `json:"expiresAt"` // null for the current secret
+}
+
+func present(r embedsso.OrgRecord, withSecret bool) organization {
+	o := organization{
+		ID: r.ID, Name: r.Name, FullEmbedEnabled: r.EmbeddingEnabled,
+		EmbedAllowedOrigins: nonNil(r.AllowedOrigins), EmbedAllowedRoles: nonNil(r.AllowedRoles),
+		EmbedDashboardURL: r.DashboardURL, JWTSecrets: []secretInfo{},
+		CreatedAt: timeOrNull(r.CreatedAt), UpdatedAt: timeOrNull(r.UpdatedAt),
+	}
+	for _, s := range r.Secrets {
+		o.JWTSecrets = append(o.JWTSecrets, secretInfo{KeyID: s.KeyID, ExpiresAt: timeOrNull(s.ExpiresAt)})
+	}
+	if cur, ok := embedsso.CurrentSecret(r.Secrets); ok && withSecret {
+		o.JWTSecret, o.JWTSecretKeyID = &cur.Value, &cur.KeyID
+	}
+	return o
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func timeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// Limits on what an organization may hold. They are far above real needs
+// and keep one organization's row, and the CSP header built from its
+// origins, small.
+const (
+	maxIDBytes     = 64
+	maxNameBytes   = 200
+	maxOrigins     = 100
+	maxRoles       = 50
+	maxRoleBytes   = 64 // as a token's role claim
+	maxURLBytes    = 2048
+	minSecretBytes = 32 // RFC 7518 §3.2, as the handler requires
+	maxSecretBytes = 512
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// orgInput is a create or update body: a nil field was absent.
+type orgInput struct {
+	id, name, dashboardURL, secret *string
+	enabled                        *bool
+	origins, roles                 []string
+	hasOrigins, hasRoles           bool
+}
+
+// readOrgInput reads and checks a body field by field. creating says whether
+// id may be given.
+func readOrgInput(w http.ResponseWriter, r *http.Request, creating bool) (orgInput, *apiError) {
+	var in orgInput
+	e := readObject(w, r, func(name string, raw json.RawMessage) *apiError {
+		var e *apiError
+		switch name {
+		case "id":
+			if !creating {
+				return fieldError("id cannot be changed.")
+			}
+			in.id = new(string)
+			if *in.id, e = readString(name, raw); e == nil {
+				e = checkID(*in.id)
+			}
+		case "name":
+			in.name = new(string)
+			if *in.name, e = readString(name, raw); e == nil {
+				e = checkName(*in.name)
+			}
+		case "fullEmbedEnabled":
+			in.enabled = new(bool)
+			*in.enabled, e = readBool(name, raw)
+		case "embedAllowedOrigins":
+			in.hasOrigins = true
+			if in.origins, e = readStrings(name, raw, maxOrigins); e == nil {
+				in.origins, e = checkOrigins(in.origins)
+			}
+		case "embedAllowedRoles":
+			in.hasRoles = true
+			if in.roles, e = readStrings(name, raw, maxRoles); e == nil {
+				in.roles, e = checkRoles(in.roles)
+			}
+		case "embedDashboardUrl":
+			in.dashboardURL = new(string)
+			if *in.dashboardURL, e = readString(name, raw); e == nil {
+				e = checkDashboardURL(*in.dashboardURL)
+			}
+		case "jwtSecret":
+			in.secret = new(string)
+			if *in.secret, e = readString(name, raw); e == nil {
+				e = checkSecret(*in.secret)
+			}
+		default:
+			return newError(http.StatusBadRequest, codeUnknownField, "Unknown field %.64q.", name)
+		}
+		return e
+	})
+	if e == nil && creating && in.name == nil {
+		e = fieldError("name is required.")
+	}
+	return in, e
+}
+
+// apply sets the fields in carries on r. newKeyID names a secret in sets.
+func (in orgInput) apply(r *embedsso.OrgRecord, newKeyID string) {
+	if in.name != nil {
+		r.Name = *in.name
+	}
+	if in.enabled != nil {
+		r.EmbeddingEnabled = *in.enabled
+	}
+	if in.hasOrigins {
+		r.AllowedOrigins = in.origins
+	}
+	if in.hasRoles {
+		r.AllowedRoles = in.roles
+	}
+	if in.dashboardURL != nil {
+		r.DashboardURL = *in.dashboardURL
+	}
+	if in.secret != nil {
+		// Setting a secret replaces every secret at once, with no grace
+		// period: it is the way out after a leak. Rotation keeps the old one.
+		r.Secrets = []embedsso.Secret{{KeyID: newKeyID, Value: *in.secret}}
+	}
+}
+
+func checkID(id string) *apiError {
+	if len(id) > maxIDBytes || !idPattern.MatchString(id) {
+		return fieldError("id must be 1 to %d letters, digits, '_', '.' or '-', starting with a letter or digit.", maxIDBytes)
+	}
+	return nil
+}
+
+func checkName(name string) *apiError {
+	if strings.TrimSpace(name) == "" || len(name) > maxNameBytes || !printable(name) {
+		return fieldError("name must be 1 to %d bytes of printable UTF-8 text.", maxNameBytes)
+	}
+	return nil
+}
+
+// checkOrigins parses each entry as the SSO handler does and returns them in
+// canonical form, duplicates removed.
+func checkOrigins(l []string) ([]string, *apiError) {
+	out := make([]string, 0, len(l))
+	for i, s := range l {
+		p, err := origin.ParsePattern(s)
+		if err != nil {
+			return nil, fieldError("embedAllowedOrigins[%d] %.64q is not an origin (scheme://host[:port], or https://*.domain): %v.", i, s, err)
+		}
+		if c := p.String(); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func checkRoles(l []string) ([]string, *apiError) {
+	out := make([]string, 0, len(l))
+	for i, s := range l {
+		if s == "" || len(s) > maxRoleBytes || !printable(s) || strings.ContainsFunc(s, unicode.IsSpace) {
+			return nil, fieldError("embedAllowedRoles[%d] must be 1 to %d bytes without spaces or control characters.", i, maxRoleBytes)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// checkDashboardURL accepts "" (the default, "/") or a path on the app, as
+// the handler's return_to: never a URL that a browser would take to another
+// origin, nor javascript: or data:.
+func checkDashboardURL(s string) *apiError {
+	if s == "" {
+		return nil
+	}
+	bad := fieldError("embedDashboardUrl must be a path on this app, such as /dashboard.")
+	if len(s) > maxURLBytes || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") {
+		return bad
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c == 0x7f {
+			return bad
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return bad
+	}
+	// Dot segments must not lead out of the path either ("/.//evil.example").
+	base := &url.URL{Scheme: "https", Host: "app.invalid", Path: "/"}
+	if res := base.ResolveReference(u); res.Host != base.Host || strings.HasPrefix(res.Path, "//") {
+		return bad
+	}
+	return nil
+}
+
+// checkSecret refuses a secret the handler would refuse, and one whose
+// leading or trailing space or newline is a copy-paste accident waiting to
+// fail every login (the troubleshooting table's "trailing newline").
+func checkSecret(s string) *apiError {
+	switch {
+	case len(s) < minSecretBytes:
+		return fieldError("jwtSecret is %d bytes; HS256 needs at least %d.", len(s), minSecretBytes)
+	case len(s) > maxSecretBytes:
+		return fieldError("jwtSecret is longer than %d bytes.", maxSecretBytes)
+	case !printable(s) || strings.TrimSpace(s) != s:
+		return fieldError("jwtSecret must be printable text without leading or trailing spaces.")
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOrg is the last gate before a store write: the whole organization as
+// it will be stored, checked as the SSO handler will use it.
+func checkOrg(o embedsso.Org) *apiError {
+	if _, err := origin.ParseList(o.AllowedOrigins); err != nil {
+		return fieldError("embedAllowedOrigins: %v.", err)
+	}
+	for _, s := range o.Secrets {
+		if len(s.Value) < minSecretBytes {
+			return fieldError("a stored jwtSecret is shorter than %d bytes; set a new one.", minSecretBytes)
+		}
+	}
+	if e := checkDashboardURL(o.DashboardURL); e != nil {
+		return e
+	}
+	return nil
+}
