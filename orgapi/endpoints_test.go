@@ -103,3 +103,29 @@ func TestEndpoints(t *testing.T) {
 			AllowedOrigins: []string{orgapitest.Customer}, AllowedRoles: []string{"ADMIN", "MEMBER"}}, org)
 	})
 }
+
+func TestLoginURL(t *testing.T) {
+	t.Parallel()
+	a := orgapitest.NewApp(t, orgapitest.MemoryStores())
+	a.CreateAcme(t)
+	o := orgapitest.Data(t, a.Call("PATCH", "/api/public/organizations/org_acme", a.Admin,
+		`{"embedLoginUrl":"`+orgapitest.Customer+`/sso/embed-login?app=chartly"}`), http.StatusOK)
+	assert.Equal(t, orgapitest.Customer+"/sso/embed-login?app=chartly", o.EmbedLoginURL)
+
+	t.Run("dropping the origin a login URL needs is refused and writes nothing", func(t *testing.T) {
+		w := a.Call("PATCH", "/api/public/organizations/org_acme", a.Admin, `{"embedAllowedOrigins":["https://other.example"]}`)
+		assert.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+		org, err := a.Stores.Orgs.FindOrg(context.Background(), "org_acme")
+		require.NoError(t, err)
+		assert.Equal(t, []string{orgapitest.Customer}, org.AllowedOrigins)
+	})
+	t.Run("origins and login URL change together in one PATCH", func(t *testing.T) {
+		o := orgapitest.Data(t, a.Call("PATCH", "/api/public/organizations/org_acme", a.Admin,
+			`{"embedAllowedOrigins":["http://localhost:3000"],"embedLoginUrl":"http://localhost:3000/sso"}`), http.StatusOK)
+		assert.Equal(t, "http://localhost:3000/sso", o.EmbedLoginURL)
+	})
+	t.Run("an empty login URL removes it", func(t *testing.T) {
+		o := orgapitest.Data(t, a.Call("PATCH", "/api/public/organizations/org_acme", a.Admin, `{"embedLoginUrl":""}`), http.StatusOK)
+		assert.Empty(t, o.EmbedLoginURL)
+	})
+}

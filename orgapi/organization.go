@@ -2,6 +2,7 @@ package orgapi
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,6 +24,7 @@ type organization struct {
 	EmbedAllowedOrigins []string     `json:"embedAllowedOrigins"`
 	EmbedAllowedRoles   []string     `json:"embedAllowedRoles"`
 	EmbedDashboardURL   string       `json:"embedDashboardUrl"`
+	EmbedLoginURL       string       `json:"embedLoginUrl"`
 	JWTSecrets          []secretInfo `json:"jwtSecrets"`
 	// JWTSecret and JWTSecretKeyID are the current secret, present only
 	// when asked for (?include=jwtSecret) and after a rotation.
@@ -42,7 +44,7 @@ func present(r embedsso.OrgRecord, withSecret bool) organization {
 	o := organization{
 		ID: r.ID, Name: r.Name, FullEmbedEnabled: r.EmbeddingEnabled,
 		EmbedAllowedOrigins: nonNil(r.AllowedOrigins), EmbedAllowedRoles: nonNil(r.AllowedRoles),
-		EmbedDashboardURL: r.DashboardURL, JWTSecrets: []secretInfo{},
+		EmbedDashboardURL: r.DashboardURL, EmbedLoginURL: r.LoginURL, JWTSecrets: []secretInfo{},
 		CreatedAt: timeOrNull(r.CreatedAt), UpdatedAt: timeOrNull(r.UpdatedAt),
 	}
 	for _, s := range r.Secrets {
@@ -87,10 +89,10 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // orgInput is a create or update body: a nil field was absent.
 type orgInput struct {
-	id, name, dashboardURL, secret *string
-	enabled                        *bool
-	origins, roles                 []string
-	hasOrigins, hasRoles           bool
+	id, name, dashboardURL, loginURL, secret *string
+	enabled                                  *bool
+	origins, roles                           []string
+	hasOrigins, hasRoles                     bool
 }
 
 // readOrgInput reads and checks a body field by field. creating says whether
@@ -131,6 +133,11 @@ func readOrgInput(w http.ResponseWriter, r *http.Request, creating bool) (orgInp
 			if *in.dashboardURL, e = readString(name, raw); e == nil {
 				e = checkDashboardURL(*in.dashboardURL)
 			}
+		case "embedLoginUrl":
+			in.loginURL = new(string)
+			if *in.loginURL, e = readString(name, raw); e == nil && len(*in.loginURL) > maxURLBytes {
+				e = fieldError("embedLoginUrl is longer than %d bytes.", maxURLBytes)
+			}
 		case "jwtSecret":
 			in.secret = new(string)
 			if *in.secret, e = readString(name, raw); e == nil {
@@ -163,6 +170,9 @@ func (in orgInput) apply(r *embedsso.OrgRecord, newKeyID string) {
 	}
 	if in.dashboardURL != nil {
 		r.DashboardURL = *in.dashboardURL
+	}
+	if in.loginURL != nil {
+		r.LoginURL = *in.loginURL
 	}
 	if in.secret != nil {
 		// Setting a secret replaces every secret at once, with no grace
@@ -272,8 +282,12 @@ func printable(s string) bool {
 // checkOrg is the last gate before a store write: the whole organization as
 // it will be stored, checked as the SSO handler will use it.
 func checkOrg(o embedsso.Org) *apiError {
-	if _, err := origin.ParseList(o.AllowedOrigins); err != nil {
+	allowed, err := origin.ParseList(o.AllowedOrigins)
+	if err != nil {
 		return fieldError("embedAllowedOrigins: %v.", err)
+	}
+	if e := checkLoginURL(o.LoginURL, allowed); e != nil {
+		return e
 	}
 	for _, s := range o.Secrets {
 		if len(s.Value) < minSecretBytes {
@@ -282,6 +296,32 @@ func checkOrg(o embedsso.Org) *apiError {
 	}
 	if e := checkDashboardURL(o.DashboardURL); e != nil {
 		return e
+	}
+	return nil
+}
+
+// checkLoginURL accepts "" or a URL the SSO handler will follow: https (or
+// http on a loopback host), no user info or fragment, and an origin on the
+// organization's allow-list, so that the settings cannot make the app an
+// open redirector. It is checked against the whole organization, since a
+// PATCH may change the origins and the login URL together.
+func checkLoginURL(s string, allowed origin.List) *apiError {
+	if s == "" {
+		return nil
+	}
+	bad := fieldError("embedLoginUrl must be an https URL (http only on localhost) whose origin is in embedAllowedOrigins.")
+	u, err := url.Parse(s)
+	if err != nil || u.User != nil || u.Fragment != "" || u.Opaque != "" || u.Host == "" || !printable(s) || strings.ContainsAny(s, " \\") {
+		return bad
+	}
+	host := u.Hostname()
+	loopback := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+		return bad
+	}
+	o, err := origin.FromURL(s)
+	if err != nil || len(allowed) == 0 || !allowed.Allows(o) {
+		return bad
 	}
 	return nil
 }

@@ -145,6 +145,7 @@ type Org struct {
 	EmbedAllowedOrigins []string `json:"embedAllowedOrigins"`
 	EmbedAllowedRoles   []string `json:"embedAllowedRoles"`
 	EmbedDashboardURL   string   `json:"embedDashboardUrl"`
+	EmbedLoginURL       string   `json:"embedLoginUrl"`
 	JWTSecret           string   `json:"jwtSecret"`
 	JWTSecretKeyID      string   `json:"jwtSecretKeyId"`
 	JWTSecrets          []struct {
