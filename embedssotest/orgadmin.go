@@ -30,6 +30,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 				AllowedOrigins: []string{"https://portal.acme.example"},
 				AllowedRoles:   []string{"ADMIN", "MEMBER"},
 				DashboardURL:   "/home",
+				LoginURL:       "https://portal.acme.example/sso?app=x",
 			},
 			Name: "Acme, Inc.", CreatedAt: epoch, UpdatedAt: epoch.Add(time.Second),
 		}
