@@ -3,7 +3,7 @@ module github.com/embedsso/embedsso/orgapi/openapicheck
 go 1.25.0
 
 require (
-	github.com/embedsso/embedsso v0.0.0
+	github.com/embedsso/embedsso v0.1.0
 	github.com/pb33f/libopenapi v0.36.6
 	github.com/pb33f/libopenapi-validator v0.13.8
 	github.com/stretchr/testify v1.12.1
@@ -35,5 +35,3 @@ require (
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/text v0.38.0 // indirect
 )
-
-replace github.com/embedsso/embedsso => ../..
