@@ -108,14 +108,5 @@ func (s *MemorySessionStore) RevokeEmailSessions(_ context.Context, orgID, email
 }
 
 func (s *MemorySessionStore) revokeWhere(match func(User) bool) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for k, sess := range s.sessions {
-		if match(sess.User) {
-			delete(s.sessions, k)
-			n++
-		}
-	}
-	return n
+	return s.sessions.removeWhere(func(sess Session) bool { return match(sess.User) })
 }

@@ -135,3 +135,14 @@ func runErr(t *testing.T, db string) error {
 		return err
 	}
 }
+
+// With -db memory the API runs on the in-memory stores.
+func TestTheOrganizationAPIOnMemoryStorage(t *testing.T) {
+	runOnBanner(t, "memory", func(u urls, banner string) {
+		m := bannerKey.FindStringSubmatch(banner)
+		require.NotNil(t, m, banner)
+		status, body := apiGet(t, u.app, "/api/public/organizations/org_demo", m[1])
+		assert.Equal(t, http.StatusOK, status, body)
+		assert.Contains(t, body, `"fullEmbedEnabled":true`)
+	})
+}
