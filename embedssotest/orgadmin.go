@@ -68,7 +68,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 	})
 	t.Run("50 racing creations of one id: exactly one succeeds", func(t *testing.T) {
 		a, b := newStores(t)
-		errs := race(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
+		errs := raceOn(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
 			r := acme()
 			r.Name = fmt.Sprint("racer ", i)
 			return s.CreateOrg(ctx, r)
@@ -144,7 +144,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 	t.Run("50 racing updates through two handles: none is lost", func(t *testing.T) {
 		a, b := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
-		errs := race(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
+		errs := raceOn(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
 			_, err := s.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
 				r.AllowedRoles = append(r.AllowedRoles, fmt.Sprint("R", i))
 				return nil
@@ -171,7 +171,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		n := embedsso.MaxSecrets - 1
 		var mu sync.Mutex
 		returned := map[string]bool{}
-		errs := race(n, a, b, func(s embedsso.OrgAdmin, i int) error {
+		errs := raceOn(n, a, b, func(s embedsso.OrgAdmin, i int) error {
 			next := embedsso.Secret{KeyID: fmt.Sprint("rot", i), Value: fmt.Sprintf("rotated-secret-%02d-0123456789-abcdefghijkl", i)}
 			r, err := s.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
 				r.Secrets = embedsso.RotateSecrets(r.Secrets, next, epoch, time.Hour)
@@ -225,9 +225,9 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 	})
 }
 
-// race runs f on n goroutines released at once, alternating between the two
+// raceOn runs f on n goroutines released at once, alternating between the two
 // handles, and returns their errors.
-func race[S any](n int, a, b S, f func(s S, i int) error) []error {
+func raceOn[S any](n int, a, b S, f func(s S, i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
