@@ -24,6 +24,9 @@ type orgMeta struct {
 
 // CreateOrg implements [OrgAdmin].
 func (s *MemoryOrgStore) CreateOrg(_ context.Context, r OrgRecord) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	o := cloneOrg(r.Org)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -55,6 +58,9 @@ func (s *MemoryOrgStore) UpdateOrg(_ context.Context, id string, change func(*Or
 	}
 	if r.ID != id {
 		return OrgRecord{}, errors.New("embedsso: UpdateOrg: the change altered the organization's id")
+	}
+	if err := r.Validate(); err != nil {
+		return OrgRecord{}, err
 	}
 	s.storeLocked(cloneOrg(r.Org), orgMeta{r.Name, r.CreatedAt, r.UpdatedAt})
 	return r, nil

@@ -40,7 +40,7 @@ func TestMemoryAdminStoresConform(t *testing.T) {
 	t.Parallel()
 	t.Run("OrgAdmin", func(t *testing.T) {
 		embedssotest.TestOrgAdmin(t, func(*testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
-			s := embedsso.NewMemoryOrgStore()
+			s := &embedsso.MemoryOrgStore{}
 			return s, s
 		})
 	})

@@ -61,6 +61,7 @@ func cloneOrg(o Org) Org {
 	o.Secrets = append([]Secret(nil), o.Secrets...)
 	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
 	o.AllowedRoles = append([]string(nil), o.AllowedRoles...)
+	o.AllowedGroups = append([]string(nil), o.AllowedGroups...)
 	return o
 }
 

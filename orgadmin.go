@@ -29,7 +29,9 @@ type OrgAdmin interface {
 	OrgStore
 	// CreateOrg stores r as a new organization. If r.ID is taken it MUST
 	// return an error matching [ErrOrgExists] and change nothing, also
-	// when several calls race for one id. Other errors mean failure.
+	// when several calls race for one id. An org that does not pass
+	// [Org.Validate] MUST be refused with its error (matching
+	// [ErrOrgInvalid]) and nothing stored. Other errors mean failure.
 	CreateOrg(ctx context.Context, r OrgRecord) error
 	// FindOrgRecord returns the organization with the given id, or an
 	// error matching [ErrOrgNotFound].
@@ -39,8 +41,9 @@ type OrgAdmin interface {
 	// commits in between, it reads again and calls change again, so no
 	// concurrent update is lost. change may thus run more than once and
 	// must not call the store. An error from change is returned as it is
-	// and nothing is stored; changing the ID is an error. An unknown id is
-	// [ErrOrgNotFound]. It returns the record as stored.
+	// and nothing is stored; changing the ID is an error, and so is a
+	// result that does not pass [Org.Validate] (matching [ErrOrgInvalid]).
+	// An unknown id is [ErrOrgNotFound]. It returns the record as stored.
 	UpdateOrg(ctx context.Context, id string, change func(*OrgRecord) error) (OrgRecord, error)
 }
 
@@ -62,8 +65,3 @@ type SessionRevoker interface {
 
 // ErrOrgExists is returned by [OrgAdmin.CreateOrg] when the id is taken.
 var ErrOrgExists = errors.New("embedsso: organization exists")
-
-// NormalizeEmail returns email as the handler stores and compares it, or an
-// error if a token carrying it would be refused as claims_invalid. Use it to
-// look up a user by the address a person typed.
-func NormalizeEmail(email string) (string, error) { return normalizeEmail(email) }

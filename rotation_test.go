@@ -70,10 +70,10 @@ func TestRotateSecrets(t *testing.T) {
 // from then on, by the handler's clock, even while the store still holds it.
 func TestHandlerIgnoresExpiredSecrets(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *embedsso.Config) {
-		c.Orgs = embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
-			Secrets: []embedsso.Secret{{KeyID: "new", Value: secretNew}, {KeyID: "old", Value: secretOld, ExpiresAt: time.Unix(fixedUnixTime, 0).Add(time.Hour)}}})
-	})
+	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{KeyID: "new", Value: secretNew}, {KeyID: "old", Value: secretOld, ExpiresAt: time.Unix(fixedUnixTime, 0).Add(time.Hour)}}})
+	require.NoError(t, err)
+	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	for _, tc := range []struct {
 		name   string
 		at     time.Duration

@@ -15,6 +15,7 @@ import (
 // adminFaults are the faults a faultyAdmin can have.
 type adminFaults struct {
 	dropExpiry, overwrite, plainNotFound, storeOnError, allowIDChange, noPurge bool
+	noValidate                                                                 bool
 	// checkThenCreate and readThenWrite make the first two callers wait
 	// for each other between their read and their write, as two requests
 	// without a transaction would: both create, or one update is lost.
@@ -55,10 +56,14 @@ func clone(r embedsso.OrgRecord) embedsso.OrgRecord {
 	r.Secrets = append([]embedsso.Secret(nil), r.Secrets...)
 	r.AllowedOrigins = append([]string(nil), r.AllowedOrigins...)
 	r.AllowedRoles = append([]string(nil), r.AllowedRoles...)
+	r.AllowedGroups = append([]string(nil), r.AllowedGroups...)
 	return r
 }
 
 func (s *faultyAdmin) CreateOrg(_ context.Context, r embedsso.OrgRecord) error {
+	if err := r.Validate(); err != nil && !s.noValidate {
+		return err
+	}
 	s.mu.Lock()
 	_, taken := s.orgs[r.ID]
 	s.mu.Unlock()
@@ -124,6 +129,9 @@ func (s *faultyAdmin) UpdateOrg(ctx context.Context, id string, change func(*emb
 	}
 	if r.ID != id && !s.allowIDChange {
 		return embedsso.OrgRecord{}, errors.New("id changed")
+	}
+	if err := r.Validate(); err != nil && !s.noValidate {
+		return embedsso.OrgRecord{}, err
 	}
 	s.orgs[r.ID] = clone(r)
 	return r, err

@@ -71,6 +71,7 @@ var faults = []struct {
 	{"admin-update-per-handle", "an update is stored, returned and read through the other handle", adminKit(adminFaults{}, false)},
 	{"admin-stores-on-error", "an update whose change fails stores nothing and returns that error", adminKit(adminFaults{storeOnError: true}, true)},
 	{"admin-id-change", "an update that changes the id is refused", adminKit(adminFaults{allowIDChange: true}, true)},
+	{"admin-no-validate", "an org that fails Validate is refused by CreateOrg and UpdateOrg, which store nothing", adminKit(adminFaults{noValidate: true}, true)},
 	{"admin-read-then-write", "50 racing updates through two handles: none is lost", adminKit(adminFaults{readThenWrite: true}, true)},
 	{"admin-rotation-lost", "racing rotations leave one current secret and lose none", adminKit(adminFaults{readThenWrite: true}, true)},
 	{"admin-no-purge", "expired secrets are purged", adminKit(adminFaults{noPurge: true}, true)},

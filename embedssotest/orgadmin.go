@@ -29,6 +29,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 				},
 				AllowedOrigins: []string{"https://portal.acme.example"},
 				AllowedRoles:   []string{"ADMIN", "MEMBER"},
+				AllowedGroups:  []string{"finance", "eu-west"},
 				DashboardURL:   "/home",
 				LoginURL:       "https://portal.acme.example/sso?app=x",
 			},
@@ -97,14 +98,14 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		a, b := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
 		got, err := a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
-			r.Name, r.EmbeddingEnabled, r.AllowedOrigins = "Acme", false, nil
+			r.Name, r.EmbeddingEnabled, r.AllowedOrigins, r.LoginURL = "Acme", false, nil, ""
 			r.Secrets = r.Secrets[:1]
 			r.UpdatedAt = epoch.Add(time.Minute)
 			return nil
 		})
 		require.NoError(t, err)
 		want := acme()
-		want.Name, want.EmbeddingEnabled, want.AllowedOrigins = "Acme", false, nil
+		want.Name, want.EmbeddingEnabled, want.AllowedOrigins, want.LoginURL = "Acme", false, nil, ""
 		want.Secrets = want.Secrets[:1]
 		want.UpdatedAt = epoch.Add(time.Minute)
 		assert.Equal(t, want, got)
@@ -140,6 +141,25 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		notFound(t, err)
 		_, err = a.FindOrg(ctx, "org_acme")
 		assert.NoError(t, err)
+	})
+	t.Run("an org that fails Validate is refused by CreateOrg and UpdateOrg, which store nothing", func(t *testing.T) {
+		a, b := newStores(t)
+		weak := acme()
+		weak.ID = "org_weak"
+		weak.Secrets = []embedsso.Secret{{Value: "sixteen-byte-key"}}
+		err := a.CreateOrg(ctx, weak)
+		assert.True(t, errors.Is(err, embedsso.ErrOrgInvalid), "got %v", err)
+		_, err = b.FindOrgRecord(ctx, "org_weak")
+		notFound(t, err)
+		require.NoError(t, a.CreateOrg(ctx, acme()))
+		_, err = a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
+			r.DashboardURL = "javascript:alert(1)"
+			return nil
+		})
+		assert.True(t, errors.Is(err, embedsso.ErrOrgInvalid), "got %v", err)
+		got, err := b.FindOrgRecord(ctx, "org_acme")
+		require.NoError(t, err)
+		assert.Equal(t, acme(), got)
 	})
 	t.Run("50 racing updates through two handles: none is lost", func(t *testing.T) {
 		a, b := newStores(t)

@@ -37,6 +37,16 @@ func TestEndpoints(t *testing.T) {
 			`{"name":"x","embedAllowedOrigins":["HTTPS://Portal.Acme.Example:443","https://portal.acme.example/","https://*.Acme.example"]}`), http.StatusCreated)
 		assert.Equal(t, []string{"https://portal.acme.example", "https://*.acme.example"}, o.EmbedAllowedOrigins)
 	})
+	t.Run("roles and groups are stored without duplicates", func(t *testing.T) {
+		a := orgapitest.NewApp(t, orgapitest.MemoryStores())
+		o := orgapitest.Data(t, a.Call("POST", "/api/public/organizations", a.Admin,
+			`{"id":"org_g","name":"G","embedAllowedRoles":["ADMIN","ADMIN","MEMBER"],"embedAllowedGroups":["finance","eu west","finance"]}`), http.StatusCreated)
+		assert.Equal(t, []string{"ADMIN", "MEMBER"}, o.EmbedAllowedRoles)
+		assert.Equal(t, []string{"finance", "eu west"}, o.EmbedAllowedGroups)
+		stored, err := a.Stores.Orgs.FindOrg(ctx, "org_g")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"finance", "eu west"}, stored.AllowedGroups)
+	})
 	t.Run("a PATCH changes only the fields it names", func(t *testing.T) {
 		a := orgapitest.NewApp(t, orgapitest.MemoryStores())
 		a.CreateAcme(t)

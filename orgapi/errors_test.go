@@ -36,7 +36,7 @@ func TestErrorAnswers(t *testing.T) {
 	wrongSecret := a.Admin[:len(a.Admin)-4] + "AAAA"
 
 	broken := orgapitest.MemoryStores()
-	broken.Orgs = brokenOrgs{embedsso.NewMemoryOrgStore()}
+	broken.Orgs = brokenOrgs{&embedsso.MemoryOrgStore{}}
 	b := orgapitest.NewApp(t, broken)
 
 	const (
@@ -154,7 +154,7 @@ func TestStoreFailureIsLoggedNotShown(t *testing.T) {
 	key, rec, err := orgapi.NewKey("ops", orgapi.KeyScope{Admin: true}, orgapitest.Start)
 	require.NoError(t, err)
 	require.NoError(t, s.Keys.CreateAPIKey(context.Background(), rec))
-	h, err := orgapi.New(orgapi.Config{Orgs: brokenOrgs{embedsso.NewMemoryOrgStore()}, Keys: s.Keys, Sessions: s.Sessions,
+	h, err := orgapi.New(orgapi.Config{Orgs: brokenOrgs{&embedsso.MemoryOrgStore{}}, Keys: s.Keys, Sessions: s.Sessions,
 		Logger: newTextLogger(&log)})
 	require.NoError(t, err)
 	r := httptest.NewRequest("GET", "/api/public/organizations/org_acme", nil)

@@ -46,7 +46,7 @@ func FuzzOrgBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, patch bool, body string) {
 		s := orgapitest.MemoryStores()
-		orgs := &countingOrgs{MemoryOrgStore: embedsso.NewMemoryOrgStore()}
+		orgs := &countingOrgs{MemoryOrgStore: &embedsso.MemoryOrgStore{}}
 		s.Orgs = orgs
 		a := orgapitest.NewApp(t, s)
 		method, path, ok := "POST", "/api/public/organizations", http.StatusCreated

@@ -2,9 +2,7 @@ package orgapi
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +21,7 @@ type organization struct {
 	FullEmbedEnabled    bool         `json:"fullEmbedEnabled"`
 	EmbedAllowedOrigins []string     `json:"embedAllowedOrigins"`
 	EmbedAllowedRoles   []string     `json:"embedAllowedRoles"`
+	EmbedAllowedGroups  []string     `json:"embedAllowedGroups"`
 	EmbedDashboardURL   string       `json:"embedDashboardUrl"`
 	EmbedLoginURL       string       `json:"embedLoginUrl"`
 	JWTSecrets          []secretInfo `json:"jwtSecrets"`
@@ -44,7 +43,8 @@ func present(r embedsso.OrgRecord, withSecret bool) organization {
 	o := organization{
 		ID: r.ID, Name: r.Name, FullEmbedEnabled: r.EmbeddingEnabled,
 		EmbedAllowedOrigins: nonNil(r.AllowedOrigins), EmbedAllowedRoles: nonNil(r.AllowedRoles),
-		EmbedDashboardURL: r.DashboardURL, EmbedLoginURL: r.LoginURL, JWTSecrets: []secretInfo{},
+		EmbedAllowedGroups: nonNil(r.AllowedGroups),
+		EmbedDashboardURL:  r.DashboardURL, EmbedLoginURL: r.LoginURL, JWTSecrets: []secretInfo{},
 		CreatedAt: timeOrNull(r.CreatedAt), UpdatedAt: timeOrNull(r.UpdatedAt),
 	}
 	for _, s := range r.Secrets {
@@ -80,6 +80,8 @@ const (
 	maxOrigins     = 100
 	maxRoles       = 50
 	maxRoleBytes   = 64 // as a token's role claim
+	maxGroups      = 100
+	maxGroupBytes  = 128 // as a name in a token's groups claim
 	maxURLBytes    = 2048
 	minSecretBytes = 32 // RFC 7518 §3.2, as the handler requires
 	maxSecretBytes = 512
@@ -91,8 +93,8 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 type orgInput struct {
 	id, name, dashboardURL, loginURL, secret *string
 	enabled                                  *bool
-	origins, roles                           []string
-	hasOrigins, hasRoles                     bool
+	origins, roles, groups                   []string
+	hasOrigins, hasRoles, hasGroups          bool
 }
 
 // readOrgInput reads and checks a body field by field. creating says whether
@@ -126,12 +128,17 @@ func readOrgInput(w http.ResponseWriter, r *http.Request, creating bool) (orgInp
 		case "embedAllowedRoles":
 			in.hasRoles = true
 			if in.roles, e = readStrings(name, raw, maxRoles); e == nil {
-				in.roles, e = checkRoles(in.roles)
+				in.roles, e = checkNames(name, in.roles, maxRoleBytes, true)
+			}
+		case "embedAllowedGroups":
+			in.hasGroups = true
+			if in.groups, e = readStrings(name, raw, maxGroups); e == nil {
+				in.groups, e = checkNames(name, in.groups, maxGroupBytes, false)
 			}
 		case "embedDashboardUrl":
 			in.dashboardURL = new(string)
-			if *in.dashboardURL, e = readString(name, raw); e == nil {
-				e = checkDashboardURL(*in.dashboardURL)
+			if *in.dashboardURL, e = readString(name, raw); e == nil && len(*in.dashboardURL) > maxURLBytes {
+				e = fieldError("embedDashboardUrl is longer than %d bytes.", maxURLBytes)
 			}
 		case "embedLoginUrl":
 			in.loginURL = new(string)
@@ -167,6 +174,9 @@ func (in orgInput) apply(r *embedsso.OrgRecord, newKeyID string) {
 	}
 	if in.hasRoles {
 		r.AllowedRoles = in.roles
+	}
+	if in.hasGroups {
+		r.AllowedGroups = in.groups
 	}
 	if in.dashboardURL != nil {
 		r.DashboardURL = *in.dashboardURL
@@ -211,45 +221,21 @@ func checkOrigins(l []string) ([]string, *apiError) {
 	return out, nil
 }
 
-func checkRoles(l []string) ([]string, *apiError) {
+// checkNames checks the entries of a role or group list as a token's claim
+// would be checked, and removes duplicates. Roles are compared with the
+// token's role as they are, so they may hold no space at all.
+func checkNames(field string, l []string, max int, noSpace bool) ([]string, *apiError) {
 	out := make([]string, 0, len(l))
 	for i, s := range l {
-		if s == "" || len(s) > maxRoleBytes || !printable(s) || strings.ContainsFunc(s, unicode.IsSpace) {
-			return nil, fieldError("embedAllowedRoles[%d] must be 1 to %d bytes without spaces or control characters.", i, maxRoleBytes)
+		if strings.TrimSpace(s) == "" || len(s) > max || !printable(s) || noSpace && strings.ContainsFunc(s, unicode.IsSpace) {
+			return nil, fieldError("%s[%d] must be 1 to %d bytes of text without control characters%s.", field, i, max,
+				map[bool]string{true: " or spaces", false: ""}[noSpace])
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out, nil
-}
-
-// checkDashboardURL accepts "" (the default, "/") or a path on the app, as
-// the handler's return_to: never a URL that a browser would take to another
-// origin, nor javascript: or data:.
-func checkDashboardURL(s string) *apiError {
-	if s == "" {
-		return nil
-	}
-	bad := fieldError("embedDashboardUrl must be a path on this app, such as /dashboard.")
-	if len(s) > maxURLBytes || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") {
-		return bad
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c == 0x7f {
-			return bad
-		}
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-		return bad
-	}
-	// Dot segments must not lead out of the path either ("/.//evil.example").
-	base := &url.URL{Scheme: "https", Host: "app.invalid", Path: "/"}
-	if res := base.ResolveReference(u); res.Host != base.Host || strings.HasPrefix(res.Path, "//") {
-		return bad
-	}
-	return nil
 }
 
 // checkSecret refuses a secret the handler would refuse, and one whose
@@ -279,49 +265,15 @@ func printable(s string) bool {
 	return true
 }
 
-// checkOrg is the last gate before a store write: the whole organization as
-// it will be stored, checked as the SSO handler will use it.
+// checkOrg is the last gate before a store write: the whole organization
+// as it will be stored, judged by [embedsso.Org.Validate], the rule every
+// store applies where organizations enter (dashboard and login URLs, which
+// depend on the origins, are judged here, on the final state of a PATCH).
+// Its message names the problem and never a secret's value.
 func checkOrg(o embedsso.Org) *apiError {
-	allowed, err := origin.ParseList(o.AllowedOrigins)
-	if err != nil {
-		return fieldError("embedAllowedOrigins: %v.", err)
-	}
-	if e := checkLoginURL(o.LoginURL, allowed); e != nil {
-		return e
-	}
-	for _, s := range o.Secrets {
-		if len(s.Value) < minSecretBytes {
-			return fieldError("a stored jwtSecret is shorter than %d bytes; set a new one.", minSecretBytes)
-		}
-	}
-	if e := checkDashboardURL(o.DashboardURL); e != nil {
-		return e
-	}
-	return nil
-}
-
-// checkLoginURL accepts "" or a URL the SSO handler will follow: https (or
-// http on a loopback host), no user info or fragment, and an origin on the
-// organization's allow-list, so that the settings cannot make the app an
-// open redirector. It is checked against the whole organization, since a
-// PATCH may change the origins and the login URL together.
-func checkLoginURL(s string, allowed origin.List) *apiError {
-	if s == "" {
-		return nil
-	}
-	bad := fieldError("embedLoginUrl must be an https URL (http only on localhost) whose origin is in embedAllowedOrigins.")
-	u, err := url.Parse(s)
-	if err != nil || u.User != nil || u.Fragment != "" || u.Opaque != "" || u.Host == "" || !printable(s) || strings.ContainsAny(s, " \\") {
-		return bad
-	}
-	host := u.Hostname()
-	loopback := host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()
-	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
-		return bad
-	}
-	o, err := origin.FromURL(s)
-	if err != nil || len(allowed) == 0 || !allowed.Allows(o) {
-		return bad
+	if err := o.Validate(); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "embedsso: ")
+		return &apiError{status: http.StatusBadRequest, code: codeInvalidField, message: msg + ".", cause: err}
 	}
 	return nil
 }

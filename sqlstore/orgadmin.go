@@ -22,6 +22,9 @@ var (
 // CreateOrg implements [embedsso.OrgAdmin]. The primary key decides between
 // racing creations of one id, on any number of instances.
 func (s *Store) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("sqlstore: create org: %w", err)
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		sj, oj, rj := encodeOrg(r.Org)
 		res, err := tx.ExecContext(ctx, `
@@ -35,11 +38,12 @@ func (s *Store) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
 			return errors.Join(embedsso.ErrOrgExists, err)
 		}
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO embedsso_org_records (org_id, name, login_url, version, created_at, updated_at)
-			VALUES ($1, $2, $3, 1, $4, $5)
+			INSERT INTO embedsso_org_records (org_id, name, login_url, allowed_groups, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 1, $5, $6)
 			ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, login_url = excluded.login_url,
-				version = embedsso_org_records.version + 1, created_at = excluded.created_at, updated_at = excluded.updated_at`,
-			r.ID, r.Name, r.LoginURL, timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt))
+				allowed_groups = excluded.allowed_groups, version = embedsso_org_records.version + 1,
+				created_at = excluded.created_at, updated_at = excluded.updated_at`,
+			r.ID, r.Name, r.LoginURL, encodeList(r.AllowedGroups), timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt))
 		return err
 	})
 	if err != nil {
@@ -85,6 +89,9 @@ func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*embedsso.
 		if next.ID != id {
 			return embedsso.OrgRecord{}, errors.New("sqlstore: UpdateOrg: the change altered the organization's id")
 		}
+		if err := next.Validate(); err != nil {
+			return embedsso.OrgRecord{}, fmt.Errorf("sqlstore: update org: %w", err)
+		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error { return writeRecord(ctx, tx, next, version) })
 		switch {
 		case err == nil:
@@ -111,15 +118,15 @@ func writeRecord(ctx context.Context, tx *sql.Tx, r embedsso.OrgRecord, version 
 		// An organization stored before the records table: its row is
 		// created now, by exactly one of the racing updates.
 		res, err = tx.ExecContext(ctx, `
-			INSERT INTO embedsso_org_records (org_id, name, login_url, version, created_at, updated_at)
-			VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (org_id) DO NOTHING`,
-			r.ID, r.Name, r.LoginURL, timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt))
+			INSERT INTO embedsso_org_records (org_id, name, login_url, allowed_groups, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 1, $5, $6) ON CONFLICT (org_id) DO NOTHING`,
+			r.ID, r.Name, r.LoginURL, encodeList(r.AllowedGroups), timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt))
 	} else {
 		res, err = tx.ExecContext(ctx, `
-			UPDATE embedsso_org_records SET name = $1, login_url = $2, created_at = $3, updated_at = $4,
-				version = version + 1
-			WHERE org_id = $5 AND version = $6`,
-			r.Name, r.LoginURL, timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt), r.ID, version)
+			UPDATE embedsso_org_records SET name = $1, login_url = $2, allowed_groups = $3, created_at = $4,
+				updated_at = $5, version = version + 1
+			WHERE org_id = $6 AND version = $7`,
+			r.Name, r.LoginURL, encodeList(r.AllowedGroups), timeMicros(r.CreatedAt), timeMicros(r.UpdatedAt), r.ID, version)
 	}
 	if err != nil {
 		return err
@@ -240,6 +247,7 @@ func cloneRecord(r embedsso.OrgRecord) embedsso.OrgRecord {
 	r.Secrets = slices.Clone(r.Secrets)
 	r.AllowedOrigins = slices.Clone(r.AllowedOrigins)
 	r.AllowedRoles = slices.Clone(r.AllowedRoles)
+	r.AllowedGroups = slices.Clone(r.AllowedGroups)
 	return r
 }
 

@@ -29,9 +29,9 @@ func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO embedsso_org_records (org_id, login_url, version) VALUES ($1, $2, 1)
-			ON CONFLICT (org_id) DO UPDATE SET login_url = excluded.login_url,
-				version = embedsso_org_records.version + 1`, o.ID, o.LoginURL)
+			INSERT INTO embedsso_org_records (org_id, login_url, allowed_groups, version) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (org_id) DO UPDATE SET login_url = excluded.login_url, allowed_groups = excluded.allowed_groups,
+				version = embedsso_org_records.version + 1`, o.ID, o.LoginURL, encodeList(o.AllowedGroups))
 		return err
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func (s *Store) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
 // there, hence the outer join.
 const orgSelect = `
 	SELECT o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url,
-		COALESCE(r.login_url, ''), COALESCE(r.name, ''), COALESCE(r.version, 0),
+		COALESCE(r.login_url, ''), COALESCE(r.allowed_groups, '[]'), COALESCE(r.name, ''), COALESCE(r.version, 0),
 		COALESCE(r.created_at, 0), COALESCE(r.updated_at, 0)
 	FROM embedsso_orgs o LEFT JOIN embedsso_org_records r ON r.org_id = o.id
 	WHERE o.id = $1`
@@ -71,10 +71,10 @@ const orgSelect = `
 // findRecord returns the organization id and its version.
 func (s *Store) findRecord(ctx context.Context, q querier, id string) (embedsso.OrgRecord, int64, error) {
 	var r embedsso.OrgRecord
-	var sj, oj, rj string
+	var sj, oj, rj, gj string
 	var version, created, updated int64
 	err := q.QueryRowContext(ctx, orgSelect, id).Scan(&r.ID, &r.EmbeddingEnabled, &sj, &oj, &rj, &r.DashboardURL,
-		&r.LoginURL, &r.Name, &version, &created, &updated)
+		&r.LoginURL, &gj, &r.Name, &version, &created, &updated)
 	if isNoRows(err) {
 		return embedsso.OrgRecord{}, 0, embedsso.ErrOrgNotFound
 	}
@@ -83,6 +83,12 @@ func (s *Store) findRecord(ctx context.Context, q querier, id string) (embedsso.
 	}
 	if err := decodeOrg(&r.Org, sj, oj, rj); err != nil {
 		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(gj), &r.AllowedGroups); err != nil {
+		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: allowed_groups: %w", id, err)
+	}
+	if len(r.AllowedGroups) == 0 {
+		r.AllowedGroups = nil
 	}
 	if created != 0 {
 		r.CreatedAt = fromMicros(created)
@@ -134,6 +140,12 @@ func decodeOrg(o *embedsso.Org, secrets, origins, roles string) error {
 		o.AllowedRoles = nil
 	}
 	return nil
+}
+
+// encodeList is a list column's JSON.
+func encodeList(l []string) string {
+	b, _ := json.Marshal(nonNil(l))
+	return string(b)
 }
 
 func nonNil(s []string) []string {

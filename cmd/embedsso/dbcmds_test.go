@@ -21,6 +21,7 @@ type orgJSON struct {
 	FullEmbedEnabled    bool     `json:"fullEmbedEnabled"`
 	EmbedAllowedOrigins []string `json:"embedAllowedOrigins"`
 	EmbedAllowedRoles   []string `json:"embedAllowedRoles"`
+	EmbedAllowedGroups  []string `json:"embedAllowedGroups"`
 	JWTSecret           *string  `json:"jwtSecret"`
 	JWTSecrets          []struct {
 		KeyID     string     `json:"keyId"`
@@ -71,8 +72,9 @@ func TestOrgCommands(t *testing.T) {
 		assert.Equal(t, secret, *o.JWTSecret)
 	})
 	t.Run("update changes only the flags given", func(t *testing.T) {
-		o := decodeOrg(t, embedssoCmd(t, nil, "org", "update", "-db", dbPath, "-id", "org_acme", "-name", "Acme Corp"))
+		o := decodeOrg(t, embedssoCmd(t, nil, "org", "update", "-db", dbPath, "-id", "org_acme", "-name", "Acme Corp", "-groups", "finance,sales"))
 		assert.Equal(t, "Acme Corp", o.Name)
+		assert.Equal(t, []string{"finance", "sales"}, o.EmbedAllowedGroups)
 		assert.True(t, o.FullEmbedEnabled)
 		assert.Equal(t, []string{"ADMIN", "MEMBER"}, o.EmbedAllowedRoles)
 	})

@@ -60,7 +60,17 @@ func runInspect(e env, args []string) error {
 		if *embedder != "" {
 			org.AllowedOrigins = []string{*embedder}
 		}
-		orgs = embedsso.NewMemoryOrgStore(org)
+		held := &embedsso.MemoryOrgStore{}
+		// A token that names no organization is refused before any store
+		// is read: there is then no organization to build.
+		if *orgID != "" {
+			if err := held.Put(org); err != nil {
+				// The flags make an invalid organization: a short secret,
+				// a bad -origin or -roles. Say which.
+				return usageError{err}
+			}
+		}
+		orgs = held
 	}
 	ev, status, err := verdict(orgs, token, *embedder)
 	if err != nil {

@@ -118,7 +118,11 @@ func login(t *testing.T, orgs embedsso.OrgStore, token string) int {
 }
 
 func acmeOrgs(secret string) embedsso.OrgStore {
-	return embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_acme", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "k1", Value: secret}}})
+	s := &embedsso.MemoryOrgStore{}
+	if err := s.Put(embedsso.Org{ID: "org_acme", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "k1", Value: secret}}}); err != nil {
+		panic(err)
+	}
+	return s
 }
 
 func TestToken(t *testing.T) {

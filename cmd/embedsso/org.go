@@ -40,8 +40,8 @@ func runOrg(e env, args []string) error {
 
 // fieldFlags are the flags of create and update, one per API field.
 type fieldFlags struct {
-	name, origins, roles, dashboard, loginURL *string
-	enabled                                   *bool
+	name, origins, roles, groups, dashboard, loginURL *string
+	enabled                                           *bool
 }
 
 func addFieldFlags(fs *flagSet) fieldFlags {
@@ -50,6 +50,7 @@ func addFieldFlags(fs *flagSet) fieldFlags {
 		enabled:   fs.Bool("enabled", false, "embedding enabled (fullEmbedEnabled)"),
 		origins:   fs.String("origins", "", "comma-separated origins allowed to embed: https://portal.example.com, https://*.example.com"),
 		roles:     fs.String("roles", "", "comma-separated roles the token's role may take (empty: any)"),
+		groups:    fs.String("groups", "", "comma-separated names the token's groups may contain (empty: any)"),
 		dashboard: fs.String("dashboard", "", "the path users land on, e.g. /dashboard"),
 		loginURL:  fs.String("login-url", "", "the organization's login URL (https, origin among -origins)"),
 	}
@@ -72,6 +73,9 @@ func (f fieldFlags) body(set map[string]bool, extra map[string]any) map[string]a
 	}
 	if set["roles"] {
 		b["embedAllowedRoles"] = list(*f.roles)
+	}
+	if set["groups"] {
+		b["embedAllowedGroups"] = list(*f.groups)
 	}
 	if set["dashboard"] {
 		b["embedDashboardUrl"] = *f.dashboard
@@ -135,7 +139,7 @@ func orgUpdate(e env, args []string) error {
 	}
 	body := f.body(set, nil)
 	if len(body) == 0 {
-		return usagef("nothing to change: give at least one of -name, -enabled, -origins, -roles, -dashboard, -login-url")
+		return usagef("nothing to change: give at least one of -name, -enabled, -origins, -roles, -groups, -dashboard, -login-url")
 	}
 	return callAPI(e, *dsn, false, 0, http.MethodPatch, "/api/public/organizations/"+url.PathEscape(*id), body)
 }

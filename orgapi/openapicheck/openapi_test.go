@@ -59,7 +59,7 @@ var crossSite = []string{"Sec-Fetch-Site", "cross-site"}
 
 var calls = []call{
 	{op: create, status: 201, path: "/api/public/organizations", key: "admin", body: `{"name":"Beta","fullEmbedEnabled":true,"embedAllowedOrigins":["https://b.example"]}`, valid: true},
-	{op: create, status: 201, path: "/api/public/organizations?include=jwtSecret", key: "admin", body: `{"id":"org_gamma","name":"Gamma","embedAllowedRoles":["ADMIN"],"embedDashboardUrl":"/d","jwtSecret":"gamma-secret-0123456789-abcdefghijklmnopq"}`, valid: true},
+	{op: create, status: 201, path: "/api/public/organizations?include=jwtSecret", key: "admin", body: `{"id":"org_gamma","name":"Gamma","embedAllowedRoles":["ADMIN"],"embedAllowedGroups":["finance"],"embedDashboardUrl":"/d","jwtSecret":"gamma-secret-0123456789-abcdefghijklmnopq"}`, valid: true},
 	{op: create, status: 400, path: "/api/public/organizations", key: "admin", body: `{"name":"x","embedAllowedOrigins":["https://a.example/app"]}`},
 	{op: create, status: 401, path: "/api/public/organizations", key: "none", body: `{"name":"x"}`},
 	{op: create, status: 403, path: "/api/public/organizations", key: "scoped", body: `{"name":"x"}`},
@@ -138,7 +138,7 @@ func TestAnswersFollowTheDocument(t *testing.T) {
 	other := a.NewKey(t, orgapi.KeyScope{OrgIDs: []string{"org_other"}})
 
 	broken := orgapitest.MemoryStores()
-	broken.Orgs = failingOrgs{embedsso.NewMemoryOrgStore()}
+	broken.Orgs = failingOrgs{&embedsso.MemoryOrgStore{}}
 	b := orgapitest.NewApp(t, broken)
 
 	exercised := map[string]bool{}

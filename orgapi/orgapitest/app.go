@@ -45,7 +45,7 @@ type Stores struct {
 
 // MemoryStores returns new, empty in-memory stores.
 func MemoryStores() Stores {
-	return Stores{Orgs: embedsso.NewMemoryOrgStore(), Keys: &embedsso.MemoryAPIKeyStore{},
+	return Stores{Orgs: &embedsso.MemoryOrgStore{}, Keys: &embedsso.MemoryAPIKeyStore{},
 		Sessions: &embedsso.MemorySessionStore{}, Users: &embedsso.MemoryUserStore{}}
 }
 
@@ -144,6 +144,7 @@ type Org struct {
 	FullEmbedEnabled    bool     `json:"fullEmbedEnabled"`
 	EmbedAllowedOrigins []string `json:"embedAllowedOrigins"`
 	EmbedAllowedRoles   []string `json:"embedAllowedRoles"`
+	EmbedAllowedGroups  []string `json:"embedAllowedGroups"`
 	EmbedDashboardURL   string   `json:"embedDashboardUrl"`
 	EmbedLoginURL       string   `json:"embedLoginUrl"`
 	JWTSecret           string   `json:"jwtSecret"`
