@@ -122,10 +122,11 @@ func (e *expiring[K, V]) remove(k K) {
 }
 
 // removeWhere deletes every entry for which match returns true, one shard at
-// a time. It looks under the read lock, so lookups go on meanwhile, and takes
-// the write lock only to delete what it found.
-func (e *expiring[K, V]) removeWhere(match func(V) bool) {
+// a time, and reports how many. It looks under the read lock, so lookups go on
+// meanwhile, and takes the write lock only to delete what it found.
+func (e *expiring[K, V]) removeWhere(match func(V) bool) int {
 	var found []K
+	n := 0
 	for i := range e.shards {
 		s := &e.shards[i]
 		found = found[:0]
@@ -143,10 +144,12 @@ func (e *expiring[K, V]) removeWhere(match func(V) bool) {
 		for _, k := range found {
 			if v, ok := s.m[k]; ok && match(v) {
 				delete(s.m, k)
+				n++
 			}
 		}
 		s.mu.Unlock()
 	}
+	return n
 }
 
 // purge deletes every entry that expired at or before now and reports how

@@ -34,3 +34,25 @@ func TestMemoryStoresConform(t *testing.T) {
 		})
 	})
 }
+
+// The in-memory stores' organization API side passes the kit too.
+func TestMemoryAdminStoresConform(t *testing.T) {
+	t.Parallel()
+	t.Run("OrgAdmin", func(t *testing.T) {
+		embedssotest.TestOrgAdmin(t, func(*testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
+			s := &embedsso.MemoryOrgStore{}
+			return s, s
+		})
+	})
+	t.Run("SessionRevoker", func(t *testing.T) {
+		embedssotest.TestSessionRevoker(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+			return &embedsso.MemorySessionStore{}, &embedsso.MemoryUserStore{}
+		})
+	})
+	t.Run("APIKeyStore", func(t *testing.T) {
+		embedssotest.TestAPIKeyStore(t, func(*testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
+			s := &embedsso.MemoryAPIKeyStore{}
+			return s, s
+		})
+	})
+}

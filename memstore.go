@@ -14,6 +14,7 @@ import (
 type MemoryOrgStore struct {
 	mu   sync.RWMutex
 	orgs map[string]Org
+	meta map[string]orgMeta // what OrgAdmin adds to an Org (memadmin.go)
 }
 
 // NewMemoryOrgStore returns a store holding orgs. It fails, holding none,
@@ -60,6 +61,7 @@ func cloneOrg(o Org) Org {
 	o.Secrets = append([]Secret(nil), o.Secrets...)
 	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
 	o.AllowedRoles = append([]string(nil), o.AllowedRoles...)
+	o.AllowedGroups = append([]string(nil), o.AllowedGroups...)
 	return o
 }
 

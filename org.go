@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/embedsso/embedsso/internal/origin"
 )
@@ -57,6 +58,10 @@ type Secret struct {
 	// Value is the secret exactly as the customer holds it: its bytes are the
 	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
 	Value string
+	// ExpiresAt, when not zero, is the end of the secret's grace period after
+	// a rotation (see [RotateSecrets]): from then on the handler no longer
+	// verifies with it, and stores drop it on their next update or purge.
+	ExpiresAt time.Time
 }
 
 // ErrOrgInvalid is wrapped by the error [Org.Validate] returns.

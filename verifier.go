@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // minSecretBytes is RFC 7518 §3.2's floor for an HS256 key: a key shorter
@@ -112,7 +113,8 @@ func (v *verifier) verify(t *parsedToken, org *Org) error {
 	if err := checkSecrets(org); err != nil {
 		return err
 	}
-	if !v.signatureMatches(t, org) {
+	rules := v.rules()
+	if !v.signatureMatches(t, org, rules.now) {
 		if t.header.Kid != "" {
 			return ErrSignatureInvalid.becauseText("signature does not verify under the secret the kid names")
 		}
@@ -123,13 +125,15 @@ func (v *verifier) verify(t *parsedToken, org *Org) error {
 	if t.claimsErr != nil {
 		return t.claimsErr
 	}
-	return t.claims.checkTimes(v.rules())
+	return t.claims.checkTimes(rules)
 }
 
-func (v *verifier) signatureMatches(t *parsedToken, org *Org) bool {
+func (v *verifier) signatureMatches(t *parsedToken, org *Org, now time.Time) bool {
 	input := []byte(t.signingInput)
 	for _, sec := range org.Secrets {
-		if t.header.Kid != "" && sec.KeyID != t.header.Kid {
+		// A secret past its grace period is skipped even if a store still
+		// holds it: it is gone for the handler the moment it expires.
+		if sec.expired(now) || t.header.Kid != "" && sec.KeyID != t.header.Kid {
 			continue
 		}
 		if v.macs.verify(sec.Value, input, t.signature) {

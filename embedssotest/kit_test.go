@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/embedsso/embedsso"
@@ -61,6 +62,68 @@ var faults = []struct {
 	{"signin-half-way", "a sign-in failing half-way writes nothing", signInKit(signInFaults{halfWay: true})},
 	{"signin-check-then-insert-user", "50 racing sign-ins of one new user make exactly one user", signInKit(signInFaults{checkThenInsertUser: true})},
 	{"signin-check-then-set-token", "50 racing sign-ins with one token id: exactly one signs in", signInKit(signInFaults{checkThenSetToken: true})},
+
+	{"admin-drops-expiry", "a created org is found whole, expiries included, through both handles", adminKit(adminFaults{dropExpiry: true}, true)},
+	{"admin-per-handle", "a created org is found whole, expiries included, through both handles", adminKit(adminFaults{}, false)},
+	{"admin-create-overwrites", "creating a taken id is ErrOrgExists and changes nothing", adminKit(adminFaults{overwrite: true}, true)},
+	{"admin-check-then-create", "50 racing creations of one id: exactly one succeeds", adminKit(adminFaults{checkThenCreate: true}, true)},
+	{"admin-plain-not-found", "an unknown id is ErrOrgNotFound for FindOrgRecord and UpdateOrg", adminKit(adminFaults{plainNotFound: true}, true)},
+	{"admin-update-per-handle", "an update is stored, returned and read through the other handle", adminKit(adminFaults{}, false)},
+	{"admin-stores-on-error", "an update whose change fails stores nothing and returns that error", adminKit(adminFaults{storeOnError: true}, true)},
+	{"admin-id-change", "an update that changes the id is refused", adminKit(adminFaults{allowIDChange: true}, true)},
+	{"admin-no-validate", "an org that fails Validate is refused by CreateOrg and UpdateOrg, which store nothing", adminKit(adminFaults{noValidate: true}, true)},
+	{"admin-read-then-write", "50 racing updates through two handles: none is lost", adminKit(adminFaults{readThenWrite: true}, true)},
+	{"admin-rotation-lost", "racing rotations leave one current secret and lose none", adminKit(adminFaults{readThenWrite: true}, true)},
+	{"admin-no-purge", "expired secrets are purged", adminKit(adminFaults{noPurge: true}, true)},
+
+	{"revoke-org-ignored", "revoking an organization's sessions ends all of its users' and no other org's", revokerKit(faultyRevoker{orgIgnored: true})},
+	{"revoke-email-ignores-org", "revoking by email ends that user's sessions in that org only", revokerKit(faultyRevoker{emailIgnoresOrg: true})},
+	{"revoke-unknown-is-error", "revoking for an unknown org or email is 0 and no error", revokerKit(faultyRevoker{unknownIsError: true})},
+
+	{"keys-drop-org-ids", "a created key is found whole by its id through both handles", keysKit(faultyKeys{dropOrgIDs: true}, true)},
+	{"keys-plain-not-found", "an unknown id is ErrAPIKeyNotFound", keysKit(faultyKeys{plainNotFound: true}, true)},
+	{"keys-overwrite", "a taken id is ErrAPIKeyExists and changes nothing", keysKit(faultyKeys{overwrite: true}, true)},
+	{"keys-cached", "a revoked key stops being found at once through both handles", keysKit(faultyKeys{}, false)},
+}
+
+// adminKit runs the OrgAdmin rules; shared says whether the two handles
+// share their organizations, as two handles on one database must.
+func adminKit(f adminFaults, shared bool) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestOrgAdmin(t, func(*testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
+			a := newFaultyAdmin(f)
+			if shared {
+				return a, a
+			}
+			return a, newFaultyAdmin(f)
+		})
+	}
+}
+
+func revokerKit(f faultyRevoker) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestSessionRevoker(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+			f := f
+			f.MemorySessionStore = &embedsso.MemorySessionStore{}
+			return f, &embedsso.MemoryUserStore{}
+		})
+	}
+}
+
+// keysKit runs the APIKeyStore rules; with fresh false the second handle
+// keeps a cache of the keys it found.
+func keysKit(f faultyKeys, fresh bool) func(*testing.T) {
+	return func(t *testing.T) {
+		embedssotest.TestAPIKeyStore(t, func(*testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
+			f := f
+			f.MemoryAPIKeyStore = &embedsso.MemoryAPIKeyStore{}
+			b := f
+			if !fresh {
+				b.cache = &sync.Map{}
+			}
+			return f, b
+		})
+	}
 }
 
 func orgKit(f faultyOrgs) func(*testing.T) {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -9,66 +10,128 @@ import (
 )
 
 type secretJSON struct {
-	KeyID  string `json:"kid,omitempty"`
-	Secret string `json:"secret"`
+	KeyID     string `json:"kid,omitempty"`
+	Secret    string `json:"secret"`
+	ExpiresAt int64  `json:"expiresAt,omitempty"` // microseconds; 0: no expiry
 }
 
 // PutOrg creates or replaces an organization. An org that does not pass
 // [embedsso.Org.Validate] is refused with its error (matching
-// [embedsso.ErrOrgInvalid]) and nothing is written.
+// [embedsso.ErrOrgInvalid]) and nothing is written. It bumps the
+// organization's version, so an [Store.UpdateOrg] racing it reads again and
+// applies its change on top.
 func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("sqlstore: put org: %w", err)
 	}
-	secrets := make([]secretJSON, len(o.Secrets))
-	for i, sec := range o.Secrets {
-		secrets[i] = secretJSON{sec.KeyID, sec.Value}
-	}
-	done, err := s.writing(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlstore: put org %q: %w", o.ID, err)
-	}
-	defer done()
-	sj, _ := json.Marshal(secrets)
-	oj, _ := json.Marshal(nonNil(o.AllowedOrigins))
-	rj, _ := json.Marshal(nonNil(o.AllowedRoles))
-	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET embedding_enabled = excluded.embedding_enabled, secrets = excluded.secrets,
-			allowed_origins = excluded.allowed_origins, allowed_roles = excluded.allowed_roles, dashboard_url = excluded.dashboard_url`,
-		o.ID, o.EmbeddingEnabled, string(sj), string(oj), string(rj), o.DashboardURL)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := putOrgRow(ctx, tx, o); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO embedsso_org_records (org_id, login_url, allowed_groups, version) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (org_id) DO UPDATE SET login_url = excluded.login_url, allowed_groups = excluded.allowed_groups,
+				version = embedsso_org_records.version + 1`, o.ID, o.LoginURL, encodeList(o.AllowedGroups))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: put org %q: %w", o.ID, err)
 	}
 	return nil
 }
 
+// putOrgRow writes the embedsso_orgs row of o.
+func putOrgRow(ctx context.Context, q querier, o embedsso.Org) error {
+	sj, oj, rj := encodeOrg(o)
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET embedding_enabled = excluded.embedding_enabled, secrets = excluded.secrets,
+			allowed_origins = excluded.allowed_origins, allowed_roles = excluded.allowed_roles, dashboard_url = excluded.dashboard_url`,
+		o.ID, o.EmbeddingEnabled, sj, oj, rj, o.DashboardURL)
+	return err
+}
+
 // FindOrg implements [embedsso.OrgStore].
 func (s *Store) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
-	var o embedsso.Org
-	var sj, oj, rj string
-	err := s.read.QueryRowContext(ctx, `
-		SELECT id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url
-		FROM embedsso_orgs WHERE id = $1`, id).Scan(&o.ID, &o.EmbeddingEnabled, &sj, &oj, &rj, &o.DashboardURL)
+	r, _, err := s.findRecord(ctx, s.read, id)
+	return r.Org, err
+}
+
+// orgSelect reads an organization and what the organization API keeps
+// beside it; an organization stored before that table existed has no row
+// there, hence the outer join.
+const orgSelect = `
+	SELECT o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url,
+		COALESCE(r.login_url, ''), COALESCE(r.allowed_groups, '[]'), COALESCE(r.name, ''), COALESCE(r.version, 0),
+		COALESCE(r.created_at, 0), COALESCE(r.updated_at, 0)
+	FROM embedsso_orgs o LEFT JOIN embedsso_org_records r ON r.org_id = o.id
+	WHERE o.id = $1`
+
+// findRecord returns the organization id and its version.
+func (s *Store) findRecord(ctx context.Context, q querier, id string) (embedsso.OrgRecord, int64, error) {
+	var r embedsso.OrgRecord
+	var sj, oj, rj, gj string
+	var version, created, updated int64
+	err := q.QueryRowContext(ctx, orgSelect, id).Scan(&r.ID, &r.EmbeddingEnabled, &sj, &oj, &rj, &r.DashboardURL,
+		&r.LoginURL, &gj, &r.Name, &version, &created, &updated)
 	if isNoRows(err) {
-		return embedsso.Org{}, embedsso.ErrOrgNotFound
+		return embedsso.OrgRecord{}, 0, embedsso.ErrOrgNotFound
 	}
 	if err != nil {
-		return embedsso.Org{}, fmt.Errorf("sqlstore: find org: %w", err)
+		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: find org: %w", err)
 	}
-	var secrets []secretJSON
-	if err := json.Unmarshal([]byte(sj), &secrets); err != nil {
-		return embedsso.Org{}, fmt.Errorf("sqlstore: org %q: secrets: %w", id, err)
+	if err := decodeOrg(&r.Org, sj, oj, rj); err != nil {
+		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
 	}
-	for _, sec := range secrets {
-		o.Secrets = append(o.Secrets, embedsso.Secret{KeyID: sec.KeyID, Value: sec.Secret})
+	if err := json.Unmarshal([]byte(gj), &r.AllowedGroups); err != nil {
+		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: allowed_groups: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(oj), &o.AllowedOrigins); err != nil {
-		return embedsso.Org{}, fmt.Errorf("sqlstore: org %q: allowed_origins: %w", id, err)
+	if len(r.AllowedGroups) == 0 {
+		r.AllowedGroups = nil
 	}
-	if err := json.Unmarshal([]byte(rj), &o.AllowedRoles); err != nil {
-		return embedsso.Org{}, fmt.Errorf("sqlstore: org %q: allowed_roles: %w", id, err)
+	if created != 0 {
+		r.CreatedAt = fromMicros(created)
+	}
+	if updated != 0 {
+		r.UpdatedAt = fromMicros(updated)
+	}
+	return r, version, nil
+}
+
+// encodeOrg returns the JSON columns of o.
+func encodeOrg(o embedsso.Org) (secrets, origins, roles string) {
+	sl := make([]secretJSON, len(o.Secrets))
+	for i, sec := range o.Secrets {
+		sl[i] = secretJSON{KeyID: sec.KeyID, Secret: sec.Value}
+		if !sec.ExpiresAt.IsZero() {
+			sl[i].ExpiresAt = micros(sec.ExpiresAt)
+		}
+	}
+	sj, _ := json.Marshal(sl)
+	oj, _ := json.Marshal(nonNil(o.AllowedOrigins))
+	rj, _ := json.Marshal(nonNil(o.AllowedRoles))
+	return string(sj), string(oj), string(rj)
+}
+
+// decodeOrg fills o's lists from their JSON columns.
+func decodeOrg(o *embedsso.Org, secrets, origins, roles string) error {
+	var sl []secretJSON
+	if err := json.Unmarshal([]byte(secrets), &sl); err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	for _, sec := range sl {
+		s := embedsso.Secret{KeyID: sec.KeyID, Value: sec.Secret}
+		if sec.ExpiresAt != 0 {
+			s.ExpiresAt = fromMicros(sec.ExpiresAt)
+		}
+		o.Secrets = append(o.Secrets, s)
+	}
+	if err := json.Unmarshal([]byte(origins), &o.AllowedOrigins); err != nil {
+		return fmt.Errorf("allowed_origins: %w", err)
+	}
+	if err := json.Unmarshal([]byte(roles), &o.AllowedRoles); err != nil {
+		return fmt.Errorf("allowed_roles: %w", err)
 	}
 	if len(o.AllowedOrigins) == 0 {
 		o.AllowedOrigins = nil
@@ -76,7 +139,13 @@ func (s *Store) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
 	if len(o.AllowedRoles) == 0 {
 		o.AllowedRoles = nil
 	}
-	return o, nil
+	return nil
+}
+
+// encodeList is a list column's JSON.
+func encodeList(l []string) string {
+	b, _ := json.Marshal(nonNil(l))
+	return string(b)
 }
 
 func nonNil(s []string) []string {

@@ -48,9 +48,9 @@ func useTokenID(ctx context.Context, q querier, orgID, tokenID string, expiresAt
 	return nil
 }
 
-// PurgeExpired implements [embedsso.Purger]: it deletes expired sessions and
-// token ids. Run it every few minutes from one instance (or all: it is
-// idempotent).
+// PurgeExpired implements [embedsso.Purger]: it deletes expired sessions,
+// token ids and secrets past their grace period. Run it every few minutes
+// from one instance (or all: it is idempotent).
 //
 // It deletes at most purgeBatch rows per statement, each a write of its own,
 // so that on a Store from [OpenSQLite] a long purge hands the writer
@@ -75,7 +75,8 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 			}
 		}
 	}
-	return total, nil
+	n, err := s.purgeExpiredSecrets(ctx, now)
+	return total + n, err
 }
 
 // purgeBatch is how many rows one purge statement deletes at most.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
 // newApp is the SaaS product: the SSO endpoint and the pages it leads to.
@@ -42,6 +43,13 @@ func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	})))
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
+	// The organization API, for the README's onboarding (curl with the
+	// banner's admin key, or any key from embedsso apikey create).
+	api, err := orgapi.New(orgapi.Config{Orgs: s.admin, Keys: s.keys, Sessions: s.revoker, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/api/public/", api)
 	return mux, nil
 }
 

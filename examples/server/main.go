@@ -45,6 +45,7 @@ type usageError struct{ error }
 type options struct {
 	addr, customerAddr, orgsFile, db string
 	timeouts                         timeouts
+	adminKey                         string // $EMBEDSSO_ADMIN_KEY
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	o.adminKey = os.Getenv(adminKeyEnv)
 	return runOptions(ctx, o, stdout, stderr, ready)
 }
 
@@ -105,11 +107,15 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 	if err != nil {
 		return err
 	}
+	adminKey, err := installAdminKey(ctx, stores, o.adminKey)
+	if err != nil {
+		return err
+	}
 	customer := newCustomerSite(orgs[0], u.app)
 	go purgeEvery(ctx, 10*time.Minute, stores.purger, logger)
 
-	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n\n",
-		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed))
+	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n  admin API key:           %s\n\n",
+		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed), adminKey)
 	if ready != nil {
 		ready <- u
 	}

@@ -22,7 +22,8 @@ func memoryStores(orgs []embedsso.Org) (stores, error) {
 	sessions, replay := &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}
 	return stores{
 		orgs: held, users: users,
-		sessions: sessions, replay: replay, purger: purgers{sessions, replay},
+		sessions: sessions, replay: replay, purger: purgers{sessions, replay, held},
+		admin: held, keys: &embedsso.MemoryAPIKeyStore{}, revoker: sessions,
 		describe: "memory (lost when the server stops)", close: func() error { return nil },
 	}, nil
 }

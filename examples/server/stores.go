@@ -28,6 +28,10 @@ type stores struct {
 	sessions embedsso.SessionStore
 	replay   embedsso.ReplayStore
 	purger   embedsso.Purger
+	// The organization API's side (app.go, adminkey.go).
+	admin    embedsso.OrgAdmin
+	keys     embedsso.APIKeyStore
+	revoker  embedsso.SessionRevoker
 	describe string       // for the banner
 	removed  []removedOrg // organizations of earlier runs, deleted at start
 	close    func() error
@@ -80,11 +84,15 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 		defer admin.Close()
 	}
 	removed, err := replaceOrgs(ctx, admin, s, orgs)
+	if err == nil {
+		err = deleteBannerKeys(ctx, admin)
+	}
 	if err != nil {
 		closeDB()
 		return stores{}, fmt.Errorf("%s: %w", describe, err)
 	}
-	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, describe: describe, removed: removed, close: closeDB}, nil
+	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, admin: s, keys: s, revoker: s,
+		describe: describe, removed: removed, close: closeDB}, nil
 }
 
 // sqliteDSN turns -db's SQLite value (a path, optionally prefixed with

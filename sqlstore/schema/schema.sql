@@ -46,3 +46,29 @@ CREATE TABLE IF NOT EXISTS embedsso_used_tokens (
     PRIMARY KEY (org_id, token_id)
 );
 CREATE INDEX IF NOT EXISTS embedsso_used_tokens_expiry ON embedsso_used_tokens (expires_at);
+
+-- What an organization holds beyond the first schema's columns (its login
+-- URL and allowed groups), and what the organization API keeps beside it
+-- (name, times). version counts
+-- the updates: UpdateOrg writes only if it is still the version it read, so
+-- concurrent updates, on any instance, are applied one after the other.
+CREATE TABLE IF NOT EXISTS embedsso_org_records (
+    org_id     TEXT PRIMARY KEY REFERENCES embedsso_orgs (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL DEFAULT '',
+    login_url  TEXT NOT NULL DEFAULT '',
+    allowed_groups TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
+    version    BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL DEFAULT 0
+);
+
+-- API keys of the organization API: only the SHA-256 of a key is stored.
+-- Revoking deletes the row.
+CREATE TABLE IF NOT EXISTS embedsso_api_keys (
+    id         TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    admin      BOOLEAN NOT NULL DEFAULT FALSE,
+    org_ids    TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
+    created_at BIGINT NOT NULL
+);

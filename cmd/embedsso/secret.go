@@ -1,0 +1,20 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/embedsso/embedsso"
+)
+
+func runSecret(e env, args []string) error {
+	fs := newFlags("embedsso secret", "Prints a new organization secret: 32 random bytes in base64url (43 characters).\nThe string itself is the HMAC key; give it to the organization and store it with the app.", e.stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	_, err = fmt.Fprintln(e.stdout, embedsso.GenerateSecret())
+	return err
+}

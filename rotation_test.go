@@ -1,0 +1,103 @@
+package embedsso_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/embedsso/embedsso"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRotateSecrets(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	next := embedsso.Secret{KeyID: "new", Value: "n"}
+	for _, tc := range []struct {
+		name    string
+		secrets []embedsso.Secret
+		grace   time.Duration
+		want    []embedsso.Secret
+	}{
+		{"the new secret comes first and the old one enters its grace period",
+			[]embedsso.Secret{{KeyID: "old", Value: "o"}}, time.Hour,
+			[]embedsso.Secret{next, {KeyID: "old", Value: "o", ExpiresAt: now.Add(time.Hour)}}},
+		{"a secret already in its grace period keeps its expiry",
+			[]embedsso.Secret{{KeyID: "a", Value: "a"}, {KeyID: "b", Value: "b", ExpiresAt: now.Add(time.Minute)}}, time.Hour,
+			[]embedsso.Secret{next, {KeyID: "a", Value: "a", ExpiresAt: now.Add(time.Hour)}, {KeyID: "b", Value: "b", ExpiresAt: now.Add(time.Minute)}}},
+		{"an expired secret is dropped",
+			[]embedsso.Secret{{KeyID: "a", Value: "a"}, {KeyID: "gone", Value: "g", ExpiresAt: now}}, time.Hour,
+			[]embedsso.Secret{next, {KeyID: "a", Value: "a", ExpiresAt: now.Add(time.Hour)}}},
+		{"a grace of zero drops every old secret at once",
+			[]embedsso.Secret{{KeyID: "a", Value: "a"}, {KeyID: "b", Value: "b", ExpiresAt: now.Add(time.Minute)}}, 0,
+			[]embedsso.Secret{next, {KeyID: "b", Value: "b", ExpiresAt: now.Add(time.Minute)}}},
+		{"a next secret that carries an expiry becomes current anyway",
+			nil, time.Hour, []embedsso.Secret{next}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := append([]embedsso.Secret(nil), tc.secrets...)
+			n := next
+			if tc.secrets == nil {
+				n.ExpiresAt = now.Add(time.Minute)
+			}
+			assert.Equal(t, tc.want, embedsso.RotateSecrets(tc.secrets, n, now, tc.grace))
+			assert.Equal(t, in, tc.secrets, "the input is not modified")
+		})
+	}
+
+	t.Run("beyond MaxSecrets the secrets that expire first are dropped", func(t *testing.T) {
+		var secrets []embedsso.Secret
+		for i := range embedsso.MaxSecrets + 3 {
+			secrets = embedsso.RotateSecrets(secrets, embedsso.Secret{KeyID: fmt.Sprint(i)}, now.Add(time.Duration(i)*time.Minute), time.Hour)
+		}
+		require.Len(t, secrets, embedsso.MaxSecrets)
+		for i, s := range secrets {
+			assert.Equal(t, fmt.Sprint(embedsso.MaxSecrets+2-i), s.KeyID, "newest first, oldest dropped")
+		}
+	})
+	t.Run("CurrentSecret is the first without an expiry", func(t *testing.T) {
+		cur, ok := embedsso.CurrentSecret([]embedsso.Secret{{KeyID: "a", ExpiresAt: now}, {KeyID: "b"}, {KeyID: "c"}})
+		assert.True(t, ok)
+		assert.Equal(t, "b", cur.KeyID)
+		_, ok = embedsso.CurrentSecret([]embedsso.Secret{{KeyID: "a", ExpiresAt: now}})
+		assert.False(t, ok)
+	})
+}
+
+// A secret in its grace period verifies until the instant it expires and not
+// from then on, by the handler's clock, even while the store still holds it.
+func TestHandlerIgnoresExpiredSecrets(t *testing.T) {
+	t.Parallel()
+	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{KeyID: "new", Value: secretNew}, {KeyID: "old", Value: secretOld, ExpiresAt: time.Unix(fixedUnixTime, 0).Add(time.Hour)}}})
+	require.NoError(t, err)
+	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
+	for _, tc := range []struct {
+		name   string
+		at     time.Duration
+		secret string
+		kid    string
+		status int
+	}{
+		{"the old secret verifies during the grace period", time.Hour - time.Second, secretOld, "", http.StatusFound},
+		{"the old secret verifies by its kid during the grace period", time.Hour - time.Second, secretOld, "old", http.StatusFound},
+		{"the old secret is refused once the grace period is over", time.Hour, secretOld, "", http.StatusUnauthorized},
+		{"the old secret is refused by its kid once the grace period is over", time.Hour, secretOld, "old", http.StatusUnauthorized},
+		{"the new secret verifies after the grace period", time.Hour, secretNew, "", http.StatusFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.now = time.Unix(fixedUnixTime, 0).Add(tc.at)
+			hdr := map[string]any{"alg": "HS256", "typ": "JWT"}
+			if tc.kid != "" {
+				hdr["kid"] = tc.kid
+			}
+			w := f.get(loginURL(rawToken(hdr, f.claims(), tc.secret)), nil)
+			assert.Equal(t, tc.status, w.Code)
+			if tc.status != http.StatusFound {
+				assert.ErrorIs(t, f.lastEvent(t).Err, embedsso.ErrSignatureInvalid)
+			}
+		})
+	}
+}
