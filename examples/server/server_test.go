@@ -104,7 +104,14 @@ func signIn(t *testing.T, u urls, src string) (cookie string, landing *http.Resp
 // signInWithHint is signIn that also returns the organization-hint cookie.
 func signInWithHint(t *testing.T, u urls, src string) (cookie, hint string, landing *http.Response, body string) {
 	t.Helper()
-	res, _ := get(t, src, u.customer+"/", "")
+	return signInAs(t, u, src, u.customer+"/", "")
+}
+
+// signInAs is signInWithHint with the first request's Referer and Cookie
+// headers given.
+func signInAs(t *testing.T, u urls, src, referer, sendCookie string) (cookie, hint string, landing *http.Response, body string) {
+	t.Helper()
+	res, _ := get(t, src, referer, sendCookie)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	token := src[strings.Index(src, "jwt=")+4:]
 	assert.NotContains(t, res.Header.Get("Location"), token[:20], "the token must not reach the Location")
