@@ -128,6 +128,24 @@ func TestWhenTheSessionEndsInsideTheFrame(t *testing.T) {
 		})
 	}
 
+	t.Run("the LoginURL never sees the portal's own cookie when it is SameSite=Lax", func(t *testing.T) {
+		s := startServer(t, nil, "-session-max", sessionMax)
+		b := newBrowser(t, thirdPartyCookies(true))
+		f, _ := signIn(t, b, s, "?samesite=lax")
+		waitSessionEnded(t, b)
+
+		n := len(b.rec.frameHops(f.id))
+		goTo(t, f, "/reports?tab=monthly")
+		hops := hopsAfter(t, b, f.id, n)
+		// The request reaches the customer's site, the top-level page's own
+		// site, but at the end of a redirect from the app, another site: the
+		// browser leaves a Lax cookie out, and the portal does not know
+		// its user.
+		assert.Equal(t, []string{"302 /reports?tab", "401 /sso/embed-login?return_to"}, statuses(hops))
+		assert.Equal(t, 1, s.logCount("embedsso: login_redirect"))
+		assert.Equal(t, 1, s.logCount("embedsso: signed_in"), "only the first sign-in")
+	})
+
 	t.Run("without a LoginURL the portal page hears that the session ended and renews the frame", func(t *testing.T) {
 		s := startServer(t, nil, "-session-max", sessionMax, "-no-login-url")
 		b := newBrowser(t, thirdPartyCookies(false))

@@ -60,7 +60,9 @@ const maxPortalUsers = 10_000
 // iframe. Query parameters override the demo user: email, firstName,
 // lastName, role; ttl (a Go duration; a negative one mints an already
 // expired token) changes that first token only; renew=fail makes both ways
-// of getting another token fail, to show that the frame does not loop.
+// of getting another token fail, to show that the frame does not loop;
+// samesite=lax makes the portal's cookie SameSite=Lax, to show that the
+// LoginURL then never sees it.
 //
 // GET /sso/embed-login?return_to=PATH (the demo org's LoginURL) mints a
 // fresh token for the portal's user and redirects the frame to the app's
@@ -111,7 +113,11 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	c.signInToPortal(w, user)
+	sameSite := http.SameSiteNoneMode
+	if q.Get("samesite") == "lax" {
+		sameSite = http.SameSiteLaxMode
+	}
+	c.signInToPortal(w, user, sameSite)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = customerPage.Execute(w, struct {
@@ -184,7 +190,7 @@ func (c *customerSite) ssoURL(token, returnTo string) string {
 }
 
 // signInToPortal stores user under a new random id in the portal cookie.
-func (c *customerSite) signInToPortal(w http.ResponseWriter, user portalUser) {
+func (c *customerSite) signInToPortal(w http.ResponseWriter, user portalUser, sameSite http.SameSite) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	id := base64.RawURLEncoding.EncodeToString(b)
@@ -195,7 +201,7 @@ func (c *customerSite) signInToPortal(w http.ResponseWriter, user portalUser) {
 	c.users[id] = user
 	c.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: portalCookie, Value: id, Path: "/", HttpOnly: true,
-		Secure: true, SameSite: http.SameSiteNoneMode})
+		Secure: true, SameSite: sameSite})
 }
 
 // portalUser returns the user signed in to the portal by r's cookie.

@@ -234,3 +234,22 @@ func TestTheOrgsFileCarriesALoginURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://portal.a.example/sso/embed-login", orgs[0].LoginURL)
 }
+
+func TestThePortalsCookie(t *testing.T) {
+	t.Parallel()
+	u := start(t)
+	for query, sameSite := range map[string]http.SameSite{"": http.SameSiteNoneMode, "?samesite=lax": http.SameSiteLaxMode} {
+		res, err := noRedirects.Get(u.customer + "/" + query)
+		require.NoError(t, err)
+		res.Body.Close()
+		var found bool
+		for _, c := range res.Cookies() {
+			if c.Name == portalCookie {
+				found = true
+				assert.Equal(t, sameSite, c.SameSite, "portal page %q", query)
+				assert.True(t, c.Secure && c.HttpOnly && c.Path == "/", "%+v", c)
+			}
+		}
+		assert.True(t, found, "portal page %q sets the portal's cookie", query)
+	}
+}
