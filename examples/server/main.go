@@ -3,7 +3,7 @@
 // whose page mints a token server-side and shows the app in an iframe.
 //
 //	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE] [-db DSN]
-//	                         [-session-max DURATION] [-no-login-url]
+//	                         [-session-max DURATION] [-session-idle DURATION] [-no-login-url]
 package main
 
 import (
@@ -46,6 +46,7 @@ type usageError struct{ error }
 type options struct {
 	addr, customerAddr, orgsFile, db string
 	sessionMax                       time.Duration // CookieConfig.TTL; 0 is the library's default
+	sessionIdle                      time.Duration // CookieConfig.IdleTimeout; 0 is the library's default, negative none
 	noLoginURL                       bool          // the demo org gets no LoginURL
 	timeouts                         timeouts
 }
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.orgsFile, "orgs", "", "JSON file of organizations; default: one demo org with a new secret")
 	fs.StringVar(&o.db, "db", "", "storage: postgres://… for PostgreSQL, memory for this process's memory, else a SQLite file (default "+defaultDB+"), optionally with ?driver options such as _pragma=synchronous(FULL) (default: NORMAL)")
 	fs.DurationVar(&o.sessionMax, "session-max", 0, "a session's absolute lifetime, e.g. 10s to watch one end (default: the library's, 8h)")
+	fs.DurationVar(&o.sessionIdle, "session-idle", 0, "how long an unused session lasts; negative: no idle limit (default: the library's, 30m)")
 	fs.BoolVar(&o.noLoginURL, "no-login-url", false, "the demo org has no LoginURL: an ended session shows a page that tells the customer's page instead")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,7 +114,7 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 		return err
 	}
 	defer stores.close()
-	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax})
+	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle})
 	if err != nil {
 		return err
 	}
@@ -183,8 +185,15 @@ func purgeEvery(ctx context.Context, every time.Duration, p embedsso.Purger, log
 
 // describeSessions is the banner's line about the -session-* flags.
 func describeSessions(o options) string {
-	if o.sessionMax == 0 {
-		return "at most the library's default (-session-max to change)"
+	max, idle := "the library's default", "the library's default"
+	if o.sessionMax > 0 {
+		max = o.sessionMax.String()
 	}
-	return "at most " + o.sessionMax.String() + " (-session-max)"
+	switch {
+	case o.sessionIdle > 0:
+		idle = o.sessionIdle.String()
+	case o.sessionIdle < 0:
+		idle = "no limit"
+	}
+	return "end " + max + " after sign-in, or when unused for " + idle + " (-session-max, -session-idle)"
 }

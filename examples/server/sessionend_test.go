@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
 	"github.com/stretchr/testify/assert"
@@ -191,8 +192,12 @@ func TestTheBannerNamesTheLoginURLAndTheSessionLifetime(t *testing.T) {
 		args       []string
 		login, max string
 	}{
-		"the demo org's LoginURL is the customer site's embed-login": {nil, "CUSTOMER/sso/embed-login", "at most the library's default (-session-max to change)"},
-		"-no-login-url leaves the demo org without one":              {[]string{"-no-login-url", "-session-max", "5s"}, "none (an ended session tells the customer's page)", "at most 5s (-session-max)"},
+		"the demo org's LoginURL is the customer site's embed-login": {nil, "CUSTOMER/sso/embed-login",
+			"end the library's default after sign-in, or when unused for the library's default (-session-max, -session-idle)"},
+		"-no-login-url leaves the demo org without one": {[]string{"-no-login-url", "-session-max", "5s", "-session-idle", "2s"}, "none (an ended session tells the customer's page)",
+			"end 5s after sign-in, or when unused for 2s (-session-max, -session-idle)"},
+		"a negative -session-idle is no idle limit": {[]string{"-session-idle", "-1s"}, "CUSTOMER/sso/embed-login",
+			"end the library's default after sign-in, or when unused for no limit (-session-max, -session-idle)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -213,14 +218,16 @@ func TestTheBannerNamesTheLoginURLAndTheSessionLifetime(t *testing.T) {
 
 func TestSessionFlags(t *testing.T) {
 	t.Parallel()
-	o, err := parseFlags([]string{"-session-max", "30s", "-no-login-url"}, io.Discard)
+	o, err := parseFlags([]string{"-session-max", "30s", "-session-idle", "10s", "-no-login-url"}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "30s", o.sessionMax.String())
+	assert.Equal(t, "10s", o.sessionIdle.String())
 	assert.True(t, o.noLoginURL)
 	for name, args := range map[string][]string{
-		"a negative -session-max":   {"-session-max", "-1s"},
-		"a -session-max not a time": {"-session-max", "soon"},
-		"-no-login-url with -orgs":  {"-no-login-url", "-orgs", "orgs.json"},
+		"a negative -session-max":    {"-session-max", "-1s"},
+		"a -session-max not a time":  {"-session-max", "soon"},
+		"a -session-idle not a time": {"-session-idle", "soon"},
+		"-no-login-url with -orgs":   {"-no-login-url", "-orgs", "orgs.json"},
 	} {
 		_, err := parseFlags(args, io.Discard)
 		assert.True(t, errors.As(err, new(usageError)), "%s: %v", name, err)
@@ -252,4 +259,17 @@ func TestThePortalsCookie(t *testing.T) {
 		}
 		assert.True(t, found, "portal page %q sets the portal's cookie", query)
 	}
+}
+
+// -session-idle reaches the sessions: a session unused for that long ends,
+// although -session-max is far off.
+func TestSessionIdleEndsAnUnusedSession(t *testing.T) {
+	t.Parallel()
+	const idle = 3 * time.Second
+	u := start(t, "-session-idle", idle.String(), "-session-max", "1h")
+	session, _, landing, _ := signInWithHint(t, u, iframeSrc(t, u, ""))
+	require.Equal(t, http.StatusOK, landing.StatusCode)
+	time.Sleep(idle + 500*time.Millisecond)
+	me, _ := get(t, u.app+"/api/me", "", session)
+	assert.Equal(t, http.StatusUnauthorized, me.StatusCode)
 }
