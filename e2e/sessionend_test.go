@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,6 +128,26 @@ func TestWhenTheSessionEndsInsideTheFrame(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a session left unused for -session-idle comes back through the LoginURL too", func(t *testing.T) {
+		const idle = 3 * time.Second
+		s := startServer(t, nil, "-session-idle", idle.String(), "-session-max", "1h")
+		b := newBrowser(t, thirdPartyCookies(false))
+		f, _ := signIn(t, b, s, "")
+		// The cookie lives as long as -session-max: only the server knows
+		// the session went unused, so the wait is the idle limit itself.
+		time.Sleep(idle + 500*time.Millisecond)
+		require.Len(t, b.sessionCookies(t), 1, "the browser still holds the cookie")
+
+		n := len(b.rec.frameHops(f.id))
+		goTo(t, f, "/reports?tab=monthly")
+		hops := hopsAfter(t, b, f.id, n)
+		assert.Equal(t, []string{"302 /reports?tab", "302 /sso/embed-login?return_to", "302 /api/sso/jwt?jwt&return_to",
+			"302 /api/sso/jwt?sso_check", "200 /reports?tab"}, statuses(hops))
+		f = b.frame(t, s.app)
+		d := waitDoc(t, f.ctx, "the reports page, signed in", func(d doc) bool { return strings.Contains(d.Text, "Signed in as") })
+		assert.Equal(t, s.app+"/reports?tab=monthly", d.URL)
+	})
 
 	t.Run("the LoginURL never sees the portal's own cookie when it is SameSite=Lax", func(t *testing.T) {
 		s := startServer(t, nil, "-session-max", sessionMax)
