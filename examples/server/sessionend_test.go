@@ -168,6 +168,10 @@ func TestThePortalsEndpointsRefuse(t *testing.T) {
 			assert.Equal(t, tc.status, res.StatusCode, body)
 			assert.Equal(t, tc.location, res.Header.Get("Location"))
 			assert.NotContains(t, body, "jwt=")
+			if strings.HasPrefix(tc.path, "/embed-token") {
+				assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+				assert.JSONEq(t, `{"error":"not signed in to the portal"}`, body)
+			}
 		})
 	}
 }
@@ -272,4 +276,20 @@ func TestSessionIdleEndsAnUnusedSession(t *testing.T) {
 	time.Sleep(idle + 500*time.Millisecond)
 	me, _ := get(t, u.app+"/api/me", "", session)
 	assert.Equal(t, http.StatusUnauthorized, me.StatusCode)
+}
+
+// Sign out leads to a page that stays: a page behind RequireUser would send
+// the frame through the LoginURL, which signs the user straight back in.
+func TestSignOutLeadsToAPageThatStays(t *testing.T) {
+	t.Parallel()
+	u := start(t)
+	session, hint, _, _ := signInWithHint(t, u, iframeSrc(t, u, ""))
+	res := postLogout(t, u, session, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	require.Equal(t, "/signed-out", res.Header.Get("Location"))
+	res, body := get(t, u.app+"/signed-out", "", session+"; "+hint)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, "You signed out")
+	res, _ = get(t, u.app+"/dashboard", "", session+"; "+hint)
+	assert.Equal(t, http.StatusFound, res.StatusCode, "where the dashboard would have sent it")
+	assert.True(t, strings.HasPrefix(res.Header.Get("Location"), u.customer+"/sso/embed-login?"))
 }
