@@ -244,6 +244,10 @@ func TestTheOrgsFileCarriesALoginURL(t *testing.T) {
 		"allowedOrigins":["https://portal.a.example"],"loginUrl":"https://portal.a.example/sso/embed-login"}]`))
 	require.NoError(t, err)
 	assert.Equal(t, "https://portal.a.example/sso/embed-login", orgs[0].LoginURL)
+
+	_, err = parseOrgs([]byte(`[{"id":"org_a","embeddingEnabled":true,"jwtSecrets":["` + embedsso.GenerateSecret() + `"],
+		"allowedOrigins":["https://portal.a.example"],"loginUrl":"https://evil.example/sso"}]`))
+	assert.ErrorContains(t, err, "not on the organization's allowed origins", "a loginUrl off the allow-list stops startup")
 }
 
 func TestThePortalsCookie(t *testing.T) {
