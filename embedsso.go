@@ -366,7 +366,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 		return refused(ev, nil, err)
 	}
 	// From here on, even error pages may only be framed by the org's sites.
-	if ev.Origin, err = checkOrigin(r, policy.allowed); err != nil {
+	if ev.Origin, err = checkOrigin(r, policy.allowed); err != nil && !h.backFromLoginURL(r, &org, err) {
 		return refused(ev, policy, err)
 	}
 

@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -148,6 +149,27 @@ func loginRedirect(org *Org, policy *orgPolicy, returnTo string) (string, error)
 	q.Set("return_to", returnTo)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// backFromLoginURL reports whether a login that names no site (err is
+// ErrOriginMissing) ends a round trip through org's LoginURL that this app
+// began. Such a login carries neither the customer's Origin nor its
+// Referer: a browser sends no Origin with a GET navigation, and the frame's
+// navigation began at one of the app's own pages, so the Referer (if any)
+// would be the app's, whatever the LoginURL's redirect says. What vouches
+// for it instead is the organization hint: it is HttpOnly, so no page can
+// write it; Partitioned, so it lives only under the top-level site where a
+// login passed the origin check; and it records that this app sent this
+// browser to org's LoginURL less than a minute ago. The sign-in that
+// follows resets that record, so it vouches for one login. Without
+// Partitioned cookies the hint would travel to any site, so it vouches for
+// nothing.
+func (h *Handler) backFromLoginURL(r *http.Request, org *Org, err error) bool {
+	if !errors.Is(err, ErrOriginMissing) || org.LoginURL == "" || h.cookies == nil || h.cookies.notPartitioned {
+		return false
+	}
+	hnt, ok := h.cookies.readHint(r)
+	return ok && hnt.orgID == org.ID && hnt.bounces > 0 && !h.now().Before(hnt.at) && h.now().Sub(hnt.at) <= time.Minute
 }
 
 // checkLoginURL holds a LoginURL to https, or http on a loopback host, with

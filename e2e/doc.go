@@ -6,8 +6,12 @@
 // cross-site frame (with third-party cookies blocked, too), a site that is not
 // allowed cannot frame the app, an expired token shows the error page in the
 // frame, a browser that refuses the app's cookies gets the cookie-check page
-// instead of a login loop, and the token leaves no trace in URLs, referrers
-// or history.
+// instead of a login loop, the token leaves no trace in URLs, referrers
+// or history, and a session that ends inside the frame (the example's
+// -session-max and -session-idle of a few seconds) comes back signed in on
+// the same page through the organization's LoginURL, or through the
+// customer page's listener without one, and never loops when the customer's
+// endpoint fails.
 //
 // It is its own module so that the core's tests stay fast:
 //

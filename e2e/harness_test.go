@@ -116,8 +116,9 @@ func newSecret() string {
 
 // startServer runs the example server on two free loopback ports, with orgs
 // as its -orgs file when not nil (else its demo org, which allows the
-// customer site), and stops it when the test ends.
-func startServer(t *testing.T, orgs []org) *server {
+// customer site), and flags (such as -session-max 3s) after them, and stops
+// it when the test ends.
+func startServer(t *testing.T, orgs []org, flags ...string) *server {
 	t.Helper()
 	bin := serverBinary(t)
 	var args []string
@@ -128,6 +129,7 @@ func startServer(t *testing.T, orgs []org) *server {
 		require.NoError(t, os.WriteFile(file, b, 0o600))
 		args = append(args, "-orgs", file)
 	}
+	args = append(args, flags...)
 	// A port picked free can be taken before the server binds it: try again.
 	for attempt := 1; ; attempt++ {
 		s, err := tryStartServer(t, bin, args)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -11,8 +12,9 @@ import (
 )
 
 // newApp is the SaaS product: the SSO endpoint and the pages it leads to.
-func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: s.sessions})
+// cookies configures its sessions (the store, and the -session-* flags).
+func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.Handler, error) {
+	sessions, err := embedsso.NewCookieSessions(cookies)
 	if err != nil {
 		return nil, err
 	}
@@ -23,16 +25,18 @@ func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
 		return nil, err
 	}
 
-	// page wraps the app's own pages: the user from the session, framing
-	// limited to the user's organization's sites, no Referer leaving them.
+	// page wraps the app's own pages: only a signed-in user gets them (an
+	// ended session goes back through the organization's LoginURL, or gets
+	// a page that tells the customer's page), framing limited to the user's
+	// organization's sites, no Referer leaving them.
 	page := func(h http.HandlerFunc) http.Handler {
-		return sessions.Middleware(sso.FrameAncestors(noReferrer(h)))
+		return sso.RequireUser(sso.FrameAncestors(noReferrer(h)))
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
-	mux.Handle("GET /dashboard", page(showPage("Dashboard")))
-	mux.Handle("GET /reports", page(showPage("Reports")))
-	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(me)))
+	mux.Handle("GET /dashboard", page(showPage(sso, "Dashboard")))
+	mux.Handle("GET /reports", page(showPage(sso, "Reports")))
+	mux.Handle("GET /api/me", sso.RequireUserJSON(http.HandlerFunc(me))) // 401 JSON, never a redirect
 	// The session cookie is SameSite=None (it must reach the app inside
 	// another site's frame), so the browser sends it with a form that any
 	// site posts here: only the app's own pages may sign the user out.
@@ -40,8 +44,12 @@ func newApp(s stores, logger *slog.Logger) (http.Handler, error) {
 		if err := sessions.SignOut(w, r); err != nil {
 			logger.Error("sign out", "err", err)
 		}
-		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		// Not to a page behind RequireUser: with a LoginURL it would sign
+		// the user straight back in (SignOut ends the session, and the
+		// organization hint stays).
+		http.Redirect(w, r, "/signed-out", http.StatusSeeOther)
 	})))
+	mux.Handle("GET /signed-out", http.HandlerFunc(signedOut))
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
 	// The organization API, for the README's onboarding (curl with the
 	// banner's admin key, or any key from embedsso apikey create).
@@ -75,35 +83,65 @@ func noReferrer(h http.Handler) http.Handler {
 	})
 }
 
-// me answers GET /api/me with the signed-in user, or 401.
+// me answers GET /api/me with the signed-in user (RequireUserJSON answers
+// everyone else).
 func me(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	u, ok := embedsso.UserFromContext(r.Context())
-	if !ok {
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "not signed in"})
-		return
-	}
+	u, _ := embedsso.UserFromContext(r.Context())
 	_ = json.NewEncoder(w).Encode(map[string]string{
 		"id": u.ID, "orgId": u.OrgID, "email": u.Email, "firstName": u.FirstName, "lastName": u.LastName, "role": u.Role,
 	})
 }
 
-func showPage(title string) http.HandlerFunc {
+// showPage renders one of the app's pages for the signed-in user
+// (RequireUser lets no one else through), with the script that tells the
+// customer's page the frame is signed in.
+func showPage(sso *embedsso.Handler, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u, ok := embedsso.UserFromContext(r.Context())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if !ok {
-			w.WriteHeader(http.StatusUnauthorized)
+		u, _ := embedsso.UserFromContext(r.Context())
+		tab := r.URL.Query().Get("tab")
+		if tab != "monthly" {
+			tab = "weekly"
 		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = appPage.Execute(w, struct {
-			Title    string
-			SignedIn bool
-			User     embedsso.User
-		}{title, ok, u})
+			Title, Tab string
+			User       embedsso.User
+			SignedIn   template.HTML
+		}{title, tab, u, sso.SignedInScript(r)})
 	}
 }
+
+// signedOut is where Sign out leads. It knows no user, so any site may
+// frame it, as it must for the customer's frame to show it: it holds only
+// text and a link to the dashboard, which signs in again (through the
+// LoginURL) only where the organization hint is, inside the customer's page.
+func signedOut(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	_, _ = io.WriteString(w, signedOutPage)
+}
+
+const signedOutPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Signed out · Chartly</title>
+<style>
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f7fb; color: #1f2430; }
+  .signedout { max-width: 28rem; margin: 3rem auto; text-align: center; background: #fff; border: 1px solid #e4e7ec; border-radius: 12px; padding: 2rem; }
+</style>
+</head>
+<body>
+<div class="signedout" id="signed-out">
+  <h1>You signed out</h1>
+  <p><a href="/dashboard" id="sign-in-again">Sign in again</a></p>
+</div>
+</body>
+</html>
+`
 
 var appPage = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
@@ -122,12 +160,10 @@ var appPage = template.Must(template.New("page").Parse(`<!doctype html>
   .card { background: #fff; border: 1px solid #e4e7ec; border-radius: 10px; padding: 1rem 1.25rem; }
   .card h2 { font-size: 13px; color: #667085; margin: 0 0 .25rem; font-weight: 600; }
   .big { font-size: 1.6rem; font-weight: 700; }
-  .signedout { max-width: 28rem; margin: 3rem auto; text-align: center; background: #fff; border: 1px solid #e4e7ec; border-radius: 12px; padding: 2rem; }
   button { font: inherit; border: 0; background: none; color: #475467; cursor: pointer; text-decoration: underline; }
 </style>
 </head>
 <body>
-{{if .SignedIn}}
 <header>
   <span class="logo">Chartly</span>
   <nav>
@@ -138,16 +174,17 @@ var appPage = template.Must(template.New("page").Parse(`<!doctype html>
   <form method="post" action="/logout"><button type="submit">Sign out</button></form>
 </header>
 <main>
-  <section class="card"><h2>{{.Title}}</h2><div class="big">{{if eq .Title "Dashboard"}}12,480 visits{{else}}7 reports{{end}}</div></section>
+{{if eq .Title "Reports"}}
+  <section class="card"><h2>Reports</h2><div class="big">7 reports</div>
+    <nav id="tabs">Showing <strong id="tab">{{.Tab}}</strong> ·
+      <a href="/reports?tab=weekly" id="tab-weekly">weekly</a> <a href="/reports?tab=monthly" id="tab-monthly">monthly</a></nav></section>
+{{else}}
+  <section class="card"><h2>Dashboard</h2><div class="big">12,480 visits</div></section>
+{{end}}
   <section class="card"><h2>Conversion</h2><div class="big">3.2%</div></section>
   <section class="card"><h2>Active users</h2><div class="big">842</div></section>
 </main>
-{{else}}
-<div class="signedout" id="signed-out">
-  <h1>You are not signed in</h1>
-  <p>Open this app from your company's portal to sign in.</p>
-</div>
-{{end}}
+{{.SignedIn}}
 </body>
 </html>
 `))

@@ -55,7 +55,7 @@ func TestLogoutRefusesOtherSites(t *testing.T) {
 			me, _ := get(t, u.app+"/api/me", "", cookie)
 			if tc.signedOut {
 				assert.Equal(t, http.StatusSeeOther, res.StatusCode)
-				assert.Equal(t, "/dashboard", res.Header.Get("Location"))
+				assert.Equal(t, "/signed-out", res.Header.Get("Location"))
 				assert.Equal(t, http.StatusUnauthorized, me.StatusCode, "the session is revoked")
 				return
 			}

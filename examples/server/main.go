@@ -3,6 +3,7 @@
 // whose page mints a token server-side and shows the app in an iframe.
 //
 //	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE] [-db DSN]
+//	                         [-session-max DURATION] [-session-idle DURATION] [-no-login-url]
 package main
 
 import (
@@ -44,6 +45,9 @@ type usageError struct{ error }
 // options are the command line, and the servers' timeouts (not flags).
 type options struct {
 	addr, customerAddr, orgsFile, db string
+	sessionMax                       time.Duration // CookieConfig.TTL; 0 is the library's default
+	sessionIdle                      time.Duration // CookieConfig.IdleTimeout; 0 is the library's default, negative none
+	noLoginURL                       bool          // the demo org gets no LoginURL
 	timeouts                         timeouts
 	adminKey                         string // $EMBEDSSO_ADMIN_KEY
 }
@@ -56,6 +60,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.customerAddr, "customer-addr", "127.0.0.1:8081", "the demo customer site's listen address (another site than the app's)")
 	fs.StringVar(&o.orgsFile, "orgs", "", "JSON file of organizations; default: one demo org with a new secret")
 	fs.StringVar(&o.db, "db", "", "storage: postgres://… for PostgreSQL, memory for this process's memory, else a SQLite file (default "+defaultDB+"), optionally with ?driver options such as _pragma=synchronous(FULL) (default: NORMAL)")
+	fs.DurationVar(&o.sessionMax, "session-max", 0, "a session's absolute lifetime, e.g. 10s to watch one end (default: the library's, 8h)")
+	fs.DurationVar(&o.sessionIdle, "session-idle", 0, "how long an unused session lasts; negative: no idle limit (default: the library's, 30m)")
+	fs.BoolVar(&o.noLoginURL, "no-login-url", false, "the demo org has no LoginURL: an ended session shows a page that tells the customer's page instead")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -64,6 +71,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if o.sessionMax < 0 {
+		return o, usageError{errors.New("-session-max must not be negative")}
+	}
+	if o.noLoginURL && o.orgsFile != "" {
+		return o, usageError{errors.New("-no-login-url applies to the demo org only: with -orgs, leave out loginUrl")}
 	}
 	return o, nil
 }
@@ -93,7 +106,7 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 	defer custLn.Close()
 	u := urls{app: baseURL(o.addr, appLn), customer: baseURL(o.customerAddr, custLn)}
 
-	orgs, err := loadOrgs(o.orgsFile, u.customer)
+	orgs, err := loadOrgs(o.orgsFile, u.customer, !o.noLoginURL)
 	if err != nil {
 		return err
 	}
@@ -103,7 +116,7 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 		return err
 	}
 	defer stores.close()
-	app, err := newApp(stores, logger)
+	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle})
 	if err != nil {
 		return err
 	}
@@ -114,8 +127,9 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 	customer := newCustomerSite(orgs[0], u.app)
 	go purgeEvery(ctx, 10*time.Minute, stores.purger, logger)
 
-	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n  admin API key:           %s\n\n",
-		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed), adminKey)
+	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  demo org login URL:      %s\n  sessions:                %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n  admin API key:           %s\n\n",
+		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, orDefault(orgs[0].LoginURL, "none (an ended session tells the customer's page)"),
+		describeSessions(o), stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed), adminKey)
 	if ready != nil {
 		ready <- u
 	}
@@ -173,4 +187,19 @@ func purgeEvery(ctx context.Context, every time.Duration, p embedsso.Purger, log
 			}
 		}
 	}
+}
+
+// describeSessions is the banner's line about the -session-* flags.
+func describeSessions(o options) string {
+	max, idle := "the library's default", "the library's default"
+	if o.sessionMax > 0 {
+		max = o.sessionMax.String()
+	}
+	switch {
+	case o.sessionIdle > 0:
+		idle = o.sessionIdle.String()
+	case o.sessionIdle < 0:
+		idle = "no limit"
+	}
+	return "end " + max + " after sign-in, or when unused for " + idle + " (-session-max, -session-idle)"
 }

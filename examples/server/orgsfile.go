@@ -20,19 +20,26 @@ type orgJSON struct {
 	AllowedOrigins   []string `json:"allowedOrigins"`
 	AllowedRoles     []string `json:"allowedRoles"`
 	DashboardURL     string   `json:"dashboardUrl"`
+	LoginURL         string   `json:"loginUrl"`
 }
 
 // loadOrgs reads the -orgs file, or makes the demo org when path is empty:
-// embedding on, a fresh secret, the customer site as its only allowed origin.
-func loadOrgs(path, customerOrigin string) ([]embedsso.Org, error) {
+// embedding on, a fresh secret, the customer site as its only allowed origin
+// and, with loginURL, the customer site's embed-login endpoint as its
+// LoginURL.
+func loadOrgs(path, customerOrigin string, loginURL bool) ([]embedsso.Org, error) {
 	if path == "" {
-		return []embedsso.Org{{
+		org := embedsso.Org{
 			ID: "org_demo", EmbeddingEnabled: true,
 			Secrets:        []embedsso.Secret{{Value: embedsso.GenerateSecret()}},
 			AllowedOrigins: []string{customerOrigin},
 			AllowedRoles:   []string{"ADMIN", "MEMBER", "VIEWER"},
 			DashboardURL:   "/dashboard",
-		}}, nil
+		}
+		if loginURL {
+			org.LoginURL = customerOrigin + embedLoginPath
+		}
+		return []embedsso.Org{org}, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -64,7 +71,7 @@ func parseOrgs(b []byte) ([]embedsso.Org, error) {
 			return nil, fmt.Errorf("organization %d needs an id and at least one jwtSecret", i)
 		}
 		org := embedsso.Org{ID: o.ID, EmbeddingEnabled: o.EmbeddingEnabled, AllowedOrigins: o.AllowedOrigins,
-			AllowedRoles: o.AllowedRoles, DashboardURL: o.DashboardURL}
+			AllowedRoles: o.AllowedRoles, DashboardURL: o.DashboardURL, LoginURL: o.LoginURL}
 		if org.DashboardURL == "" {
 			org.DashboardURL = "/dashboard"
 		}

@@ -50,6 +50,14 @@ var noRedirects = &http.Client{
 // iframeSrc loads the customer page and returns the app URL its iframe loads.
 func iframeSrc(t *testing.T, u urls, query string) string {
 	t.Helper()
+	src, _ := openPortal(t, u, query)
+	return src
+}
+
+// openPortal loads the customer page and returns the app URL its iframe
+// loads and the portal's session cookie (name=value).
+func openPortal(t *testing.T, u urls, query string) (src, portal string) {
+	t.Helper()
 	res, err := noRedirects.Get(u.customer + "/" + query)
 	require.NoError(t, err)
 	defer res.Body.Close()
@@ -57,7 +65,12 @@ func iframeSrc(t *testing.T, u urls, query string) string {
 	body, _ := io.ReadAll(res.Body)
 	m := regexp.MustCompile(`<iframe[^>]* src="([^"]+)"`).FindSubmatch(body)
 	require.NotNil(t, m, "no iframe on the customer page")
-	return html.UnescapeString(string(m[1]))
+	for _, c := range res.Cookies() {
+		if c.Name == portalCookie {
+			portal = c.Name + "=" + c.Value
+		}
+	}
+	return html.UnescapeString(string(m[1])), portal
 }
 
 // get sends one request as the browser in the frame would: with the
@@ -84,24 +97,43 @@ func get(t *testing.T, target, referer, cookie string) (*http.Response, string) 
 // the session cookie and the page the frame lands on.
 func signIn(t *testing.T, u urls, src string) (cookie string, landing *http.Response, body string) {
 	t.Helper()
-	res, _ := get(t, src, u.customer+"/", "")
+	cookie, _, landing, body = signInWithHint(t, u, src)
+	return cookie, landing, body
+}
+
+// signInWithHint is signIn that also returns the organization-hint cookie.
+func signInWithHint(t *testing.T, u urls, src string) (cookie, hint string, landing *http.Response, body string) {
+	t.Helper()
+	return signInAs(t, u, src, u.customer+"/", "")
+}
+
+// signInAs is signInWithHint with the first request's Referer and Cookie
+// headers given.
+func signInAs(t *testing.T, u urls, src, referer, sendCookie string) (cookie, hint string, landing *http.Response, body string) {
+	t.Helper()
+	res, _ := get(t, src, referer, sendCookie)
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	token := src[strings.Index(src, "jwt=")+4:]
 	assert.NotContains(t, res.Header.Get("Location"), token[:20], "the token must not reach the Location")
 	for _, c := range res.Cookies() {
-		if c.Name == "embedsso_session" {
+		switch c.Name {
+		case "embedsso_session":
 			assert.True(t, c.Secure && c.HttpOnly && c.Partitioned && c.SameSite == http.SameSiteNoneMode && c.Path == "/", "%+v", c)
 			cookie = c.Name + "=" + c.Value
+		case "embedsso_session_org":
+			hint = c.Name + "=" + c.Value
 		}
 	}
 	require.NotEmpty(t, cookie, "no session cookie")
-	next := u.app + res.Header.Get("Location")
+	require.NotEmpty(t, hint, "no organization hint")
 	for range 5 {
-		res, body = get(t, next, "", cookie)
+		next, err := res.Location() // relative to the request's URL, as a browser reads it
+		require.NoError(t, err)
+		require.Equal(t, u.app, next.Scheme+"://"+next.Host, "the frame stays on the app")
+		res, body = get(t, next.String(), "", cookie)
 		if res.StatusCode != http.StatusFound {
-			return cookie, res, body
+			return cookie, hint, res, body
 		}
-		next = u.app + res.Header.Get("Location")
 	}
 	t.Fatal("too many redirects")
 	return
@@ -160,10 +192,11 @@ func TestSignedOutVisitorsAreToldSo(t *testing.T) {
 	u := start(t)
 	res, body := get(t, u.app+"/api/me", "", "")
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	assert.JSONEq(t, `{"error":"not signed in"}`, body)
+	assert.JSONEq(t, `{"error":{"code":"session_not_found","message":"You are not signed in."}}`, body)
 	res, body = get(t, u.app+"/dashboard", "", "")
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	assert.Contains(t, body, "You are not signed in")
+	assert.Contains(t, body, "Your session has ended")
+	assert.NotContains(t, body, "postMessage", "no organization hint, so no one to tell")
 }
 
 func TestTheAppRefusesBadFrames(t *testing.T) {
