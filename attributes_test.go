@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
 	"github.com/stretchr/testify/assert"
@@ -58,4 +59,23 @@ func TestAllowedGroupsAdmitListedGroups(t *testing.T) {
 	f := newFixture(t)
 	u := f.userOf(t, with(f.claims(), "orgId", "org_groups", "groups", []string{"analysts"}), secretOpen)
 	assert.Equal(t, []string{"analysts"}, u.Groups)
+}
+
+func TestTheSignerSendsAttributesAndGroups(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := embedsso.Signer{Secret: secretABC, Now: func() time.Time { return f.now }}
+	tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER",
+		Attributes: map[string]any{"region": "eu-west", "seats": 12}, Groups: []string{"finance"}})
+	require.NoError(t, err)
+	w := f.get(loginURL(tok), nil)
+	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+	u := f.users.Users()[0]
+	assert.Equal(t, map[string]any{"region": "eu-west", "seats": json.Number("12")}, u.Attributes)
+	assert.Equal(t, []string{"finance"}, u.Groups)
+
+	for _, name := range []string{"email", "exp", "bad name", ""} {
+		_, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Attributes: map[string]any{name: "x"}})
+		assert.Error(t, err, "attribute name %q", name)
+	}
 }

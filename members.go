@@ -35,6 +35,9 @@ func jsonNames(t reflect.Type) [][]byte {
 	names := make([][]byte, 0, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "-" {
+			continue // not decoded from JSON
+		}
 		names = append(names, []byte(name))
 	}
 	return names

@@ -70,6 +70,15 @@ func (s Signer) Sign(c Claims) (string, error) {
 			set(k, v)
 		}
 	}
+	for name, v := range c.Attributes {
+		if reservedClaims[name] || !validAttributeName(name) {
+			return "", fmt.Errorf("embedsso: %q cannot be an attribute name", name)
+		}
+		set(name, v)
+	}
+	if len(c.Groups) > 0 {
+		set("groups", c.Groups)
+	}
 	set(jwt.IssuedAtKey, unixTime(c.IssuedAt))
 	set(jwt.ExpirationKey, unixTime(c.ExpiresAt))
 	if c.NotBefore != 0 {

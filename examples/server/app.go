@@ -89,8 +89,9 @@ func me(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	u, _ := embedsso.UserFromContext(r.Context())
-	_ = json.NewEncoder(w).Encode(map[string]string{
+	_ = json.NewEncoder(w).Encode(map[string]any{
 		"id": u.ID, "orgId": u.OrgID, "email": u.Email, "firstName": u.FirstName, "lastName": u.LastName, "role": u.Role,
+		"attributes": u.Attributes, "groups": u.Groups,
 	})
 }
 
@@ -181,6 +182,9 @@ var appPage = template.Must(template.New("page").Parse(`<!doctype html>
 {{else}}
   <section class="card"><h2>Dashboard</h2><div class="big">12,480 visits</div></section>
 {{end}}
+  <section class="card" id="attributes"><h2>From your token</h2>
+    <div>Attributes: {{range $k, $v := .User.Attributes}}<code>{{$k}}={{$v}}</code> {{else}}none{{end}}</div>
+    <div>Groups: {{range .User.Groups}}<code>{{.}}</code> {{else}}none{{end}}</div></section>
   <section class="card"><h2>Conversion</h2><div class="big">3.2%</div></section>
   <section class="card"><h2>Active users</h2><div class="big">842</div></section>
 </main>

@@ -90,6 +90,11 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 			FirstName: orDefault(q.Get("firstName"), "Jane"),
 			LastName:  orDefault(q.Get("lastName"), "Doe"),
 			Role:      orDefault(q.Get("role"), "MEMBER"),
+			// Attributes and groups, so a newcomer sees them arrive:
+			// region and groups (comma-separated) from the query, with
+			// defaults; region= or groups= with no value sends none.
+			Attributes: demoAttributes(q),
+			Groups:     demoGroups(q),
 		},
 		renewFails: q.Get("renew") == "fail",
 	}
@@ -289,3 +294,27 @@ var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
 </body>
 </html>
 `))
+
+// demoAttributes is the portal user's region attribute (default eu-west).
+func demoAttributes(q url.Values) map[string]any {
+	region := "eu-west"
+	if q.Has("region") {
+		region = q.Get("region")
+	}
+	if region == "" {
+		return nil
+	}
+	return map[string]any{"region": region}
+}
+
+// demoGroups is the portal user's groups (default analysts).
+func demoGroups(q url.Values) []string {
+	groups := "analysts"
+	if q.Has("groups") {
+		groups = q.Get("groups")
+	}
+	if groups == "" {
+		return nil
+	}
+	return strings.Split(groups, ",")
+}

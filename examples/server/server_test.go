@@ -158,12 +158,32 @@ func TestTheFrameSignsInAndStaysSignedIn(t *testing.T) {
 
 	res, body = get(t, u.app+"/api/me", "", cookie)
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	var me map[string]string
+	var me map[string]any
 	require.NoError(t, json.Unmarshal([]byte(body), &me))
 	assert.Equal(t, "ann@example.com", me["email"])
 	assert.Equal(t, "ADMIN", me["role"])
 	assert.Equal(t, "org_demo", me["orgId"])
 	assert.NotEmpty(t, me["id"])
+	assert.Equal(t, map[string]any{"region": "eu-west"}, me["attributes"], "the demo user's default attribute")
+	assert.Equal(t, []any{"analysts"}, me["groups"])
+}
+
+func TestAttributesAndGroupsArriveAndAreReplaced(t *testing.T) {
+	t.Parallel()
+	u := start(t)
+	cookie, _, body := signIn(t, u, iframeSrc(t, u, "?region=us-east&groups=finance,analysts"))
+	assert.Contains(t, body, "<code>region=us-east</code>")
+	assert.Contains(t, body, "<code>analysts</code> <code>finance</code>")
+	_, me := get(t, u.app+"/api/me", "", cookie)
+	assert.Contains(t, me, `"attributes":{"region":"us-east"}`)
+	assert.Contains(t, me, `"groups":["analysts","finance"]`)
+
+	// The next sign-in without them removes them.
+	cookie, _, body = signIn(t, u, iframeSrc(t, u, "?region=&groups="))
+	assert.Contains(t, body, "Attributes: none")
+	_, me = get(t, u.app+"/api/me", "", cookie)
+	assert.Contains(t, me, `"attributes":null`)
+	assert.Contains(t, me, `"groups":null`)
 }
 
 func TestItPrintsWhatToOpen(t *testing.T) {
