@@ -15,6 +15,6 @@ var troubleshooting = map[string]string{
 	"embedding_disabled":      "ask the app's admin to enable embedding for your organization",
 	"org_not_found":           "`orgId` typo, or the wrong environment's id",
 	"role_not_allowed":        "`role` must be one of the organization's roles, spelled the same",
-	"claims_invalid":          "`email` missing or not a plain address, or its domain not a canonical IDNA name (fullwidth letters, non-ASCII capitals, `_`); names longer than 256 bytes or with control characters",
+	"claims_invalid":          "`email` missing or not a plain address, or its domain not a canonical IDNA name (fullwidth letters, non-ASCII capitals, `_`); names longer than 256 bytes or with control characters; an extra claim that is an object, an array or `null`, or over 1 KiB (see \"Attributes and groups\")",
 	"cookie_blocked":          "Safari, or a browser blocking cookies for the app's site: the page offers **Allow cookies and continue** (Storage Access API) and **Open in a new tab**",
 }
