@@ -38,6 +38,8 @@ func TestEmbeddingInChromium(t *testing.T) {
 		assert.Equal(t, http.StatusOK, me.Status)
 		assert.Equal(t, "ada@example.com", me.Body["email"])
 		assert.Equal(t, "ADMIN", me.Body["role"])
+		assert.Equal(t, map[string]any{"region": "eu-west"}, me.Body["attributes"], "the portal's token carried an attribute")
+		assert.Equal(t, []any{"analysts"}, me.Body["groups"])
 
 		// The control: this profile really lets third-party cookies through.
 		assert.True(t, unpartitionedCookieSticks(t, f), "an unpartitioned cookie set in the frame is kept")
