@@ -42,7 +42,7 @@ func openReports(t *testing.T, f *frame) doc {
 // apiMe fetches /api/me from inside the frame, as the app's own scripts do.
 type meResponse struct {
 	Status int            `json:"status"`
-	Body   map[string]any `json:"body"`
+	Body   map[string]any `json:"body"` // strings, and the attributes and groups
 }
 
 func apiMe(t *testing.T, f *frame) meResponse {
