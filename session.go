@@ -157,6 +157,7 @@ func (c *CookieSessions) newSession() (id string, s Session) {
 }
 
 // renewEvery throttles idle renewal: a session used again within this long
+// (or within half its idle timeout, when that is shorter)
 // of its last renewal is not written, so a busy page costs reads only.
 const renewEvery = time.Minute
 
@@ -216,8 +217,11 @@ func (c *CookieSessions) Session(r *http.Request) (Session, error) {
 	if s.ended(now) { // the store's contract, held here too
 		return Session{}, ErrSessionNotFound
 	}
-	// Activity renews the idle expiry, written at most once per renewEvery.
-	if c.idle > 0 && !s.IdleExpiresAt.IsZero() && !now.Before(s.IdleExpiresAt.Add(renewEvery-c.idle)) {
+	// Activity renews the idle expiry, written at most once per renewEvery
+	// (half the idle timeout when that is shorter, so that a timeout of
+	// seconds is renewed too).
+	every := min(renewEvery, c.idle/2)
+	if c.idle > 0 && !s.IdleExpiresAt.IsZero() && !now.Before(s.IdleExpiresAt.Add(every-c.idle)) {
 		next := c.idleExpiry(&s, now)
 		if next.Equal(s.IdleExpiresAt) {
 			return s, nil // capped at the absolute expiry: nothing to move

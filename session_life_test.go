@@ -146,3 +146,33 @@ func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
 		})
 	}
 }
+
+func TestAShortIdleTimeoutIsRenewedByActivity(t *testing.T) {
+	t.Parallel()
+	var f *fixture
+	var cookies *embedsso.CookieSessions
+	f = newFixture(t, func(c *embedsso.Config) {
+		var err error
+		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{},
+			IdleTimeout: 2 * time.Second, Now: func() time.Time { return f.now }})
+		require.NoError(t, err)
+		c.Sessions = cookies
+	})
+	f.cookies = cookies
+	start := f.now
+	login := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
+	require.Equal(t, http.StatusFound, login.Code)
+	page := f.cookies.RequireUser(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	visit := func(after time.Duration) int {
+		f.now = start.Add(after)
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", cookiePair(sessionCookie(login)))
+		w := httptest.NewRecorder()
+		page.ServeHTTP(w, r)
+		return w.Code
+	}
+	for at := time.Second; at <= 10*time.Second; at += time.Second {
+		require.Equal(t, http.StatusOK, visit(at), "a request every second keeps a 2s idle session alive (at %s)", at)
+	}
+	assert.Equal(t, http.StatusUnauthorized, visit(13*time.Second), "and 3s without one ends it")
+}
