@@ -2,7 +2,6 @@ package embedsso
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -39,10 +38,3 @@ type APIKeyStore interface {
 	RevokeAPIKey(ctx context.Context, id string) error
 }
 
-var (
-	// ErrAPIKeyNotFound is returned for an unknown or revoked API key id.
-	ErrAPIKeyNotFound = errors.New("embedsso: API key not found")
-	// ErrAPIKeyExists is returned by [APIKeyStore.CreateAPIKey] when the
-	// id is taken.
-	ErrAPIKeyExists = errors.New("embedsso: API key exists")
-)

@@ -64,8 +64,6 @@ type Secret struct {
 	ExpiresAt time.Time
 }
 
-// ErrOrgInvalid is wrapped by the error [Org.Validate] returns.
-var ErrOrgInvalid = errors.New("embedsso: invalid organization")
 
 // Validate reports whether o can be stored: an ID a token's orgId can name,
 // secrets of at least 32 bytes (and at least one when embedding is enabled),
@@ -77,7 +75,7 @@ var ErrOrgInvalid = errors.New("embedsso: invalid organization")
 // secret's value.
 func (o Org) Validate() error {
 	if err := o.problem(); err != nil {
-		return fmt.Errorf("%w %.64q: %w", ErrOrgInvalid, o.ID, err)
+		return invalidOrg{fmt.Errorf("embedsso: invalid organization %.64q: %w", o.ID, err)}
 	}
 	return nil
 }
@@ -159,3 +157,11 @@ func weakSecret(o *Org) error {
 	}
 	return nil
 }
+
+// invalidOrg is the error Validate returns: it reads as the problem and
+// matches [ErrOrgInvalid].
+type invalidOrg struct{ error }
+
+func (e invalidOrg) Is(target error) bool { return target == error(ErrOrgInvalid) }
+
+func (e invalidOrg) Unwrap() error { return e.error }

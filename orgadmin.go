@@ -2,7 +2,6 @@ package embedsso
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -63,5 +62,3 @@ type SessionRevoker interface {
 	RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error)
 }
 
-// ErrOrgExists is returned by [OrgAdmin.CreateOrg] when the id is taken.
-var ErrOrgExists = errors.New("embedsso: organization exists")
