@@ -37,4 +37,3 @@ type APIKeyStore interface {
 	// matching [ErrAPIKeyNotFound] if there is none.
 	RevokeAPIKey(ctx context.Context, id string) error
 }
-

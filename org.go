@@ -64,7 +64,6 @@ type Secret struct {
 	ExpiresAt time.Time
 }
 
-
 // Validate reports whether o can be stored: an ID a token's orgId can name,
 // secrets of at least 32 bytes (and at least one when embedding is enabled),
 // allowed origins that parse, roles (at most 64 bytes) and groups (at most

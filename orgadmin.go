@@ -61,4 +61,3 @@ type SessionRevoker interface {
 	// error.
 	RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error)
 }
-
