@@ -6,26 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // BenchmarkFlow measures what a browser's sign-in costs the app: the login
 // request, then the cookie check that follows its redirect with the new
 // cookie. Compare it with BenchmarkHandler/floor from the same run.
 func BenchmarkFlow(b *testing.B) {
-	now := func() time.Time { return benchNow }
-	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	orgs, err := NewMemoryOrgStore(benchOrg())
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
+	h := newBenchHandler(b)
 	target := "/api/sso/jwt?jwt=" + benchToken(b)
 	login := func() (check, cookie string) {
 		r := httptest.NewRequest(http.MethodGet, target, nil)

@@ -166,19 +166,7 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	})
 	b.Run("embedsso", func(b *testing.B) {
-		now := func() time.Time { return benchNow }
-		sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
-		if err != nil {
-			b.Fatal(err)
-		}
-		orgs, err := NewMemoryOrgStore(benchOrg())
-		if err != nil {
-			b.Fatal(err)
-		}
-		h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
-		if err != nil {
-			b.Fatal(err)
-		}
+		h := newBenchHandler(b)
 		b.ReportAllocs()
 		for b.Loop() {
 			w := httptest.NewRecorder()
@@ -188,4 +176,24 @@ func BenchmarkHandler(b *testing.B) {
 			}
 		}
 	})
+}
+
+// newBenchHandler is the handler the benchmarks measure: the bench org, the
+// in-memory stores and the fixed clock.
+func newBenchHandler(b *testing.B) *Handler {
+	b.Helper()
+	now := func() time.Time { return benchNow }
+	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	orgs, err := NewMemoryOrgStore(benchOrg())
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
 }
