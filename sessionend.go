@@ -62,8 +62,10 @@ func (h *Handler) requireUser(next http.Handler, api bool) http.Handler {
 				return
 			}
 			if e := asError(err); e.Status >= 500 {
-				h.logOutcome(r.Context(), Event{Kind: EventRefused, OrgID: u.OrgID, Email: u.Email, Err: e})
-				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+				// A store failure is a refusal like any other: through the
+				// spine, with its log line, Observer event and error page.
+				w.Header().Set("Cache-Control", "no-store")
+				h.finish(w, r, refused(Event{OrgID: u.OrgID, Email: u.Email}, nil, e))
 				return
 			}
 		}

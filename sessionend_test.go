@@ -275,3 +275,20 @@ func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) 
 	api := f.visit(f.page(true), "/api/me", []string{session, hint}, nil)
 	assert.Equal(t, http.StatusUnauthorized, api.Code)
 }
+
+func TestAStoreFailureBehindRequireUserIsARefusalThroughTheSpine(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	session, hint := f.signInto(t, "org_abc123", secretABC)
+	broken, err := embedsso.New(embedsso.Config{Orgs: failingOrgs{}, Users: f.users, Sessions: f.cookies,
+		Observer: func(_ context.Context, e embedsso.Event) { f.mu.Lock(); f.events = append(f.events, e); f.mu.Unlock() }})
+	require.NoError(t, err)
+	w := f.visit(broken.RequireUser(http.NotFoundHandler()), "/dashboard", []string{session, hint}, nil)
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+	assert.Contains(t, w.Body.String(), "code: internal")
+	assert.NotContains(t, w.Body.String(), "connection refused")
+	ev := f.lastEvent(t)
+	assert.Equal(t, embedsso.EventRefused, ev.Kind)
+	require.NotNil(t, ev.Err)
+	assert.Equal(t, "internal", ev.Err.Code)
+}
