@@ -2,7 +2,6 @@ package embedsso
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -35,12 +34,8 @@ const (
 )
 
 // extraClaims reads the attributes and groups of a verified token's payload
-// segment and checks them against org.
-func extraClaims(payloadSegment string, org *Org) (attrs map[string]any, groups []string, err error) {
-	raw, err := base64.RawURLEncoding.DecodeString(payloadSegment)
-	if err != nil {
-		return nil, nil, ErrTokenMalformed.because(err)
-	}
+// (its JSON, as parse decoded it) and checks them against org.
+func extraClaims(raw []byte, org *Org) (attrs map[string]any, groups []string, err error) {
 	if !hasExtraMembers(raw) {
 		return nil, nil, nil // the common token: nothing to decode twice
 	}

@@ -319,12 +319,17 @@ func (h *Handler) allowedMethods() string {
 // logOutcome writes the outcome's one log line.
 func (h *Handler) logOutcome(ctx context.Context, ev Event) {
 	level := slog.LevelInfo
+	if ev.Err != nil && ev.Err.Status >= 500 {
+		level = slog.LevelError
+	}
+	// The line costs a slice and a string: build it only for a logger that
+	// writes it (the default discards).
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
 	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.String("outcome", ev.Kind.String()), slog.String("org", ev.OrgID))
 	if e := ev.Err; e != nil {
-		if e.Status >= 500 {
-			level = slog.LevelError
-		}
 		attrs = append(attrs, slog.String("code", e.Code), slog.Int("status", e.Status))
 	} else if ev.Kind == EventCookieBlocked {
 		attrs = append(attrs, slog.String("code", string(ErrCookieBlocked)))
@@ -378,7 +383,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	if profile.Attributes, profile.Groups, err = extraClaims(tok.payloadSegment(), &org); err != nil {
+	if profile.Attributes, profile.Groups, err = extraClaims(tok.payload, &org); err != nil {
 		return refused(ev, policy, err)
 	}
 	ev.Email = profile.Email

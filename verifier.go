@@ -18,6 +18,7 @@ const minSecretBytes = 32
 // choose the key.
 type parsedToken struct {
 	signingInput string // header "." payload, exactly as received
+	payload      []byte // the claims' JSON, decoded once for every reader
 	signature    []byte
 	header       tokenHeader
 	claims       Claims
@@ -32,12 +33,6 @@ type tokenHeader struct {
 	Kid  string          `json:"kid"`
 	Enc  string          `json:"enc"`
 	Crit json.RawMessage `json:"crit"`
-}
-
-// payloadSegment is the token's claims, base64url as received.
-func (t *parsedToken) payloadSegment() string {
-	_, p, _ := strings.Cut(t.signingInput, ".")
-	return p
 }
 
 // verifier checks embedding tokens. It is immutable and safe for concurrent use.
@@ -68,7 +63,9 @@ func parse(raw string) (*parsedToken, error) {
 		return nil, ErrTokenMalformed.becauseText("not three dot-separated segments")
 	}
 	t := &parsedToken{signingInput: raw[:len(h)+1+len(p)]}
-	if err := decodeJSONSegment(h, &t.header, headerMembers); err != nil {
+	if known, ok := commonHeaders[h]; ok {
+		t.header = known
+	} else if _, err := decodeJSONSegment(h, &t.header, headerMembers); err != nil {
 		return nil, ErrTokenMalformed.because(fmt.Errorf("header: %w", err))
 	}
 	if t.header.Enc != "" {
@@ -82,7 +79,9 @@ func parse(raw string) (*parsedToken, error) {
 	if t.header.Crit != nil {
 		return nil, ErrAlgorithmNotAllowed.becauseText("crit header names extensions this verifier does not implement")
 	}
-	if err := decodeJSONSegment(p, &t.claims, claimMembers); err != nil {
+	payload, err := decodeJSONSegment(p, &t.claims, claimMembers)
+	t.payload = payload
+	if err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field == "orgId":
@@ -164,20 +163,43 @@ func checkSecrets(org *Org) error {
 var segmentEncoding = base64.RawURLEncoding.Strict()
 
 // decodeJSONSegment decodes one base64url segment into v, whose JSON
-// member names are fields (see checkMembers).
-func decodeJSONSegment(seg string, v any, fields [][]byte) error {
+// member names are fields (see checkMembers), and returns the segment's
+// JSON.
+func decodeJSONSegment(seg string, v any, fields [][]byte) ([]byte, error) {
 	if seg == "" {
-		return errors.New("empty segment")
+		return nil, errors.New("empty segment")
 	}
 	b, err := segmentEncoding.DecodeString(seg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkMembers(b, fields); err != nil {
-		return err
+		return b, err
 	}
-	return json.Unmarshal(b, v)
+	return b, json.Unmarshal(b, v)
 }
+
+// commonHeaders holds the headers that HS256 signers send, by their exact
+// segment, decoded at start-up by the same decodeJSONSegment as any other
+// header, so a token from jsonwebtoken, jose, PyJWT, golang-jwt or [Signer]
+// skips a base64 pass and a json.Unmarshal per login. A header with any other
+// spelling takes the general path; both end in the same checks below.
+var commonHeaders = func() map[string]tokenHeader {
+	m := make(map[string]tokenHeader)
+	for _, text := range []string{
+		`{"alg":"HS256","typ":"JWT"}`, // jsonwebtoken, PyJWT, golang-jwt, Signer
+		`{"typ":"JWT","alg":"HS256"}`,
+		`{"alg":"HS256"}`, // jose's SignJWT with only alg set
+	} {
+		seg := base64.RawURLEncoding.EncodeToString([]byte(text))
+		var h tokenHeader
+		if _, err := decodeJSONSegment(seg, &h, headerMembers); err != nil {
+			panic("embedsso: common header " + text + ": " + err.Error())
+		}
+		m[seg] = h
+	}
+	return m
+}()
 
 // base64URLOrDot holds the bytes a compact JWS may contain. The decoder
 // alone would let '\r' and '\n' through (it skips them); a table keeps the
