@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,7 @@ func (e *expiring[K, V]) put(k K, v V, now time.Time, keepLive bool) bool {
 		s.m = make(map[K]V)
 	}
 	s.m[k] = v
-	s.heap.push(heapItem[K]{exp: v.expiry(), key: k})
+	s.heap.push(heapItem[K]{exp: unixNanos(v.expiry()), key: k})
 	s.mu.Unlock()
 	e.maybeSweep(now)
 	return true
@@ -108,7 +109,7 @@ func (e *expiring[K, V]) update(k K, change func(*V)) {
 	if v, ok := s.m[k]; ok {
 		change(&v)
 		s.m[k] = v
-		s.heap.push(heapItem[K]{exp: v.expiry(), key: k})
+		s.heap.push(heapItem[K]{exp: unixNanos(v.expiry()), key: k})
 	}
 	s.mu.Unlock()
 }
@@ -204,8 +205,9 @@ func (e *expiring[K, V]) len() int {
 // heap, deletes their entries, and reports how many entries it deleted and
 // whether expired items remain. The caller holds s.mu.
 func (s *shard[K, V]) popExpired(now time.Time, max int) (deleted int, more bool) {
+	cut := unixNanos(now)
 	for range max {
-		if len(s.heap) == 0 || s.heap[0].exp.After(now) {
+		if len(s.heap) == 0 || s.heap[0].exp > cut {
 			return deleted, false
 		}
 		it := s.heap.pop()
@@ -216,13 +218,36 @@ func (s *shard[K, V]) popExpired(now time.Time, max int) (deleted int, more bool
 			deleted++
 		}
 	}
-	return deleted, len(s.heap) > 0 && !s.heap[0].exp.After(now)
+	return deleted, len(s.heap) > 0 && s.heap[0].exp <= cut
 }
 
+// heapItem is an expiry and the key it belongs to. The expiry is Unix
+// nanoseconds rather than a time.Time, whose *Location the garbage collector
+// would have to look at: with a key that holds no pointers either (the memory
+// stores' keys are fixed-size digests), a heap of a million items is one
+// block the collector skips.
 type heapItem[K any] struct {
-	exp time.Time
+	exp int64
 	key K
 }
+
+// unixNanos is t in Unix nanoseconds, held to the int64 range: the heaps
+// order expiries, and a time past 2262 (or before 1678) sorts as the last
+// (or first) there is.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.After(maxUnixNanos):
+		return math.MaxInt64
+	case t.Before(minUnixNanos):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	maxUnixNanos = time.Unix(0, math.MaxInt64)
+	minUnixNanos = time.Unix(0, math.MinInt64)
+)
 
 // expiryHeap is a min-heap of expiry times. It is written out rather than
 // built on container/heap, whose interface boxes every item pushed or
@@ -235,7 +260,7 @@ func (h *expiryHeap[K]) push(it heapItem[K]) {
 	q := *h
 	for i := len(q) - 1; i > 0; {
 		parent := (i - 1) / 2
-		if !q[i].exp.Before(q[parent].exp) {
+		if q[i].exp >= q[parent].exp {
 			break
 		}
 		q[i], q[parent] = q[parent], q[i]
@@ -252,10 +277,10 @@ func (h *expiryHeap[K]) pop() heapItem[K] {
 	q = q[:last]
 	for i := 0; ; {
 		least, l, r := i, 2*i+1, 2*i+2
-		if l < len(q) && q[l].exp.Before(q[least].exp) {
+		if l < len(q) && q[l].exp < q[least].exp {
 			least = l
 		}
-		if r < len(q) && q[r].exp.Before(q[least].exp) {
+		if r < len(q) && q[r].exp < q[least].exp {
 			least = r
 		}
 		if least == i {

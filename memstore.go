@@ -2,6 +2,9 @@ package embedsso
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"hash/maphash"
 	"maps"
 	"slices"
@@ -145,13 +148,42 @@ type MemorySessionStore struct {
 	// sign-in.
 	Users *MemoryUserStore
 
-	sessions expiring[sessionIDHash, Session]
+	sessions expiring[digest, Session]
 }
 
-// sessionIDHash is a session's IDHash.
-type sessionIDHash string
+// digest is a memory store's key: 32 bytes that hold no pointer, so the
+// stores' maps and heaps are blocks the garbage collector does not scan, and
+// a key costs no allocation of its own.
+type digest [sha256.Size]byte
 
-func (k sessionIDHash) shard() uint64 { return maphash.String(shardSeed, string(k)) }
+func (k digest) shard() uint64 { return maphash.Comparable(shardSeed, k) }
+
+// sessionDigest is the key of the session whose IDHash is idHash. The handler's
+// IDHash is the lowercase hex of a SHA-256, which is decoded; any other
+// string a caller may use is hashed, behind a prefix byte that no hex
+// decoding starts the input with, so the two kinds of key cannot meet short
+// of a SHA-256 preimage.
+func sessionDigest(idHash string) digest {
+	var k digest
+	if len(idHash) == 2*len(k) && isLowerHex(idHash) {
+		_, _ = hex.Decode(k[:], []byte(idHash))
+		return k
+	}
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write([]byte(idHash))
+	h.Sum(k[:0])
+	return k
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // expiry is the earlier of the session's absolute and idle expiries.
 func (s Session) expiry() time.Time {
@@ -164,17 +196,20 @@ func (s Session) expiry() time.Time {
 // CreateSession implements [SessionStore].
 func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) error {
 	// A new session's creation time is the store's clock for purging as it
-	// goes.
-	s.sessions.put(sessionIDHash(sess.IDHash), sess, sess.CreatedAt, false)
+	// goes. The id hash is the key; FindSession gives back the caller's.
+	k := sessionDigest(sess.IDHash)
+	sess.IDHash = ""
+	s.sessions.put(k, sess, sess.CreatedAt, false)
 	return nil
 }
 
 // FindSession implements [SessionStore].
 func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now time.Time) (Session, error) {
-	sess, ok := s.sessions.get(sessionIDHash(idHash))
+	sess, ok := s.sessions.get(sessionDigest(idHash))
 	if !ok || sess.ended(now) {
 		return Session{}, ErrSessionNotFound
 	}
+	sess.IDHash = idHash
 	if s.Users != nil {
 		u, ok := s.Users.byID(sess.User.OrgID, sess.User.ID)
 		if !ok {
@@ -187,13 +222,13 @@ func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now t
 
 // TouchSession implements [SessionStore].
 func (s *MemorySessionStore) TouchSession(_ context.Context, idHash string, idleExpiresAt time.Time) error {
-	s.sessions.update(sessionIDHash(idHash), func(sess *Session) { sess.IdleExpiresAt = idleExpiresAt })
+	s.sessions.update(sessionDigest(idHash), func(sess *Session) { sess.IdleExpiresAt = idleExpiresAt })
 	return nil
 }
 
 // RevokeSession implements [SessionStore].
 func (s *MemorySessionStore) RevokeSession(_ context.Context, idHash string) error {
-	s.sessions.remove(sessionIDHash(idHash))
+	s.sessions.remove(sessionDigest(idHash))
 	return nil
 }
 
@@ -218,22 +253,30 @@ func (s *MemorySessionStore) Len() int { return s.sessions.len() }
 // use. It forgets ids once they expire. The zero value is ready to use. Like
 // [MemorySessionStore], it is split into shards with their own locks.
 type MemoryReplayStore struct {
-	used expiring[replayKey, usedUntil]
+	used expiring[digest, usedUntil]
 }
 
-type replayKey struct{ org, id string }
+// tokenDigest is the key of orgID's token id: a SHA-256 of both, the org's
+// length first so that no two pairs write the same input.
+func tokenDigest(orgID, tokenID string) digest {
+	var k digest
+	h := sha256.New()
+	h.Write(binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64), uint64(len(orgID))))
+	h.Write([]byte(orgID))
+	h.Write([]byte(tokenID))
+	h.Sum(k[:0])
+	return k
+}
 
-// shard hashes the id alone: ids are unique enough to spread the entries.
-func (k replayKey) shard() uint64 { return maphash.String(shardSeed, k.id) }
+// usedUntil is when a recorded token id may be used again, in Unix
+// nanoseconds (see unixNanos): no pointer, unlike a time.Time.
+type usedUntil int64
 
-// usedUntil is when a recorded token id may be used again.
-type usedUntil time.Time
-
-func (u usedUntil) expiry() time.Time { return time.Time(u) }
+func (u usedUntil) expiry() time.Time { return time.Unix(0, int64(u)) }
 
 // UseTokenID implements [ReplayStore].
 func (s *MemoryReplayStore) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
-	if !s.used.put(replayKey{orgID, tokenID}, usedUntil(expiresAt), now, true) {
+	if !s.used.put(tokenDigest(orgID, tokenID), usedUntil(unixNanos(expiresAt)), now, true) {
 		return ErrTokenReplayed
 	}
 	return nil
