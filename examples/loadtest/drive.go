@@ -15,9 +15,13 @@ import (
 	"time"
 )
 
-// result is what one storage measured.
+// result is what one measurement (a server on a storage, in a round)
+// measured.
 type result struct {
 	storage       string
+	baseline      bool   // the -baseline server
+	round         int    // from 0
+	db            string // the -db it ran on: a file, a DSN or memory
 	logins, authd phase
 }
 

@@ -5,26 +5,43 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
 // build builds the main package in src (the example server, or the floor)
-// into dir and returns the binary. The servers run as child processes: the
-// example is a main package, so it cannot be imported, and the floor runs
-// apart from the clients too, so that both pay for the same things.
-func build(ctx context.Context, src, dir string) (string, error) {
-	bin := filepath.Join(dir, filepath.Base(src))
+// into dir as name and returns the binary. The servers run as child
+// processes: the example is a main package, so it cannot be imported, and
+// the floor runs apart from the clients too, so that both pay for the same
+// things. go build runs in src, so it uses the go.work of src's checkout.
+func build(ctx context.Context, src, dir, name string) (string, error) {
+	bin := filepath.Join(dir, name)
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = src
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: %w\n%s", src, err, out)
 	}
 	return bin, nil
+}
+
+// revision names the commit of the checkout that holds dir (the current
+// directory when dir is ""), "-dirty" appended when its tracked files
+// differ from it, or is "" when git cannot tell.
+func revision(ctx context.Context, dir string) string {
+	if dir == "" {
+		dir = "."
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // findDir looks for rel (a directory of this repository) under the current
@@ -98,7 +115,7 @@ func startServer(ctx context.Context, bin string, args []string, log io.Writer) 
 	select {
 	case u, ok := <-found:
 		if ok {
-			fmt.Fprintf(log, "started %s %s at %s\n", filepath.Base(bin), strings.Join(args, " "), u)
+			fmt.Fprintf(log, "started %s %s at %s\n", filepath.Base(bin), strings.Join(redacted(args), " "), u)
 			return u, stop, nil
 		}
 	case <-ctx.Done():
@@ -129,4 +146,16 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// redacted is args with the password of any URL among them replaced by
+// xxxxx, for the log: -db may be a DSN with one.
+func redacted(args []string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			out[i] = u.Redacted()
+		}
+	}
+	return out
 }

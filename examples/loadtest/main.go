@@ -3,11 +3,18 @@
 // flow over loopback, and prints one table:
 //
 //	go run ./examples/loadtest [-duration 10s] [-clients 32] [-storages floor,memory,sqlite,postgres] [-pg auto|off|DSN]
+//	    [-server DIR] [-baseline DIR] [-rounds N]
 //
 // For each storage it builds and starts the example (memory: -db memory;
 // sqlite: a new SQLite file; postgres: a new PostgreSQL database, durable
 // commits), then runs two phases of -duration each with -clients concurrent
-// clients. In the login phase every client signs in over and over as the
+// clients.
+//
+// -baseline names the examples/server directory of an older checkout (git
+// worktree add /tmp/base COMMIT). That server is built too and measured in
+// the same run on sqlite and postgres, right beside this one, each on a
+// database of its own, and the table gives this one's logins/s as a ratio to
+// the baseline's. -rounds repeats every measurement; see plan for the order. In the login phase every client signs in over and over as the
 // browser in the frame does: GET /api/sso/jwt?jwt=… with an allowed Origin,
 // then the sso_check redirect with the session cookie, to the dashboard's
 // Location. In the authenticated phase every client sends GET /api/me with
@@ -30,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +53,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(2)
+	}
+	o.thisRev = revision(ctx, o.serverDir)
+	if o.baseline != "" {
+		o.baselineRev = revision(ctx, o.baseline)
 	}
 	results, err := run(ctx, o, os.Stderr)
 	if len(results) > 0 {
@@ -64,9 +76,20 @@ type options struct {
 	storages  []string
 	pg        string // "auto", "off" or a DSN
 	serverDir string // the example server's source
+	baseline  string // an older example server's source, or ""
+	rounds    int    // how many times each storage is measured
+
+	// The commits the example and the baseline are built from, for the
+	// table's heading; "" when unknown.
+	thisRev, baselineRev string
 }
 
 var allStorages = []string{"floor", "memory", "sqlite", "postgres"}
+
+// baselineStorages are the storages the baseline is measured on: the older
+// example has no -db memory (it would take "memory" for a SQLite file name),
+// and the floor is not the example at all.
+var baselineStorages = []string{"sqlite", "postgres"}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
@@ -76,16 +99,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (logins, then authenticated requests) runs per storage")
 	fs.IntVar(&o.clients, "clients", 32, "concurrent clients")
 	fs.StringVar(&storages, "storages", strings.Join(allStorages, ","), "what to measure, comma-separated: "+strings.Join(allStorages, ", "))
-	fs.StringVar(&o.pg, "pg", "auto", "PostgreSQL: a postgres:// DSN to use, auto to start a throwaway server from the machine's binaries (skipped if there are none), or off")
+	fs.StringVar(&o.pg, "pg", "auto", "PostgreSQL: a postgres:// DSN of a server on which each measurement gets a new database (needs CREATEDB), auto to start a throwaway server from the machine's binaries for each measurement (skipped if there are none), or off")
 	fs.StringVar(&o.serverDir, "server", "", "the example server's source directory (default: examples/server above the current directory)")
+	fs.StringVar(&o.baseline, "baseline", "", "the examples/server source directory of an older checkout, measured beside this one on "+strings.Join(baselineStorages, " and ")+" in the same run, each on a database of its own")
+	fs.IntVar(&o.rounds, "rounds", 1, "how many times to measure each storage (and the baseline); the table shows medians")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if o.duration <= 0 || o.clients <= 0 {
-		return o, errors.New("-duration and -clients must be positive")
+	if o.duration <= 0 || o.clients <= 0 || o.rounds <= 0 {
+		return o, errors.New("-duration, -clients and -rounds must be positive")
 	}
 	// A tenth of each phase, at most a second, lets connections open and
 	// caches fill before anything is counted.
@@ -99,22 +124,32 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.pg != "auto" && o.pg != "off" && !strings.HasPrefix(o.pg, "postgres://") && !strings.HasPrefix(o.pg, "postgresql://") {
 		return o, fmt.Errorf("-pg %q: want auto, off or a postgres:// DSN", o.pg)
 	}
+	if o.baseline != "" {
+		if !slices.ContainsFunc(o.storages, o.hasBaseline) {
+			return o, fmt.Errorf("-baseline is measured on %s only, and -storages names neither", strings.Join(baselineStorages, " and "))
+		}
+		// Checked now rather than at its build, after the floor and the
+		// example: a mistyped directory should not cost a build.
+		if _, err := os.Stat(filepath.Join(o.baseline, "main.go")); err != nil {
+			return o, fmt.Errorf("-baseline %s: want the examples/server directory of a checkout: %w", o.baseline, err)
+		}
+	}
 	return o, nil
 }
 
 func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(list, s)
 }
 
-// run measures each storage of o in turn and returns what it measured. log
-// receives progress. A storage that cannot run fails the whole run, except
-// PostgreSQL under -pg auto on a machine without its binaries, which is
-// skipped with a note.
+// hasBaseline reports whether storage is measured on the baseline too.
+func (o options) hasBaseline(storage string) bool {
+	return o.baseline != "" && contains(baselineStorages, storage)
+}
+
+// run measures each step of plan(o) in turn and returns what it measured.
+// log receives progress. A storage that cannot run fails the whole run,
+// except PostgreSQL under -pg auto on a machine without its binaries, which
+// is skipped with a note.
 func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 	dir, err := os.MkdirTemp("", "embedsso-loadtest-")
 	if err != nil {
@@ -127,13 +162,13 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var floorBin, serverBin string
+	bins := map[string]string{} // "floor", "this", "baseline" → binary
 	if contains(o.storages, "floor") {
 		src, err := findDir(filepath.Join("examples", "loadtest", "floor"))
 		if err != nil {
 			return nil, err
 		}
-		if floorBin, err = build(ctx, src, dir); err != nil {
+		if bins["floor"], err = build(ctx, src, dir, "floor"); err != nil {
 			return nil, err
 		}
 	}
@@ -144,8 +179,15 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 				return nil, fmt.Errorf("%w; pass -server", err)
 			}
 		}
-		if serverBin, err = build(ctx, src, dir); err != nil {
+		if bins["this"], err = build(ctx, src, dir, "server"); err != nil {
 			return nil, err
+		}
+	}
+	if o.baseline != "" {
+		// The baseline builds in its own checkout, against that checkout's
+		// go.work and so its own library: the old code, not this tree's.
+		if bins["baseline"], err = build(ctx, o.baseline, dir, "baseline-server"); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
 		}
 	}
 	example := func(db string) []string {
@@ -153,44 +195,55 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 	}
 
 	var results []result
-	for _, storage := range o.storages {
+	noPostgres := false
+	for i, st := range plan(o) {
+		if st.storage == "postgres" && noPostgres {
+			continue
+		}
+		name := st.name()
 		var target string
 		var stop func() error
-		switch storage {
+		var db string
+		switch st.storage {
 		case "floor":
-			target, stop, err = startServer(ctx, floorBin, []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile}, log)
+			target, stop, err = startServer(ctx, bins["floor"], []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile}, log)
 		case "postgres":
+			// Every measurement gets a database nobody wrote to before it, so
+			// that neither server inherits the other's rows (or its schema).
 			dsn, stopPG, skip, perr := postgresDSN(ctx, o.pg, log)
 			if perr != nil || skip {
-				err = perr
+				err, noPostgres = perr, skip
 				break
 			}
-			target, stop, err = startServer(ctx, serverBin, example(dsn), log)
+			db = dsn
+			target, stop, err = startServer(ctx, bins[st.server()], example(dsn), log)
 			if err != nil {
-				_ = stopPG()
+				err = errors.Join(err, stopPG())
 				break
 			}
 			stopServer := stop
 			stop = func() error { return errors.Join(stopServer(), stopPG()) }
 		default:
-			db := "memory"
-			if storage == "sqlite" {
-				db = filepath.Join(dir, "load.db")
+			db = "memory"
+			if st.storage == "sqlite" {
+				// A new file for every measurement, for the same reason.
+				db = filepath.Join(dir, fmt.Sprintf("load-%d-%s.db", i, st.server()))
 			}
-			target, stop, err = startServer(ctx, serverBin, example(db), log)
+			target, stop, err = startServer(ctx, bins[st.server()], example(db), log)
 		}
 		if err != nil {
-			return results, fmt.Errorf("%s: %w", storage, err)
+			return results, fmt.Errorf("%s: %w", name, err)
 		}
 		if stop == nil {
 			continue // skipped
 		}
-		fmt.Fprintf(log, "%s: %d clients, %s of logins then %s of authenticated requests\n", storage, o.clients, o.duration, o.duration)
-		r := measure(ctx, storage, target, org, o)
+		fmt.Fprintf(log, "%s%s: %d clients, %s of logins then %s of authenticated requests\n", name, st.roundNote(o), o.clients, o.duration, o.duration)
+		r := measure(ctx, st.storage, target, org, o)
+		r.baseline, r.round, r.db = st.baseline, st.round, db
 		err = stop()
 		results = append(results, r)
 		if err != nil {
-			return results, fmt.Errorf("%s: stop: %w", storage, err)
+			return results, fmt.Errorf("%s: stop: %w", name, err)
 		}
 		if ctx.Err() != nil {
 			return results, ctx.Err()

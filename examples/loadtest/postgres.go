@@ -17,9 +17,11 @@ import (
 	"time"
 )
 
-// postgresDSN returns the database for the postgres storage: -pg's DSN, or
-// (-pg auto) a throwaway server started from the machine's binaries. skip is
-// true when there is nothing to measure: -pg off, or auto without binaries.
+// postgresDSN returns a database for one measurement on the postgres
+// storage, nobody's before it: a new database on -pg's server, or (-pg auto)
+// a new throwaway server started from the machine's binaries. stop drops
+// that database or stops that server. skip is true when there is nothing to
+// measure: -pg off, or auto without binaries.
 func postgresDSN(ctx context.Context, pg string, log io.Writer) (dsn string, stop func() error, skip bool, err error) {
 	switch pg {
 	case "off":
@@ -37,7 +39,12 @@ func postgresDSN(ctx context.Context, pg string, log io.Writer) (dsn string, sto
 		fmt.Fprintf(log, "started a throwaway PostgreSQL in %s: %s, fsync and synchronous_commit on\n", s.dir, s.version)
 		return s.dsn(), s.stop, false, nil
 	default:
-		return pg, func() error { return nil }, false, nil
+		dsn, drop, err := freshDatabase(ctx, pg)
+		if err != nil {
+			return "", nil, false, err
+		}
+		fmt.Fprintf(log, "created the database %s on -pg's server\n", databaseName(dsn))
+		return dsn, drop, false, nil
 	}
 }
 
