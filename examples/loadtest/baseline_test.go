@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -251,4 +252,30 @@ func TestABaselineIsMeasuredBesideThisServer(t *testing.T) {
 	for _, r := range results {
 		assert.Contains(t, table.String(), "| "+rowName(r.storage, r.baseline)+" | ")
 	}
+}
+
+// The baseline builds in its own checkout: go build runs in its directory,
+// so the go.work above it (there, the older library) decides what it links,
+// not this tree's. Here a checkout's workspace supplies a library version
+// that exists nowhere else, so the build succeeds only through it.
+func TestTheBaselineBuildsAgainstItsOwnCheckout(t *testing.T) {
+	t.Parallel()
+	checkout := t.TempDir()
+	files := map[string]string{
+		"go.work":     "go 1.25.0\n\nuse (\n\t./app\n\t./lib\n)\n",
+		"lib/go.mod":  "module example.com/lib\n\ngo 1.25.0\n",
+		"lib/lib.go":  "package lib\n\nconst Version = \"the checkout's library\"\n",
+		"app/go.mod":  "module example.com/app\n\ngo 1.25.0\n\nrequire example.com/lib v0.0.0\n",
+		"app/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/lib\"\n)\n\nfunc main() { fmt.Print(lib.Version) }\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(checkout, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	bin, err := build(context.Background(), filepath.Join(checkout, "app"), t.TempDir(), "baseline-server")
+	require.NoError(t, err)
+	out, err := exec.Command(bin).Output()
+	require.NoError(t, err)
+	assert.Equal(t, "the checkout's library", string(out))
 }
