@@ -169,6 +169,7 @@ func (e *expiring[K, V]) purge(now time.Time) int {
 				e.afterChunk(i)
 			}
 		}
+		s.compact()
 	}
 	return n
 }
@@ -186,6 +187,7 @@ func (e *expiring[K, V]) maybeSweep(now time.Time) {
 		s.mu.Lock()
 		s.popExpired(now, sweepChunk)
 		s.mu.Unlock()
+		s.compact()
 	}
 }
 
@@ -289,10 +291,30 @@ func (h *expiryHeap[K]) pop() heapItem[K] {
 		q[i], q[least] = q[least], q[i]
 		i = least
 	}
-	// Give memory back after a mass expiry, with room to grow again.
-	if cap(q) > 1024 && len(q) < cap(q)/4 {
-		q = append(make(expiryHeap[K], 0, 2*len(q)), q...)
-	}
 	*h = q
 	return top
+}
+
+// sparse reports whether the heap holds so few items for its capacity
+// that it should give memory back.
+func (h expiryHeap[K]) sparse() bool { return cap(h) > 1024 && len(h) < cap(h)/4 }
+
+// compact gives a sparse heap's memory back after a mass expiry, keeping
+// room to grow again. The new array is allocated before the lock is taken:
+// an allocation is where the garbage collector makes a goroutine help it
+// mark, which for a large array can take milliseconds, and no call of the
+// shard should wait for that. Under the lock there is only the copy.
+func (s *shard[K, V]) compact() {
+	s.mu.RLock()
+	n, sparse := len(s.heap), s.heap.sparse()
+	s.mu.RUnlock()
+	if !sparse {
+		return
+	}
+	fresh := make(expiryHeap[K], 0, 2*n)
+	s.mu.Lock()
+	if s.heap.sparse() && len(s.heap) <= cap(fresh) {
+		s.heap = append(fresh, s.heap...)
+	}
+	s.mu.Unlock()
 }
