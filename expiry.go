@@ -3,6 +3,7 @@ package embedsso
 import (
 	"hash/maphash"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,6 +169,10 @@ func (e *expiring[K, V]) purge(now time.Time) int {
 			if e.afterChunk != nil {
 				e.afterChunk(i)
 			}
+			// A purge is background work: between chunks it lets the
+			// requests waiting for a processor run, rather than keep one
+			// until the scheduler's 10 ms time slice ends.
+			runtime.Gosched()
 		}
 		s.compact()
 	}
