@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"context"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +74,25 @@ func TestExpiriesPastTheNanosecondRangeSortLast(t *testing.T) {
 	_, ok := e.get(key(0, "far"))
 	assert.True(t, ok, "the year-9999 entry stays")
 	assert.Equal(t, 1, e.purge(far), "and goes once its time has come")
+}
+
+// FuzzDecodeLowerHex holds decodeLowerHex to encoding/hex on lowercase
+// input and to a refusal on anything else.
+func FuzzDecodeLowerHex(f *testing.F) {
+	for _, s := range []string{strings.Repeat("0f", 32), strings.Repeat("AB", 32), strings.Repeat("g1", 32), "\xff\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s)%2 != 0 {
+			return
+		}
+		dst := make([]byte, len(s)/2)
+		got := decodeLowerHex(dst, s)
+		want, err := hex.DecodeString(s)
+		wantOK := err == nil && s == strings.ToLower(s)
+		require.Equal(t, wantOK, got, "%q", s)
+		if wantOK {
+			require.Equal(t, want, dst)
+		}
+	})
 }
