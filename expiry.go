@@ -24,6 +24,9 @@ type expiring[K shardKey, V expirer] struct {
 	shards [shardCount]shard[K, V]
 	// nextSweep is the Unix second from which a write sweeps every shard.
 	nextSweep atomic.Int64
+	// chunkLocked, when set (by benchmarks), runs each time purge has taken
+	// a shard's lock for a chunk, so that the hold can be timed exactly.
+	chunkLocked func(shard int)
 	// afterChunk, when set (by tests), runs each time purge has released a
 	// shard's lock after a chunk.
 	afterChunk func(shard int)
@@ -163,6 +166,9 @@ func (e *expiring[K, V]) purge(now time.Time) int {
 		for more := true; more; {
 			var d int
 			s.mu.Lock()
+			if e.chunkLocked != nil {
+				e.chunkLocked(i)
+			}
 			d, more = s.popExpired(now, purgeChunk)
 			s.mu.Unlock()
 			n += d
