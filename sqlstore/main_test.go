@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 	if durable.server != nil {
 		durable.server.Stop()
 	}
+	removeScratch()
 	os.Exit(code)
 }
 
