@@ -36,7 +36,7 @@ func createSession(ctx context.Context, q querier, sess embedsso.Session) error 
 func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	var sess embedsso.Session
 	var created, expires, idle int64
-	r := s.db.QueryRowContext(ctx, `
+	r := s.read.QueryRowContext(ctx, `
 		SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at,
 			u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at, u.attributes, u.group_names
 		FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id

@@ -112,11 +112,16 @@ func TestOpenSQLite(t *testing.T) {
 		require.NoError(t, s.PutOrg(ctx, embedsso.Org{ID: "org_a", Secrets: []embedsso.Secret{{Value: "a-secret-of-at-least-32-bytes-0123456789"}}}))
 		release := sqlstore.HoldWriter(s)
 		defer release()
+		// A write holds the writer's turn and its one connection.
+		write, _ := sqlstore.Handles(s)
+		conn, err := write.Conn(ctx)
+		require.NoError(t, err)
+		defer conn.Close()
 		// If reads went through the held writer connection, these would
 		// wait for it until the deadline.
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		_, err := s.FindOrg(rctx, "org_a")
+		_, err = s.FindOrg(rctx, "org_a")
 		assert.NoError(t, err)
 		_, err = s.FindSession(rctx, "unknown", time.Now())
 		assert.ErrorIs(t, err, embedsso.ErrSessionNotFound)
