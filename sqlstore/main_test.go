@@ -37,19 +37,29 @@ func TestMain(m *testing.M) {
 	if pg != nil {
 		pg.Stop()
 	}
-	if durable.server != nil {
-		durable.server.Stop()
+	for _, d := range durable {
+		if d.server != nil {
+			d.server.Stop()
+		}
 	}
 	removeScratch()
 	os.Exit(code)
 }
 
-// durable is a second PostgreSQL server, with durable commits, which the
-// first benchmark that needs it starts.
-var durable struct {
-	once   sync.Once
-	server *pgtest.Server
-	err    error
+// durable are more PostgreSQL servers, with durable commits, each started
+// by the first benchmark that needs it: postgres-durable with initdb's
+// settings, postgres-durable-2gb with shared_buffers at 2 GB, a quarter of
+// an 8 GB server (the PostgreSQL documentation's starting point for a
+// dedicated server, and what managed services set by default), enough to
+// hold BenchmarkScale's databases of a million rows.
+var durable = map[string]*struct {
+	once     sync.Once
+	settings []string
+	server   *pgtest.Server
+	err      error
+}{
+	"postgres-durable":     {},
+	"postgres-durable-2gb": {settings: []string{"shared_buffers=2GB"}},
 }
 
 // database is one empty database a test may open several handles on, as
@@ -81,14 +91,15 @@ func newBareDatabase(t testing.TB, kind string) database {
 		dsn, err = pg.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
 		require.NoError(t, err)
 		driver = "pgx"
-	case "postgres-durable":
+	case "postgres-durable", "postgres-durable-2gb":
 		if pg == nil {
 			t.Skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt-get install postgresql")
 		}
-		durable.once.Do(func() { durable.server, durable.err = pgtest.StartDurable() })
-		require.NoError(t, durable.err)
+		d := durable[kind]
+		d.once.Do(func() { d.server, d.err = pgtest.StartDurable(d.settings...) })
+		require.NoError(t, d.err)
 		var err error
-		dsn, err = durable.server.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
+		dsn, err = d.server.NewDatabase(context.Background(), func(dsn string) (*sql.DB, error) { return sql.Open("pgx", dsn) })
 		require.NoError(t, err)
 		driver = "pgx"
 	case "sqlite":

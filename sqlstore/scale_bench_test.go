@@ -64,6 +64,9 @@ func benchScaleOp(b *testing.B, dbs []*scaleDB, op scaleOp) {
 	calls := make([][]func(context.Context) error, len(dbs))
 	sizes := make([]int, len(dbs))
 	for i, s := range dbs {
+		if err := s.refresh(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 		calls[i], sizes[i] = op.prepare(s, b.N, r), s.n
 	}
 	b.ResetTimer()

@@ -40,9 +40,14 @@ func Start() (*Server, error) {
 }
 
 // StartDurable is Start with PostgreSQL's default durability: every commit
-// waits for its WAL flush, as in production. For benchmarks.
-func StartDurable() (*Server, error) {
-	return start("-c fsync=on -c synchronous_commit=on -c full_page_writes=on")
+// waits for its WAL flush, as in production. For benchmarks. settings are
+// more server settings, "name=value" each, such as "shared_buffers=2GB".
+func StartDurable(settings ...string) (*Server, error) {
+	opts := "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+	for _, s := range settings {
+		opts += " -c " + s
+	}
+	return start(opts)
 }
 
 func start(durability string) (*Server, error) {
