@@ -37,3 +37,6 @@ func WritesWaiting(s *Store) int { return s.writer.waiting() }
 
 // WriteWait is how long a write of a Store from OpenSQLite waits for its turn.
 func WriteWait(s *Store) time.Duration { return s.writer.wait }
+
+// SetClock makes s read the time from now.
+func SetClock(s *Store, now func() time.Time) { s.now = now }

@@ -104,15 +104,16 @@ func (s *Store) signInStatement(ctx context.Context, w embedsso.SignInWrite) (em
 	if err != nil {
 		return embedsso.User{}, err
 	}
+	now := s.now()
 	var row *sql.Row
 	if w.TokenID == "" {
 		row = s.db.QueryRowContext(ctx, signInNoTokenSQL,
-			newID("usr_"), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(s.now()), attrs, groups,
+			newUserID(now), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(now), attrs, groups,
 			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
 	} else {
 		row = s.db.QueryRowContext(ctx, signInSQL,
 			p.OrgID, w.TokenID, micros(w.TokenExpiresAt), micros(w.Now),
-			newID("usr_"), p.Email, p.FirstName, p.LastName, p.Role, micros(s.now()),
+			newUserID(now), p.Email, p.FirstName, p.LastName, p.Role, micros(now),
 			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), attrs, groups)
 	}
 	u, err := scanUser(row)

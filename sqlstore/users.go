@@ -46,7 +46,7 @@ func upsertUser(ctx context.Context, q querier, p embedsso.Profile, now time.Tim
 		return embedsso.User{}, err
 	}
 	return scanUser(q.QueryRowContext(ctx, upsertUserSQL,
-		newID("usr_"), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(now), attrs, groups))
+		newUserID(now), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(now), attrs, groups))
 }
 
 // scanUser reads userColumns.
