@@ -29,10 +29,12 @@ import (
 // own p50 and p99 (p50-us@N, p99-us@N), and the largest size's against the
 // size 1's (p50-ratio@N, p99-ratio@N).
 //
-// The fill is one INSERT … SELECT per table, then VACUUM ANALYZE and a
-// CHECKPOINT (ANALYZE on SQLite); each database is filled once per process
-// (-count measures it again). A login adds its rows, so that by the end the
-// database of size 1 holds thousands, all in memory: small, as it stands for.
+// The fill is one INSERT … SELECT per table, then VACUUM ANALYZE, a
+// CHECKPOINT and pg_prewarm of every table and index (ANALYZE on SQLite);
+// each database is filled once per process (-count measures it again), and
+// ANALYZEd again before each measurement. A login adds its rows, so that by
+// the end the database of size 1 holds thousands, all in memory: small, as
+// it stands for.
 //
 // The default -scale of 1000 keeps `go test -bench .` quick. A million
 // (a few minutes of filling per database; PostgreSQL's grows to about 1 GB
