@@ -27,7 +27,10 @@ import (
 // the machine's other work weighs on every size alike: the ratios are what
 // to read on a shared machine. ns/op is one such round; each size gets its
 // own p50 and p99 (p50-us@N, p99-us@N), and the largest size's against the
-// size 1's (p50-ratio@N, p99-ratio@N).
+// size 1's (p50-ratio@N, p99-ratio@N). On PostgreSQL each size then also
+// gets the write-ahead log that 200 more calls write right after a
+// CHECKPOINT (wal-B/op@N, untimed): at a million rows it shows the full
+// pages a login's scattered index entries log.
 //
 // The fill is one INSERT … SELECT per table, then VACUUM ANALYZE, a
 // CHECKPOINT and pg_prewarm of every table and index (ANALYZE on SQLite);
@@ -40,8 +43,10 @@ import (
 // (a few minutes of filling per database; PostgreSQL's grows to about 1 GB
 // on disk, past its default 128 MB shared_buffers):
 //
-//	go test -run '^$' -bench 'Scale/store=postgres-durable' -benchtime 1000x -count 6 -timeout 3h ./sqlstore/ -scale 1000000 | tee scale.txt
-//	benchstat -col /op scale.txt
+//	go test -run '^$' -bench Scale -benchtime 1000x -count 6 -timeout 3h ./sqlstore/ -scale 1000000 | tee scale.txt
+//	benchstat scale.txt
+//
+// (-bench 'Scale/store=postgres-durable$/' measures one storage.)
 func BenchmarkScale(b *testing.B) {
 	sizes := scaleSizes(*scaleFlag)
 	for _, storage := range scaleStorages {
@@ -80,6 +85,43 @@ func benchScaleOp(b *testing.B, dbs []*scaleDB, op scaleOp) {
 	for unit, v := range scaleMetrics(sizes, lat) {
 		b.ReportMetric(v, unit)
 	}
+	for _, s := range dbs {
+		if s.sql.walPosition == "" {
+			continue
+		}
+		wal, err := walPerCall(context.Background(), s, op, r, walCalls)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(wal, "wal-B/op@"+strconv.Itoa(s.n))
+	}
+}
+
+// walCalls is how many calls walPerCall makes.
+const walCalls = 200
+
+// walPerCall returns the bytes of write-ahead log that k calls of op at s
+// write on average, right after a checkpoint: the first change of a page
+// after a checkpoint writes the whole page (8 kB) to the log, so the bytes
+// tell how many pages a call touches that the calls before it had not. The
+// server's own work (autovacuum, say) counts too; the benchmark's servers
+// have little else to do.
+func walPerCall(ctx context.Context, s *scaleDB, op scaleOp, r *mathrand.Rand, k int) (float64, error) {
+	calls := op.prepare(s, k, r)
+	if _, err := s.write.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return 0, err
+	}
+	var before, after int64
+	if err := s.write.QueryRowContext(ctx, s.sql.walPosition).Scan(&before); err != nil {
+		return 0, err
+	}
+	if _, err := timeRounds(ctx, [][]func(context.Context) error{calls}); err != nil {
+		return 0, err
+	}
+	if err := s.write.QueryRowContext(ctx, s.sql.walPosition).Scan(&after); err != nil {
+		return 0, err
+	}
+	return float64(after-before) / float64(k), nil
 }
 
 // timeRounds makes the calls of every size (calls[i], all of one length)

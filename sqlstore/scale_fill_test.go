@@ -75,6 +75,9 @@ type fillSQL struct {
 	// keeps scanning it as logins fill it; ANALYZE (as autovacuum runs it
 	// on a real server) makes it plan again.
 	refresh []string
+	// walPosition reads how many bytes of write-ahead log the server has
+	// written so far; "" where there is none to read.
+	walPosition string
 }
 
 var fillDialects = map[string]fillSQL{
@@ -90,7 +93,8 @@ var fillDialects = map[string]fillSQL{
 		// logins for a while holds them.
 		analyze: []string{"VACUUM ANALYZE", "CHECKPOINT", "CREATE EXTENSION IF NOT EXISTS pg_prewarm",
 			"SELECT pg_prewarm(c.oid::regclass) FROM pg_class c WHERE c.relname LIKE 'embedsso%' AND c.relkind IN ('r', 'i')"},
-		refresh: []string{"ANALYZE"},
+		refresh:     []string{"ANALYZE"},
+		walPosition: "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint",
 	},
 	"sqlite": {
 		series: func(n int) string {

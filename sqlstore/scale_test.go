@@ -88,6 +88,15 @@ func TestScaleFill(t *testing.T) {
 						assert.Equal(t, before[j]["embedsso_used_tokens"]+k*want.newSessions, after["embedsso_used_tokens"], "a login spends one token id")
 						assert.Equal(t, s.n, after["embedsso_orgs"], "no op makes an organization")
 					}
+					if dbs[0].sql.walPosition != "" {
+						wal, err := walPerCall(ctx, dbs[1], scaleOps[i], r, k)
+						require.NoError(t, err)
+						if want.newSessions > 0 {
+							assert.Greater(t, wal, 100.0, "a login writes its rows to the write-ahead log")
+						} else {
+							assert.GreaterOrEqual(t, wal, 0.0)
+						}
+					}
 					m := scaleMetrics(sizes, lat)
 					assert.ElementsMatch(t, []string{"p50-us@1", "p99-us@1", "p50-us@300", "p99-us@300", "p50-ratio@300", "p99-ratio@300"}, slices.Collect(maps.Keys(m)))
 					for unit, v := range m {
