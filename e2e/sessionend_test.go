@@ -182,9 +182,12 @@ func TestWhenTheSessionEndsInsideTheFrame(t *testing.T) {
 		n := len(b.rec.frameHops(f.id))
 		goTo(t, f, "/reports?tab=monthly")
 		hops := hopsAfter(t, b, f.id, n)
-		require.Equal(t, []string{"401 /reports?tab"}, statuses(hops), "the session-ended page")
-		hops = hopsAfter(t, b, f.id, n+1)
+		require.Equal(t, "401 /reports?tab", statuses(hops)[0], "the session-ended page")
+		if len(hops) == 1 { // the poll came before the renewal, not after it
+			hops = append(hops, hopsAfter(t, b, f.id, n+1)...)
+		}
 		assert.Equal(t, []string{
+			"401 /reports?tab",
 			"302 /api/sso/jwt?jwt&return_to", // the portal's script swapped the iframe's src
 			"302 /api/sso/jwt?sso_check",
 			"200 /reports?tab",
