@@ -2,8 +2,10 @@ package embedsso
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,4 +297,45 @@ func TestExpiringConcurrentUse(t *testing.T) {
 	wg.Wait()
 	e.purge(cut)
 	assert.Equal(t, writers*perWriter/2, e.len())
+}
+
+// Not parallel: it sets GOMAXPROCS to 1, so that another goroutine runs
+// during a purge only if the purge lets it.
+func TestAPurgeLetsOtherGoroutinesRunBetweenChunks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var e expiring[testKey, testValue]
+	for i := range 4 * purgeChunk {
+		e.put(key(0, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
+	}
+	var ran atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				ran.Add(1)
+				runtime.Gosched()
+			}
+		}
+	}()
+	var seen []int64
+	e.afterChunk = func(int) { seen = append(seen, ran.Load()) }
+	require.Equal(t, 4*purgeChunk, e.purge(t0.Add(time.Hour)))
+	close(stop)
+	<-done
+	require.GreaterOrEqual(t, len(seen), 4)
+	// The scheduler may hand the processor to a runtime goroutine instead
+	// now and then; without the yield the other goroutine would not run at
+	// all before the purge ends, well within one 10 ms time slice.
+	ranBetween := 0
+	for i := 1; i < len(seen); i++ {
+		if seen[i] > seen[i-1] {
+			ranBetween++
+		}
+	}
+	assert.Greater(t, ranBetween, (len(seen)-1)/2, "the other goroutine ran between %d of %d pairs of chunks", ranBetween, len(seen)-1)
 }
