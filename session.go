@@ -36,6 +36,14 @@ var (
 	_ SessionFinder = (*CookieSessions)(nil)
 )
 
+// The session lifetimes a zero [CookieConfig.TTL] and IdleTimeout stand for.
+const (
+	// DefaultSessionTTL is how long after sign-in a session ends.
+	DefaultSessionTTL = 8 * time.Hour
+	// DefaultIdleTimeout is how long unused a session may be before it ends.
+	DefaultIdleTimeout = 30 * time.Minute
+)
+
 // CookieConfig configures [NewCookieSessions].
 type CookieConfig struct {
 	// Store keeps the sessions. Required.
@@ -107,11 +115,11 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 		c.path = "/"
 	}
 	if c.ttl == 0 {
-		c.ttl = 8 * time.Hour
+		c.ttl = DefaultSessionTTL
 	}
 	switch {
 	case c.idle == 0:
-		c.idle = 30 * time.Minute
+		c.idle = DefaultIdleTimeout
 	case c.idle < 0:
 		c.idle = 0
 	}

@@ -191,7 +191,7 @@ func purgeEvery(ctx context.Context, every time.Duration, p embedsso.Purger, log
 
 // describeSessions is the banner's line about the -session-* flags.
 func describeSessions(o options) string {
-	max, idle := "the library's default", "the library's default"
+	max, idle := embedsso.DefaultSessionTTL.String()+" (the default)", embedsso.DefaultIdleTimeout.String()+" (the default)"
 	if o.sessionMax > 0 {
 		max = o.sessionMax.String()
 	}

@@ -197,11 +197,11 @@ func TestTheBannerNamesTheLoginURLAndTheSessionLifetime(t *testing.T) {
 		login, max string
 	}{
 		"the demo org's LoginURL is the customer site's embed-login": {nil, "CUSTOMER/sso/embed-login",
-			"end the library's default after sign-in, or when unused for the library's default (-session-max, -session-idle)"},
+			"end 8h0m0s (the default) after sign-in, or when unused for 30m0s (the default) (-session-max, -session-idle)"},
 		"-no-login-url leaves the demo org without one": {[]string{"-no-login-url", "-session-max", "5s", "-session-idle", "2s"}, "none (an ended session tells the customer's page)",
 			"end 5s after sign-in, or when unused for 2s (-session-max, -session-idle)"},
 		"a negative -session-idle is no idle limit": {[]string{"-session-idle", "-1s"}, "CUSTOMER/sso/embed-login",
-			"end the library's default after sign-in, or when unused for no limit (-session-max, -session-idle)"},
+			"end 8h0m0s (the default) after sign-in, or when unused for no limit (-session-max, -session-idle)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
