@@ -139,6 +139,12 @@ func (s *MemoryUserStore) Users() []User {
 // [MemorySessionStore.PurgeExpired] takes expired sessions in order of expiry
 // instead of scanning every session, and holds a shard's lock for at most
 // 256 of them at a time.
+//
+// A stored session holds a single pointer, to its user's strings, which all
+// sessions of one user share, so a million sessions add little to each
+// garbage collection. Its times come back as the same instants, without the
+// monotonic clock reading, as from a database: in time.Local if stored so,
+// otherwise in UTC.
 type MemorySessionStore struct {
 	// Users is the store the sessions' users live in: FindSession returns
 	// each session's user as Users holds it now, and no session of a user
@@ -147,7 +153,7 @@ type MemorySessionStore struct {
 	// sign-in.
 	Users *MemoryUserStore
 
-	sessions expiring[digest, Session]
+	sessions expiring[digest, storedSession]
 }
 
 // digest is a memory store's key: 32 bytes that hold no pointer, so the
@@ -203,31 +209,24 @@ var lowerHexValue = func() (t [256]byte) {
 	return t
 }()
 
-// expiry is the earlier of the session's absolute and idle expiries.
-func (s Session) expiry() time.Time {
-	if !s.IdleExpiresAt.IsZero() && s.IdleExpiresAt.Before(s.ExpiresAt) {
-		return s.IdleExpiresAt
-	}
-	return s.ExpiresAt
-}
-
 // CreateSession implements [SessionStore].
 func (s *MemorySessionStore) CreateSession(_ context.Context, sess Session) error {
 	// A new session's creation time is the store's clock for purging as it
 	// goes. The id hash is the key; FindSession gives back the caller's.
-	k := sessionDigest(sess.IDHash)
-	sess.IDHash = ""
-	s.sessions.put(k, sess, sess.CreatedAt, false)
+	s.sessions.put(sessionDigest(sess.IDHash), storeSession(&sess), sess.CreatedAt, false)
 	return nil
 }
 
 // FindSession implements [SessionStore].
 func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now time.Time) (Session, error) {
-	sess, ok := s.sessions.get(sessionDigest(idHash))
-	if !ok || sess.ended(now) {
+	stored, ok := s.sessions.get(sessionDigest(idHash))
+	if !ok {
 		return Session{}, ErrSessionNotFound
 	}
-	sess.IDHash = idHash
+	sess := stored.session(idHash)
+	if sess.ended(now) {
+		return Session{}, ErrSessionNotFound
+	}
 	if s.Users != nil {
 		u, ok := s.Users.byID(sess.User.OrgID, sess.User.ID)
 		if !ok {
@@ -240,7 +239,7 @@ func (s *MemorySessionStore) FindSession(_ context.Context, idHash string, now t
 
 // TouchSession implements [SessionStore].
 func (s *MemorySessionStore) TouchSession(_ context.Context, idHash string, idleExpiresAt time.Time) error {
-	s.sessions.update(sessionDigest(idHash), func(sess *Session) { sess.IdleExpiresAt = idleExpiresAt })
+	s.sessions.update(sessionDigest(idHash), func(sess *storedSession) { sess.setTime(timeIdle, idleExpiresAt) })
 	return nil
 }
 
@@ -253,8 +252,8 @@ func (s *MemorySessionStore) RevokeSession(_ context.Context, idHash string) err
 // RevokeUserSessions implements [SessionStore]. It scans the shards one at a
 // time.
 func (s *MemorySessionStore) RevokeUserSessions(_ context.Context, orgID, userID string) error {
-	s.sessions.removeWhere(func(sess Session) bool {
-		return sess.User.OrgID == orgID && sess.User.ID == userID
+	s.sessions.removeWhere(func(sess storedSession) bool {
+		return sess.field(fieldOrgID) == orgID && sess.field(fieldID) == userID
 	})
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 //
 //	go test -run '^$' -bench MemorySessionStoreStall -benchtime 3x -count 6
 //	go test -run '^$' -bench 'MemorySessionStoreParallel|MemoryReplayStoreParallel|MemorySessionStoreScale' -benchmem -count 6
+//	go test -run '^$' -bench MemorySessionStoreMark -benchtime 5x -count 6
 
 var (
 	benchT0   = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -267,4 +268,48 @@ func BenchmarkMemorySessionStoreScale(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMemorySessionStoreMark measures what one garbage collection costs
+// with 1M sessions stored, reported per session (mark-ns/session) beside the
+// heap each session takes (heap-B/session). Every collection marks every
+// stored session, and a server collects about once per live heap's worth of
+// allocation, so this is the share of each request that the store adds to the
+// collector's work. store=map keeps the same sessions as map[string]Session
+// values under one lock, as a store that holds a Session as it is given would.
+func BenchmarkMemorySessionStoreMark(b *testing.B) {
+	const n = 1_000_000
+	keys := sessionKeys(0, n)
+	measure := func(b *testing.B, hold func() any) {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		kept := hold()
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ResetTimer()
+		for b.Loop() {
+			runtime.GC()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "mark-ns/session")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/session")
+		runtime.KeepAlive(kept)
+	}
+	b.Run("store=memory", func(b *testing.B) {
+		measure(b, func() any {
+			s := &embedsso.MemorySessionStore{}
+			fillSessions(b, s, keys, benchT0.Add(8*time.Hour))
+			return s
+		})
+	})
+	b.Run("store=map", func(b *testing.B) {
+		measure(b, func() any {
+			m := make(map[string]embedsso.Session, n)
+			for _, k := range keys {
+				m[k] = embedsso.Session{IDHash: k, User: benchUser, CreatedAt: benchT0, ExpiresAt: benchT0.Add(8 * time.Hour)}
+			}
+			return m
+		})
+	})
 }

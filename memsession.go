@@ -1,0 +1,141 @@
+package embedsso
+
+import (
+	"time"
+	"unique"
+)
+
+// storedSession is a session as [MemorySessionStore] keeps it, shaped for the
+// garbage collector. A collection marks every stored session, and a login's
+// share of that work grows with the number of sessions kept and with the
+// pointers each one holds: a [Session] holds about a dozen (seven strings,
+// five times' locations, a map, a slice), and a nil one costs the marker
+// nearly as much as another. Here an entry holds one pointer, to its user's
+// strings interned with [unique.Make], which every session of the same user
+// shares; the times are plain numbers. BenchmarkMemorySessionStoreMark
+// measures what a collection costs per stored session.
+type storedSession struct {
+	user unique.Handle[storedUser]
+	// The times' seconds and nanoseconds apart, so that each takes 12 bytes
+	// rather than a padded 16.
+	sec  [timeFields]int64
+	nsec [timeFields]uint32
+}
+
+// storedUser is what a session holds of its user, other than times.
+type storedUser struct {
+	// text is the user's ID, OrgID, Email, FirstName, LastName and Role,
+	// back to back; ends holds where each but the last ends.
+	text string
+	ends [userFields - 1]int
+	// extra holds the attributes and groups, and is nil without either. A
+	// pointer compares by identity, so a session with attributes has an
+	// interned user of its own.
+	extra *userExtra
+}
+
+type userExtra struct {
+	attributes map[string]any
+	groups     []string
+}
+
+// The user's strings, in the order storedUser.text holds them.
+const (
+	fieldID = iota
+	fieldOrgID
+	fieldEmail
+	fieldFirstName
+	fieldLastName
+	fieldRole
+	userFields
+)
+
+// The times, in the order storedSession holds them.
+const (
+	timeUserCreated = iota
+	timeUserUpdated
+	timeCreated
+	timeExpires
+	timeIdle
+	timeFields
+)
+
+// localBit marks, in a stored nanosecond count (always below 2^30), a time
+// that was in time.Local.
+const localBit = 1 << 31
+
+// storeSession is s as the store keeps it, less its IDHash (the map's key).
+// A time comes back as the same instant, the zero time as the zero time, a
+// time in time.Local in time.Local and any other in UTC; the monotonic
+// clock reading is dropped, as a database store drops it.
+func storeSession(s *Session) storedSession {
+	u := &s.User
+	su := storedUser{text: u.ID + u.OrgID + u.Email + u.FirstName + u.LastName + u.Role}
+	n := 0
+	for i, f := range [...]string{u.ID, u.OrgID, u.Email, u.FirstName, u.LastName} {
+		n += len(f)
+		su.ends[i] = n
+	}
+	if u.Attributes != nil || u.Groups != nil {
+		su.extra = &userExtra{attributes: u.Attributes, groups: u.Groups}
+	}
+	st := storedSession{user: unique.Make(su)}
+	for i, t := range [...]time.Time{u.CreatedAt, u.UpdatedAt, s.CreatedAt, s.ExpiresAt, s.IdleExpiresAt} {
+		st.setTime(i, t)
+	}
+	return st
+}
+
+func (st *storedSession) setTime(i int, t time.Time) {
+	st.sec[i], st.nsec[i] = t.Unix(), uint32(t.Nanosecond())
+	if t.Location() == time.Local {
+		st.nsec[i] |= localBit
+	}
+}
+
+func (st *storedSession) time(i int) time.Time {
+	t := time.Unix(st.sec[i], int64(st.nsec[i]&^localBit))
+	if st.nsec[i]&localBit != 0 {
+		return t
+	}
+	return t.UTC()
+}
+
+// field is one of the user's strings: a slice of the interned text, which
+// costs no allocation.
+func (st *storedSession) field(i int) string {
+	u := st.user.Value()
+	start, end := 0, len(u.text)
+	if i > 0 {
+		start = u.ends[i-1]
+	}
+	if i < userFields-1 {
+		end = u.ends[i]
+	}
+	return u.text[start:end]
+}
+
+// session is the stored session as a [Session] whose IDHash is idHash.
+func (st *storedSession) session(idHash string) Session {
+	u := User{
+		ID: st.field(fieldID), OrgID: st.field(fieldOrgID), Email: st.field(fieldEmail),
+		FirstName: st.field(fieldFirstName), LastName: st.field(fieldLastName), Role: st.field(fieldRole),
+		CreatedAt: st.time(timeUserCreated), UpdatedAt: st.time(timeUserUpdated),
+	}
+	if x := st.user.Value().extra; x != nil {
+		u.Attributes, u.Groups = x.attributes, x.groups
+	}
+	return Session{
+		IDHash: idHash, User: u,
+		CreatedAt: st.time(timeCreated), ExpiresAt: st.time(timeExpires), IdleExpiresAt: st.time(timeIdle),
+	}
+}
+
+// expiry is the earlier of the session's absolute and idle expiries.
+func (st storedSession) expiry() time.Time {
+	expires := st.time(timeExpires)
+	if idle := st.time(timeIdle); !idle.IsZero() && idle.Before(expires) {
+		return idle
+	}
+	return expires
+}
