@@ -254,11 +254,6 @@ func here(query string) string { return "?" + query }
 
 // ServeHTTP runs the step the request asks for and answers with its outcome.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// These hold for every answer: the URL carries a bearer token, so it
-	// must not be cached or sent on as a Referer.
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	h.finish(w, r, h.step(w, r))
 }
 
@@ -283,14 +278,22 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request) outcome {
 	}
 }
 
-// finish writes the outcome: the frame-ancestors CSP, one log line, one
-// Observer event, then the redirect, the page or the error page.
+// finish writes the outcome: the headers every answer carries, one log
+// line, one Observer event, then the redirect, the page or the error page.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, out outcome) {
 	csp := frameNone
 	if out.policy != nil {
 		csp = out.policy.csp
 	}
-	w.Header().Set("Content-Security-Policy", csp)
+	// These hold for every answer: the URL carries a bearer token, so it
+	// must not be cached or sent on as a Referer; the CSP says who may
+	// frame the answer. They are set here, after the step, so nothing the
+	// step did (a custom SessionIssuer, say) can leave them otherwise.
+	fixed := newFixedHeaders(w.Header())
+	fixed.set("Referrer-Policy", "no-referrer")
+	fixed.set("Cache-Control", "no-store")
+	fixed.set("X-Content-Type-Options", "nosniff")
+	fixed.set("Content-Security-Policy", csp)
 	h.logOutcome(r.Context(), out.ev)
 	if h.observe != nil {
 		h.observe(r.Context(), out.ev)
@@ -298,11 +301,11 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, out outcome) {
 	switch e := out.ev.Err; {
 	case e != nil:
 		if e.Status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", h.allowedMethods())
+			fixed.set("Allow", h.allowedMethods())
 		}
 		h.errorPage(w, r, e)
 	case out.location != "":
-		w.Header().Set("Location", out.location)
+		fixed.set("Location", out.location)
 		w.WriteHeader(out.status)
 	default:
 		out.page(w)
