@@ -159,6 +159,15 @@ var emailDomains = idna.Registration
 // normalizeEmail is [NormalizeEmail] with causes worded for the log line of
 // a refused login.
 func normalizeEmail(s string) (string, error) {
+	if e, ok := plainEmail(s); ok {
+		return e, nil
+	}
+	return parseEmail(s)
+}
+
+// parseEmail is [normalizeEmail]'s full path, for any address: the fast
+// path, [plainEmail], takes only plain ones.
+func parseEmail(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("email missing")
 	}
@@ -200,13 +209,19 @@ func asciiLower(s string) string {
 	if i < 0 {
 		return s
 	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if c := b[i]; 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+	// A Builder makes the result in one allocation; []byte(s) and back
+	// would take two.
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
+		b.WriteByte(c)
 	}
-	return string(b)
+	return b.String()
 }
 
 // checkText rejects invalid UTF-8, control and format characters (which can
