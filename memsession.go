@@ -105,6 +105,10 @@ func (st *storedSession) time(i int) time.Time {
 // costs no allocation.
 func (st *storedSession) field(i int) string {
 	u := st.user.Value()
+	return u.field(i)
+}
+
+func (u *storedUser) field(i int) string {
 	start, end := 0, len(u.text)
 	if i > 0 {
 		start = u.ends[i-1]
@@ -117,13 +121,20 @@ func (st *storedSession) field(i int) string {
 
 // session is the stored session as a [Session] whose IDHash is idHash.
 func (st *storedSession) session(idHash string) Session {
+	su := st.user.Value()
+	var f [userFields]string
+	start := 0
+	for i, end := range su.ends {
+		f[i], start = su.text[start:end], end
+	}
+	f[userFields-1] = su.text[start:]
 	u := User{
-		ID: st.field(fieldID), OrgID: st.field(fieldOrgID), Email: st.field(fieldEmail),
-		FirstName: st.field(fieldFirstName), LastName: st.field(fieldLastName), Role: st.field(fieldRole),
+		ID: f[fieldID], OrgID: f[fieldOrgID], Email: f[fieldEmail],
+		FirstName: f[fieldFirstName], LastName: f[fieldLastName], Role: f[fieldRole],
 		CreatedAt: st.time(timeUserCreated), UpdatedAt: st.time(timeUserUpdated),
 	}
-	if x := st.user.Value().extra; x != nil {
-		u.Attributes, u.Groups = x.attributes, x.groups
+	if su.extra != nil {
+		u.Attributes, u.Groups = su.extra.attributes, su.extra.groups
 	}
 	return Session{
 		IDHash: idHash, User: u,
