@@ -50,6 +50,12 @@ func init() {
 	}
 }
 
+// exitStatus ends a command with that status and no message of its own: the
+// command has already said why (inspect's refused verdict).
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
 // usageError is a bad command line: exit status 2.
 type usageError struct{ error }
 
@@ -72,9 +78,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return 2
 	}
 	err := c.run(e, args[1:])
+	var status exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &status):
+		return int(status)
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "embedsso %s: %s\n", name, oneLine(err.Error()))
 		return 2

@@ -193,7 +193,7 @@ func TestInspect(t *testing.T) {
 		want  []string
 		avoid string
 	}{
-		{"a good token signs in", withSecret, []string{good},
+		{"a good token signs in, exit status 0", withSecret, []string{good},
 			[]string{`"orgId": "org_acme"`, `"alg": "HS256"`, "verdict: signs in (302) jane@acme.example of org_acme"}, "refused"},
 		{"an expired token is token_expired, with the README's line", withSecret,
 			[]string{mint(t, testSecret, "org_acme", now.Add(-time.Hour), "")},
@@ -214,7 +214,16 @@ func TestInspect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := embedssoCmd(t, tc.vars, append([]string{"inspect"}, tc.args...)...)
-			require.Equal(t, 0, r.code, r.stderr)
+			// A refusal exits 1, as grep without a match, and says nothing
+			// on stderr beyond the verdict on stdout.
+			wantCode := 0
+			for _, w := range tc.want {
+				if strings.HasPrefix(w, "verdict: refused") {
+					wantCode = 1
+				}
+			}
+			require.Equal(t, wantCode, r.code, r.stderr)
+			assert.Empty(t, r.stderr)
 			for _, w := range tc.want {
 				assert.Contains(t, r.stdout, w)
 			}
