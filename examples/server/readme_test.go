@@ -71,6 +71,7 @@ func TestTheREADMEOnboarding(t *testing.T) {
 		assert.Contains(t, transcript, `{"data":{"id":"org_acme","name":"Acme","fullEmbedEnabled":true,`, "the GET")
 		assert.Contains(t, transcript, "\n302\n", "the token logged in")
 		assert.Contains(t, transcript, "verdict: refused, 403 origin_not_allowed")
+		assert.Contains(t, transcript, "\nexit status 1\n", "inspect exits 1 on a refusal")
 		assert.Contains(t, transcript, `"jwtSecretKeyId"`, "the rotation's answer holds the new secret")
 		assert.Contains(t, transcript, `"sessionsRevoked":1`, "jane's session ended")
 		assert.Contains(t, transcript, `"fullEmbedEnabled":false`, "the PATCH")
