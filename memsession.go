@@ -8,11 +8,10 @@ import (
 // storedSession is a session as [MemorySessionStore] keeps it, shaped for the
 // garbage collector. A collection marks every stored session, and a login's
 // share of that work grows with the number of sessions kept and with the
-// pointers each one holds: a [Session] holds about a dozen (seven strings,
-// five times' locations, a map, a slice), and a nil one costs the marker
-// nearly as much as another. Here an entry holds one pointer, to its user's
-// strings interned with [unique.Make], which every session of the same user
-// shares; the times are plain numbers. BenchmarkMemorySessionStoreMark
+// pointers each one holds: a [Session] holds fourteen (seven strings, five
+// times' locations, a map, a slice). Here an entry holds one pointer, to its
+// user's strings interned with [unique.Make], which every session of the same
+// user shares; the times are plain numbers. BenchmarkMemorySessionStoreMark
 // measures what a collection costs per stored session.
 type storedSession struct {
 	user unique.Handle[storedUser]
