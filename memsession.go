@@ -9,12 +9,19 @@ import (
 // garbage collector. A collection marks every stored session, and a login's
 // share of that work grows with the number of sessions kept and with the
 // pointers each one holds: a [Session] holds fourteen (seven strings, five
-// times' locations, a map, a slice). Here an entry holds one pointer, to its
+// times' locations, a map, a slice). Here an entry holds two: one to its
 // user's strings interned with [unique.Make], which every session of the same
-// user shares; the times are plain numbers. BenchmarkMemorySessionStoreMark
-// measures what a collection costs per stored session.
+// user shares, and one to its attributes and groups, nil without them; the
+// times are plain numbers. BenchmarkMemorySessionStoreMark measures what a
+// collection costs per stored session.
 type storedSession struct {
 	user unique.Handle[storedUser]
+	// extra holds the attributes and groups, and is nil without either. It
+	// is the session's own, not interned: attributes come as a map made
+	// per sign-in, which would give every such session an interned user of
+	// its own, and interning costs more than it saves when nothing is
+	// shared.
+	extra *userExtra
 	// The times' seconds and nanoseconds apart, so that each takes 12 bytes
 	// rather than a padded 16.
 	sec  [timeFields]int64
@@ -27,10 +34,6 @@ type storedUser struct {
 	// back to back; ends holds where each but the last ends.
 	text string
 	ends [userFields - 1]int
-	// extra holds the attributes and groups, and is nil without either. A
-	// pointer compares by identity, so a session with attributes has an
-	// interned user of its own.
-	extra *userExtra
 }
 
 type userExtra struct {
@@ -75,10 +78,10 @@ func storeSession(s *Session) storedSession {
 		n += len(f)
 		su.ends[i] = n
 	}
-	if u.Attributes != nil || u.Groups != nil {
-		su.extra = &userExtra{attributes: u.Attributes, groups: u.Groups}
-	}
 	st := storedSession{user: unique.Make(su)}
+	if u.Attributes != nil || u.Groups != nil {
+		st.extra = &userExtra{attributes: u.Attributes, groups: u.Groups}
+	}
 	for i, t := range [...]time.Time{u.CreatedAt, u.UpdatedAt, s.CreatedAt, s.ExpiresAt, s.IdleExpiresAt} {
 		st.setTime(i, t)
 	}
@@ -132,8 +135,8 @@ func (st *storedSession) session(idHash string) Session {
 		FirstName: f[fieldFirstName], LastName: f[fieldLastName], Role: f[fieldRole],
 		CreatedAt: st.time(timeUserCreated), UpdatedAt: st.time(timeUserUpdated),
 	}
-	if su.extra != nil {
-		u.Attributes, u.Groups = su.extra.attributes, su.extra.groups
+	if st.extra != nil {
+		u.Attributes, u.Groups = st.extra.attributes, st.extra.groups
 	}
 	return Session{
 		IDHash: idHash, User: u,

@@ -66,12 +66,20 @@ func TestSessionsOfOneUserShareOneInternedUser(t *testing.T) {
 	require.NotEqual(t, x.user, y.user)
 	assert.Equal(t, [2]string{"a", "bc"}, [2]string{y.field(fieldID), y.field(fieldOrgID)})
 
-	// A user with attributes is interned on its own: the attributes are
-	// given back as they were stored, never another session's.
+	// Attributes and groups are the session's own: a session with them
+	// shares its user's strings, and each session gives back its own.
 	withAttrs := u
-	withAttrs.Attributes = map[string]any{"k": "v"}
+	withAttrs.Attributes, withAttrs.Groups = map[string]any{"k": "v"}, []string{"g"}
 	c := storeSession(&Session{User: withAttrs})
-	assert.NotEqual(t, a.user, c.user)
+	other := withAttrs
+	other.Attributes, other.Groups = map[string]any{"k": "w"}, nil
+	d := storeSession(&Session{User: other})
+	assert.Equal(t, a.user, c.user)
+	assert.Equal(t, a.user, d.user)
 	assert.Equal(t, withAttrs.Attributes, c.session("").User.Attributes)
+	assert.Equal(t, withAttrs.Groups, c.session("").User.Groups)
+	assert.Equal(t, other.Attributes, d.session("").User.Attributes)
+	assert.Nil(t, d.session("").User.Groups)
 	assert.Nil(t, a.session("").User.Attributes)
+	assert.Nil(t, a.session("").User.Groups)
 }

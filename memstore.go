@@ -140,11 +140,12 @@ func (s *MemoryUserStore) Users() []User {
 // instead of scanning every session, and holds a shard's lock for at most
 // 256 of them at a time.
 //
-// A stored session holds a single pointer, to its user's strings, which all
-// sessions of one user share, so a million sessions add little to each
-// garbage collection. Its times come back as the same instants, without the
-// monotonic clock reading, as from a database: in time.Local if stored so,
-// otherwise in UTC.
+// A stored session holds two pointers, one to its user's strings, which all
+// sessions of one user share, and one to its attributes and groups, nil
+// without them, so that a garbage collection has little to mark per session
+// (BenchmarkMemorySessionStoreMark). Its times come back as the same
+// instants, without the monotonic clock reading, as from a database: in
+// time.Local if stored so, otherwise in UTC.
 type MemorySessionStore struct {
 	// Users is the store the sessions' users live in: FindSession returns
 	// each session's user as Users holds it now, and no session of a user

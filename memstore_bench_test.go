@@ -277,6 +277,8 @@ func BenchmarkMemorySessionStoreScale(b *testing.B) {
 // allocation, so this is the share of each request that the store adds to the
 // collector's work. store=map keeps the same sessions as map[string]Session
 // values under one lock, as a store that holds a Session as it is given would.
+// With attributes=yes each session's user has two attributes and a group, in
+// a map and a slice of its own, as the handler makes them at each sign-in.
 func BenchmarkMemorySessionStoreMark(b *testing.B) {
 	const n = 1_000_000
 	keys := sessionKeys(0, n)
@@ -296,20 +298,38 @@ func BenchmarkMemorySessionStoreMark(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/session")
 		runtime.KeepAlive(kept)
 	}
-	b.Run("store=memory", func(b *testing.B) {
-		measure(b, func() any {
-			s := &embedsso.MemorySessionStore{}
-			fillSessions(b, s, keys, benchT0.Add(8*time.Hour))
-			return s
-		})
-	})
-	b.Run("store=map", func(b *testing.B) {
-		measure(b, func() any {
-			m := make(map[string]embedsso.Session, n)
-			for _, k := range keys {
-				m[k] = embedsso.Session{IDHash: k, User: benchUser, CreatedAt: benchT0, ExpiresAt: benchT0.Add(8 * time.Hour)}
+	for _, attrs := range []bool{false, true} {
+		user := func() embedsso.User {
+			u := benchUser
+			if attrs {
+				u.Attributes, u.Groups = map[string]any{"team": "blue", "level": 3.0}, []string{"eng"}
 			}
-			return m
+			return u
+		}
+		suffix := "/attributes=no"
+		if attrs {
+			suffix = "/attributes=yes"
+		}
+		b.Run("store=memory"+suffix, func(b *testing.B) {
+			measure(b, func() any {
+				s := &embedsso.MemorySessionStore{}
+				ctx := context.Background()
+				for _, k := range keys {
+					if err := s.CreateSession(ctx, embedsso.Session{IDHash: k, User: user(), CreatedAt: benchT0, ExpiresAt: benchT0.Add(8 * time.Hour)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return s
+			})
 		})
-	})
+		b.Run("store=map"+suffix, func(b *testing.B) {
+			measure(b, func() any {
+				m := make(map[string]embedsso.Session, n)
+				for _, k := range keys {
+					m[k] = embedsso.Session{IDHash: k, User: user(), CreatedAt: benchT0, ExpiresAt: benchT0.Add(8 * time.Hour)}
+				}
+				return m
+			})
+		})
+	}
 }
