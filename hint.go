@@ -31,12 +31,22 @@ func (c *CookieSessions) hintName() string { return c.name + "_org" }
 
 // setHint writes h as the hint cookie.
 func (c *CookieSessions) setHint(w http.ResponseWriter, h hint) {
-	v := "1." + strconv.Itoa(h.bounces) + "." + strconv.FormatInt(h.at.Unix(), 10) + "." +
-		base64.RawURLEncoding.EncodeToString([]byte(h.orgID))
-	http.SetCookie(w, &http.Cookie{
-		Name: c.hintName(), Value: v, Path: c.path, Domain: c.domain, MaxAge: int(hintMaxAge / time.Second),
+	var buf [64]byte
+	v := append(buf[:0], "1."...)
+	v = strconv.AppendInt(v, int64(h.bounces), 10)
+	v = append(v, '.')
+	v = strconv.AppendInt(v, h.at.Unix(), 10)
+	v = append(v, '.')
+	v = base64.RawURLEncoding.AppendEncode(v, []byte(h.orgID))
+	c.hintLine.set(w, string(v), time.Time{})
+}
+
+// hintCookie is the hint cookie, less its value.
+func (c *CookieSessions) hintCookie() http.Cookie {
+	return http.Cookie{
+		Name: c.hintName(), Path: c.path, Domain: c.domain, MaxAge: int(hintMaxAge / time.Second),
 		Secure: true, HttpOnly: true, SameSite: c.sameSite, Partitioned: !c.notPartitioned,
-	})
+	}
 }
 
 // readHint returns the request's hint. ok is false when there is none or it

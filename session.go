@@ -90,6 +90,9 @@ type CookieSessions struct {
 	notPartitioned bool
 	now            func() time.Time
 	log            *slog.Logger
+	// The Set-Cookie lines of the session and hint cookies, their
+	// attributes rendered once.
+	sessionLine, hintLine cookieLine
 }
 
 // NewCookieSessions checks cfg and returns the session issuer it describes.
@@ -129,6 +132,9 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 	if !validCookieName(c.name) {
 		return nil, fmt.Errorf("embedsso: invalid cookie name %q", c.name)
 	}
+	// Any non-empty value gives the session cookie its attributes.
+	c.sessionLine = newCookieLine(*c.cookie("v", time.Time{}), true)
+	c.hintLine = newCookieLine(c.hintCookie(), false)
 	return c, nil
 }
 
@@ -183,7 +189,7 @@ func (c *CookieSessions) idleExpiry(s *Session, now time.Time) time.Time {
 
 // setCookie hands the browser the session id.
 func (c *CookieSessions) setCookie(w http.ResponseWriter, id string, expires time.Time) {
-	http.SetCookie(w, c.cookie(id, expires))
+	c.sessionLine.set(w, id, expires)
 }
 
 func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
