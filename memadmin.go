@@ -114,5 +114,5 @@ func (s *MemorySessionStore) RevokeEmailSessions(_ context.Context, orgID, email
 }
 
 func (s *MemorySessionStore) revokeWhere(match func(User) bool) int {
-	return s.sessions.removeWhere(func(st storedSession) bool { return match(st.session("").User) })
+	return s.sessions.removeWhere(func(st storedSession) bool { return match(st.userStrings()) })
 }

@@ -103,26 +103,10 @@ func (st *storedSession) time(i int) time.Time {
 	return t.UTC()
 }
 
-// field is one of the user's strings: a slice of the interned text, which
-// costs no allocation.
-func (st *storedSession) field(i int) string {
-	u := st.user.Value()
-	return u.field(i)
-}
-
-func (u *storedUser) field(i int) string {
-	start, end := 0, len(u.text)
-	if i > 0 {
-		start = u.ends[i-1]
-	}
-	if i < userFields-1 {
-		end = u.ends[i]
-	}
-	return u.text[start:end]
-}
-
-// session is the stored session as a [Session] whose IDHash is idHash.
-func (st *storedSession) session(idHash string) Session {
+// userStrings is the session's user less its times: slices of the interned
+// text, which cost no allocation, and the attributes and groups. The revoke
+// scans match on it without building the times.
+func (st *storedSession) userStrings() User {
 	su := st.user.Value()
 	var f [userFields]string
 	start := 0
@@ -133,11 +117,17 @@ func (st *storedSession) session(idHash string) Session {
 	u := User{
 		ID: f[fieldID], OrgID: f[fieldOrgID], Email: f[fieldEmail],
 		FirstName: f[fieldFirstName], LastName: f[fieldLastName], Role: f[fieldRole],
-		CreatedAt: st.time(timeUserCreated), UpdatedAt: st.time(timeUserUpdated),
 	}
 	if st.extra != nil {
 		u.Attributes, u.Groups = st.extra.attributes, st.extra.groups
 	}
+	return u
+}
+
+// session is the stored session as a [Session] whose IDHash is idHash.
+func (st *storedSession) session(idHash string) Session {
+	u := st.userStrings()
+	u.CreatedAt, u.UpdatedAt = st.time(timeUserCreated), st.time(timeUserUpdated)
 	return Session{
 		IDHash: idHash, User: u,
 		CreatedAt: st.time(timeCreated), ExpiresAt: st.time(timeExpires), IdleExpiresAt: st.time(timeIdle),

@@ -64,7 +64,7 @@ func TestSessionsOfOneUserShareOneInternedUser(t *testing.T) {
 	x := storeSession(&Session{User: User{ID: "ab", OrgID: "c"}})
 	y := storeSession(&Session{User: User{ID: "a", OrgID: "bc"}})
 	require.NotEqual(t, x.user, y.user)
-	assert.Equal(t, [2]string{"a", "bc"}, [2]string{y.field(fieldID), y.field(fieldOrgID)})
+	assert.Equal(t, [2]string{"a", "bc"}, [2]string{y.userStrings().ID, y.userStrings().OrgID})
 
 	// Attributes and groups are the session's own: a session with them
 	// shares its user's strings, and each session gives back its own.

@@ -253,9 +253,7 @@ func (s *MemorySessionStore) RevokeSession(_ context.Context, idHash string) err
 // RevokeUserSessions implements [SessionStore]. It scans the shards one at a
 // time.
 func (s *MemorySessionStore) RevokeUserSessions(_ context.Context, orgID, userID string) error {
-	s.sessions.removeWhere(func(sess storedSession) bool {
-		return sess.field(fieldOrgID) == orgID && sess.field(fieldID) == userID
-	})
+	s.revokeWhere(func(u User) bool { return u.OrgID == orgID && u.ID == userID })
 	return nil
 }
 
