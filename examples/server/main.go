@@ -4,10 +4,12 @@
 //
 //	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE] [-db DSN]
 //	                         [-session-max DURATION] [-session-idle DURATION] [-no-login-url]
+//	                         [-tls] [-tls-cert FILE -tls-key FILE]
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +50,8 @@ type options struct {
 	sessionMax                       time.Duration // CookieConfig.TTL; 0 is the library's default
 	sessionIdle                      time.Duration // CookieConfig.IdleTimeout; 0 is the library's default, negative none
 	noLoginURL                       bool          // the demo org gets no LoginURL
+	tls                              bool          // serve both sites over HTTPS (tls.go)
+	tlsCert, tlsKey                  string        // PEM files; empty: a certificate made for this run
 	timeouts                         timeouts
 	adminKey                         string // $EMBEDSSO_ADMIN_KEY
 }
@@ -63,6 +67,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.sessionMax, "session-max", 0, "a session's absolute lifetime, e.g. 10s to watch one end (default: the library's, 8h)")
 	fs.DurationVar(&o.sessionIdle, "session-idle", 0, "how long an unused session lasts; negative: no idle limit (default: the library's, 30m)")
 	fs.BoolVar(&o.noLoginURL, "no-login-url", false, "the demo org has no LoginURL: an ended session shows a page that tells the customer's page instead")
+	fs.BoolVar(&o.tls, "tls", false, "serve both sites over HTTPS, with a certificate made for this run (ECDSA, in memory, for localhost and 127.0.0.1) unless -tls-cert and -tls-key are given; needed for WebKit (Safari's engine), which drops Secure cookies over plain http://localhost")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file for -tls; implies -tls; needs -tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -74,6 +81,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.sessionMax < 0 {
 		return o, usageError{errors.New("-session-max must not be negative")}
+	}
+	if err := checkTLSFlags(&o); err != nil {
+		return o, usageError{err}
 	}
 	if o.noLoginURL && o.orgsFile != "" {
 		return o, usageError{errors.New("-no-login-url applies to the demo org only: with -orgs, leave out loginUrl")}
@@ -94,6 +104,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 
 // runOptions is run after the command line is parsed.
 func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready chan<- urls) error {
+	tlsConf, tlsDesc, err := tlsConfig(o, time.Now())
+	if err != nil {
+		return err
+	}
 	appLn, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
@@ -104,7 +118,10 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 		return err
 	}
 	defer custLn.Close()
-	u := urls{app: baseURL(o.addr, appLn), customer: baseURL(o.customerAddr, custLn)}
+	u := urls{app: baseURL(o.addr, appLn, o.tls), customer: baseURL(o.customerAddr, custLn, o.tls)}
+	if tlsConf != nil {
+		appLn, custLn = tls.NewListener(appLn, tlsConf), tls.NewListener(custLn, tlsConf)
+	}
 
 	orgs, err := loadOrgs(o.orgsFile, u.customer, !o.noLoginURL)
 	if err != nil {
@@ -130,6 +147,9 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 	fmt.Fprintf(stdout, "embedsso example\n\n  open the customer page:  %s/\n  the app:                 %s/dashboard\n  demo org id:             %s\n  demo org secret:         %s\n  demo org login URL:      %s\n  sessions:                %s\n  storage:                 %s\n  organizations:           %s\n  removed from storage:    %s\n  admin API key:           %s\n\n",
 		u.customer, u.app, orgs[0].ID, orgs[0].Secrets[0].Value, orDefault(orgs[0].LoginURL, "none (an ended session tells the customer's page)"),
 		describeSessions(o), stores.describe, describeOrgs(orgs, o.orgsFile), describeRemoved(stores.removed), adminKey)
+	if tlsDesc != "" {
+		fmt.Fprintf(stdout, "  HTTPS certificate:       %s\n\n", tlsDesc)
+	}
 	if ready != nil {
 		ready <- u
 	}
@@ -139,14 +159,19 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 type urls struct{ app, customer string }
 
 // baseURL keeps the host the user asked for (localhost and 127.0.0.1 are
-// different sites to a browser) with the port actually bound.
-func baseURL(requested string, ln net.Listener) string {
+// different sites to a browser) with the port actually bound, over https
+// with -tls.
+func baseURL(requested string, ln net.Listener, secure bool) string {
 	host, _, err := net.SplitHostPort(requested)
 	if err != nil || host == "" {
 		host = "localhost"
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if secure {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // serve runs one http.Server per listener and shuts them down with ctx.
