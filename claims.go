@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/embedsso/embedsso/internal/textcheck"
 	"golang.org/x/net/idna"
 )
 
@@ -44,7 +44,7 @@ type Claims struct {
 // that a hostile token cannot make us store megabytes.
 const (
 	maxEmailBytes   = 254 // RFC 5321's path limit.
-	maxNameBytes    = 256
+	maxNameBytes    = textcheck.MaxNameBytes
 	maxRoleBytes    = 64
 	maxTokenIDBytes = 256
 	// Times beyond this (year 2286) are treated as malformed: they would
@@ -225,24 +225,9 @@ func asciiLower(s string) string {
 }
 
 // checkText rejects invalid UTF-8, control and format characters (which can
-// hide text or forge log lines) and values longer than max bytes.
-func checkText(field, s string, max int) error {
-	if len(s) > max {
-		return fmt.Errorf("%s longer than %d bytes", field, max)
-	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s is not valid UTF-8", field)
-	}
-	for _, r := range s {
-		// ASCII has no format (Cf) characters, so its control characters
-		// are the whole check; the table lookups are for the rest.
-		if r < utf8.RuneSelf && (r < 0x20 || r == 0x7f) ||
-			r >= utf8.RuneSelf && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
-			return fmt.Errorf("%s contains a control character", field)
-		}
-	}
-	return nil
-}
+// hide text or forge log lines) and values longer than max bytes: the one
+// rule, in internal/textcheck, that orgapi applies to path ids too.
+func checkText(field, s string, max int) error { return textcheck.Check(field, s, max) }
 
 func checkRole(role string, allowed []string) error {
 	if role == "" {

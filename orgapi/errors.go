@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/embedsso/embedsso/internal/textcheck"
 )
 
 // apiError is an answer other than success: its status, a stable code and a
@@ -53,6 +55,11 @@ var (
 	// manage, so that a key does not learn which ids exist.
 	errOrgNotFound = newError(http.StatusNotFound, codeNotFound, "No organization with this id.")
 	errNoRoute     = newError(http.StatusNotFound, codeNotFound, "No such endpoint.")
+	// errBadPathID answers a path whose organization id no organization can
+	// have: 400, as for a bad email in the path, since the request is
+	// malformed (a client's encoding bug), whatever the store holds.
+	errBadPathID = newError(http.StatusBadRequest, codeInvalidParameter,
+		"The organization id in the path must be at most %d bytes of UTF-8 text without control characters.", textcheck.MaxNameBytes)
 	errCrossOrigin = newError(http.StatusForbidden, codeCrossOrigin,
 		"This API is for servers: cross-site browser requests are refused.")
 	errCreateForbidden = newError(http.StatusForbidden, codeForbidden,

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/textcheck"
 )
 
 // Config configures [New]. Orgs, Keys and Sessions are required.
@@ -118,7 +120,15 @@ type keyContext struct{}
 type endpoint func(r *http.Request, key embedsso.APIKey, w http.ResponseWriter) (int, any, *apiError)
 
 func (h *Handler) route(pattern string, f endpoint) {
+	withID := strings.Contains(pattern, "{id}")
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		// The path's id passes the rule of a token's orgId before any
+		// store sees it: no store is asked about a NUL, invalid UTF-8 or a
+		// control character (PostgreSQL refuses the first two with an error).
+		if withID && textcheck.OrgID(r.PathValue("id")) != nil {
+			h.fail(w, r, errBadPathID)
+			return
+		}
 		key, _ := r.Context().Value(keyContext{}).(embedsso.APIKey)
 		status, data, e := f(r, key, w)
 		if e != nil {

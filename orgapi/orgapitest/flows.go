@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -159,6 +163,63 @@ func TestFlows(t *testing.T, newStores func(t *testing.T) Stores) {
 		assert.Equal(t, http.StatusUnauthorized, a.Call("GET", "/api/public/organizations/org_acme", a.Scoped, "").Code)
 	})
 
+	t.Run("a path id with a NUL, invalid UTF-8 or a control character is answered 400, logs no error and reaches no store", func(t *testing.T) {
+		s := newStores(t)
+		a := NewApp(t, s)
+		a.CreateAcme(t)
+		// An API of its own over the same stores, whose organization and
+		// session stores record every id they are asked about, and whose
+		// log the test reads.
+		spy := &idSpy{OrgAdmin: s.Orgs, Sessions: s.Sessions}
+		var log lockedBuffer
+		api, err := orgapi.New(orgapi.Config{Orgs: spy, Keys: s.Keys, Sessions: spy, Now: a.Now,
+			Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		require.NoError(t, err)
+		ids := map[string]string{
+			"a NUL":                               "a%00b",
+			"a lone 0xff byte":                    "%ff",
+			"an overlong NUL":                     "a%c0%80b",
+			"a newline":                           "a%0Ab",
+			"DEL":                                 "a%7Fb",
+			"a right-to-left override":            "a%E2%80%AEb",
+			"257 bytes":                           strings.Repeat("a", 257),
+			"a NUL in the id of an org a key has": "org_acme%00",
+		}
+		routes := []struct{ method, path, body string }{
+			{"GET", "/api/public/organizations/%s", ""},
+			{"PATCH", "/api/public/organizations/%s", `{"name":"x"}`},
+			{"POST", "/api/public/organizations/%s/jwt-secret/rotate", ""},
+			{"DELETE", "/api/public/organizations/%s/users/jane@acme.example/sessions", ""},
+		}
+		for name, id := range ids {
+			for _, rt := range routes {
+				for keyName, key := range map[string]string{"admin": a.Admin, "scoped": a.Scoped} {
+					path := strings.Replace(rt.path, "%s", id, 1)
+					r := httptest.NewRequest(rt.method, path, strings.NewReader(rt.body))
+					if rt.body != "" {
+						r.Header.Set("Content-Type", "application/json")
+					}
+					r.Header.Set("Authorization", "Bearer "+key)
+					w := httptest.NewRecorder()
+					api.ServeHTTP(w, r)
+					assert.Equal(t, http.StatusBadRequest, w.Code, "%s %s (%s, %s key): %s", rt.method, path, name, keyName, w.Body.String())
+					var e struct{ Error struct{ Code string } }
+					if assert.NoError(t, json.Unmarshal(w.Body.Bytes(), &e), w.Body.String()) {
+						assert.Equal(t, "invalid_parameter", e.Error.Code, "%s %s", rt.method, path)
+					}
+				}
+			}
+		}
+		assert.Empty(t, spy.seen(), "ids a store was asked about")
+		assert.NotContains(t, log.String(), "level=ERROR")
+		after, err := s.Orgs.FindOrgRecord(ctx, "org_acme")
+		require.NoError(t, err)
+		assert.Equal(t, "Acme", after.Name, "org_acme unchanged")
+		// The same routes with a good id still reach the store.
+		w := a.Call("GET", "/api/public/organizations/org_acme", a.Scoped, "")
+		assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	})
+
 	t.Run("refused inputs are answered 400 and write nothing", func(t *testing.T) {
 		a := NewApp(t, newStores(t))
 		a.CreateAcme(t)
@@ -260,4 +321,67 @@ func manyOrigins(n int) string {
 		l[i] = `"https://o` + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + `.example"`
 	}
 	return strings.Join(l, ",")
+}
+
+// idSpy records the organization ids its stores are asked about.
+type idSpy struct {
+	embedsso.OrgAdmin
+	Sessions
+	mu  sync.Mutex
+	ids []string
+}
+
+func (s *idSpy) saw(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ids = append(s.ids, id)
+}
+
+func (s *idSpy) seen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ids...)
+}
+
+func (s *idSpy) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
+	s.saw(id)
+	return s.OrgAdmin.FindOrg(ctx, id)
+}
+
+func (s *idSpy) FindOrgRecord(ctx context.Context, id string) (embedsso.OrgRecord, error) {
+	s.saw(id)
+	return s.OrgAdmin.FindOrgRecord(ctx, id)
+}
+
+func (s *idSpy) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+	s.saw(id)
+	return s.OrgAdmin.UpdateOrg(ctx, id, change)
+}
+
+func (s *idSpy) RevokeOrgSessions(ctx context.Context, orgID string) (int, error) {
+	s.saw(orgID)
+	return s.Sessions.RevokeOrgSessions(ctx, orgID)
+}
+
+func (s *idSpy) RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error) {
+	s.saw(orgID)
+	return s.Sessions.RevokeEmailSessions(ctx, orgID, email)
+}
+
+// lockedBuffer is a log destination that concurrent requests may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
