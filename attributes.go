@@ -6,28 +6,22 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/embedsso/embedsso/internal/attrname"
 )
 
 // Attributes and groups. Every claim of a verified token that is not one of
-// the reserved names below becomes an attribute of the user when its value is
+// the reserved names (internal/attrname) becomes an attribute of the user when its value is
 // a string, a number or a boolean, for the app's own use (row-level security
 // in its queries, say); a "groups" claim is a list of group names. Both are
 // stored with the user and replaced at every sign-in, so an attribute the
 // latest token left out is gone. Anything else is refused with
 // claims_invalid, after the signature verified.
 
-// reservedClaims are the reference's claims, "groups", and the registered
-// claims of RFC 7519 §4.1: never attributes.
-var reservedClaims = map[string]bool{
-	"email": true, "orgId": true, "firstName": true, "lastName": true, "role": true, "groups": true,
-	"exp": true, "iat": true, "nbf": true, "jti": true, "iss": true, "aud": true, "sub": true,
-}
-
 // Limits on attributes and groups: enough for real data, too small to make
 // a store hold megabytes for one user.
 const (
 	maxAttributes        = 50
-	maxAttributeNameLen  = 64
 	maxAttributeValueLen = 1024
 	maxGroups            = 100
 	maxGroupBytes        = 128
@@ -50,10 +44,10 @@ func extraClaims(raw []byte, org *Org) (attrs map[string]any, groups []string, e
 			}
 			continue
 		}
-		if reservedClaims[name] {
+		if attrname.Reserved(name) {
 			continue
 		}
-		if !validAttributeName(name) {
+		if !attrname.Valid(name) {
 			return nil, nil, ErrClaimsInvalid.because(fmt.Errorf("attribute name %.80q is not [A-Za-z][A-Za-z0-9_.-]{0,63}", name))
 		}
 		value, err := attributeValue(name, v)
@@ -107,25 +101,7 @@ func hasExtraMembers(b []byte) bool {
 // isClaimsField reports whether name is a claim other than "groups" that
 // the handler reads itself or ignores by design.
 func isClaimsField(name []byte) bool {
-	return string(name) != "groups" && reservedClaims[string(name)]
-}
-
-// validAttributeName is [A-Za-z][A-Za-z0-9_.-]{0,63}: safe in a log line, a
-// JSON key, a SQL JSON path and an HTML attribute without escaping.
-func validAttributeName(s string) bool {
-	if s == "" || len(s) > maxAttributeNameLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
+	return string(name) != "groups" && attrname.Reserved(string(name))
 }
 
 // attributeValue decodes one attribute: a string (as text), a number (as

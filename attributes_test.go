@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -64,7 +65,7 @@ func TestAllowedGroupsAdmitListedGroups(t *testing.T) {
 func TestTheSignerSendsAttributesAndGroups(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	s := embedsso.Signer{Secret: secretABC, Now: func() time.Time { return f.now }}
+	s := signer.Signer{Secret: secretABC, Now: func() time.Time { return f.now }}
 	tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER",
 		Attributes: map[string]any{"region": "eu-west", "seats": 12}, Groups: []string{"finance"}})
 	require.NoError(t, err)

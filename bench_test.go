@@ -30,15 +30,17 @@ func benchOrg() Org {
 		AllowedOrigins: []string{"https://customer.example"}, AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}, DashboardURL: "/dashboard"}
 }
 
-// benchToken is the reference's token: the seven claims, HS256, typ JWT.
-func benchToken(b *testing.B) string {
-	s := Signer{Secret: benchSecret, Now: func() time.Time { return benchNow }}
-	tok, err := s.Sign(Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return tok
-}
+// BenchToken is the reference's token: the seven claims, HS256, typ JWT, as
+// signer.Signer mints it for the bench org at benchNow
+// (TestBenchTokenIsTheSignersToken checks that). It is a literal because
+// this package's own tests cannot import the signer, which imports it.
+// Exported for the external tests, as an export_test.go would.
+const BenchToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+	"eyJlbWFpbCI6ImphbmVAZXhhbXBsZS5jb20iLCJleHAiOjE4MDAwMDA2MDAsImZpcnN0TmFtZSI6IkphbmUiLCJpYXQiOjE4MDAwMDAwMDAsImxhc3ROYW1lIjoiRG9lIiwib3JnSWQiOiJvcmdfYWJjMTIzIiwicm9sZSI6Ik1FTUJFUiJ9." +
+	"iC-YuBW9dlxFZvBYRzXjFADLmrf_0aEYt4kwly4HpBA"
+
+// benchToken returns BenchToken.
+func benchToken(testing.TB) string { return BenchToken }
 
 // floorClaims and floorVerify are the floor: split, base64url-decode, check
 // alg, HMAC-SHA256-verify, decode the claims into a struct, check exp.

@@ -30,12 +30,12 @@ type Claims struct {
 	IssuedAt  float64 `json:"iat,omitempty"`
 	NotBefore float64 `json:"nbf,omitempty"`
 	TokenID   string  `json:"jti,omitempty"`
-	// Attributes are extra claims for [Signer.Sign] to add: string, number
+	// Attributes are extra claims for [github.com/embedsso/embedsso/signer.Signer.Sign] to add: string, number
 	// or boolean values under names matching [A-Za-z][A-Za-z0-9_.-]{0,63}
 	// (see the README's "Attributes and groups"). The handler reads them
 	// into [Profile.Attributes], not here.
 	Attributes map[string]any `json:"-"`
-	// Groups is the groups claim for [Signer.Sign] to add. The handler reads
+	// Groups is the groups claim for [github.com/embedsso/embedsso/signer.Signer.Sign] to add. The handler reads
 	// it into [Profile.Groups], not here.
 	Groups []string `json:"-"`
 }

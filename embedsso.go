@@ -5,7 +5,8 @@
 // The flow, end to end:
 //
 //  1. The customer's server signs a short-lived HS256 JWT with its
-//     organization's secret (see [Signer]); the claims name the user
+//     organization's secret (see package
+//     [github.com/embedsso/embedsso/signer]); the claims name the user
 //     (email, firstName, lastName, role) and the organization (orgId).
 //  2. Their page sets an iframe's src to GET /api/sso/jwt?jwt=TOKEN on your app.
 //  3. [Handler] parses the token strictly, reads orgId to find the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 )
 
 // Mount the handler in an existing server: in-memory stores here, your own
@@ -21,7 +22,7 @@ import (
 func ExampleNew() {
 	secret := os.Getenv("ORG_ABC123_SECRET") // the org's secret, at least 32 bytes
 	if secret == "" {
-		secret = embedsso.GenerateSecret() // a demo: a new secret only this run knows
+		secret = signer.GenerateSecret() // a demo: a new secret only this run knows
 	}
 	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{
 		ID:               "org_abc123",
@@ -65,13 +66,13 @@ func ExampleNew() {
 // A whole login, as the iframe performs it: the customer's server signs, the
 // browser loads the URL, the handler redirects with a session cookie.
 func ExampleHandler() {
-	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa" // embedsso.GenerateSecret()
+	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa" // signer.GenerateSecret()
 	orgs, _ := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{"https://portal.customer.example"}})
 	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
 	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions, DisableCookieCheck: true})
 
-	token, _ := embedsso.Signer{Secret: secret}.Sign(embedsso.Claims{
+	token, _ := signer.Signer{Secret: secret}.Sign(embedsso.Claims{
 		Email: "Jane@Example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
 	r := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil)
 	r.Header.Set("Referer", "https://portal.customer.example/analytics") // what the browser sends for the iframe
@@ -83,28 +84,6 @@ func ExampleHandler() {
 	// Output:
 	// 302 /
 	// true
-}
-
-// On the customer's server: mint the token the iframe URL carries.
-func ExampleSigner_Sign() {
-	signer := embedsso.Signer{
-		Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa",           // the org's secret, from your config
-		Now:    func() time.Time { return time.Unix(1_800_000_000, 0) }, // omit: defaults to time.Now
-	}
-	token, err := signer.Sign(embedsso.Claims{
-		Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf(`<iframe src="https://app.example.com/api/sso/jwt?jwt=%s"></iframe>`+"\n", token[:20]+"…")
-	// Output: <iframe src="https://app.example.com/api/sso/jwt?jwt=eyJhbGciOiJIUzI1NiIs…"></iframe>
-}
-
-func ExampleGenerateSecret() {
-	secret := embedsso.GenerateSecret() // store it for the org; give it to the customer once
-	fmt.Println(len(secret), "printable characters")
-	// Output: 43 printable characters
 }
 
 // Errors are values: match the sentinels with errors.Is, read the status and
@@ -120,7 +99,7 @@ func ExampleError() {
 			w.WriteHeader(e.Status)
 		}})
 
-	token, _ := embedsso.Signer{Secret: secret, TTL: -time.Minute}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123"})
+	token, _ := signer.Signer{Secret: secret, TTL: -time.Minute}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123"})
 	sso.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil))
 	// Output: 401 token_expired true
 }

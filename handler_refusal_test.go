@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,11 +36,11 @@ func claimsReq(kv ...any) func(f *fixture) (string, map[string]string) {
 	return tokenReq(func(f *fixture) string { return rawToken(hs256, with(f.claims(), kv...), secretABC) })
 }
 
-// signerReq mints with embedsso.Signer for org_abc123, its clock shifted by
+// signerReq mints with signer.Signer for org_abc123, its clock shifted by
 // skew and its TTL set to ttl (0 = the default ten minutes).
 func signerReq(secret, kid string, skew, ttl time.Duration) func(f *fixture) (string, map[string]string) {
 	return tokenReq(func(f *fixture) string {
-		s := embedsso.Signer{Secret: secret, KeyID: kid, TTL: ttl, Now: func() time.Time { return f.now.Add(skew) }}
+		s := signer.Signer{Secret: secret, KeyID: kid, TTL: ttl, Now: func() time.Time { return f.now.Add(skew) }}
 		tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER"})
 		if err != nil {
 			panic(err)

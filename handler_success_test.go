@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,14 +27,14 @@ type success struct {
 func successes() []success {
 	jane := embedsso.User{OrgID: "org_abc123", Email: "jane@example.com", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
 	abcCSP := "frame-ancestors 'self' https://customer.example https://*.partner.example"
-	signer := func(secret, kid string) func(f *fixture) embedsso.Signer {
-		return func(f *fixture) embedsso.Signer {
-			return embedsso.Signer{Secret: secret, KeyID: kid, Now: func() time.Time { return f.now }}
+	signerAt := func(secret, kid string) func(f *fixture) signer.Signer {
+		return func(f *fixture) signer.Signer {
+			return signer.Signer{Secret: secret, KeyID: kid, Now: func() time.Time { return f.now }}
 		}
 	}
 	rotating := func(secret, kid string) func(f *fixture) string {
 		return func(f *fixture) string {
-			tok, err := signer(secret, kid)(f).Sign(embedsso.Claims{Email: "sam@example.com", OrgID: "org_rotating"})
+			tok, err := signerAt(secret, kid)(f).Sign(embedsso.Claims{Email: "sam@example.com", OrgID: "org_rotating"})
 			if err != nil {
 				panic(err)
 			}
@@ -43,7 +44,7 @@ func successes() []success {
 	sam := embedsso.User{OrgID: "org_rotating", Email: "sam@example.com"}
 	return []success{
 		{name: "a token from the library's signer signs in", token: func(f *fixture) string {
-			tok, err := signer(secretABC, "")(f).Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
+			tok, err := signerAt(secretABC, "")(f).Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
 			if err != nil {
 				panic(err)
 			}

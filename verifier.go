@@ -181,13 +181,13 @@ func decodeJSONSegment(seg string, v any, fields [][]byte) ([]byte, error) {
 
 // commonHeaders holds the headers that HS256 signers send, by their exact
 // segment, decoded at start-up by the same decodeJSONSegment as any other
-// header, so a token from jsonwebtoken, jose, PyJWT, golang-jwt or [Signer]
+// header, so a token from jsonwebtoken, jose, PyJWT, golang-jwt or signer.Signer
 // skips a base64 pass and a json.Unmarshal per login. A header with any other
 // spelling takes the general path; both end in the same checks below.
 var commonHeaders = func() map[string]tokenHeader {
 	m := make(map[string]tokenHeader)
 	for _, text := range []string{
-		`{"alg":"HS256","typ":"JWT"}`, // jsonwebtoken, PyJWT, golang-jwt, Signer
+		`{"alg":"HS256","typ":"JWT"}`, // jsonwebtoken, PyJWT, golang-jwt, signer.Signer
 		`{"typ":"JWT","alg":"HS256"}`,
 		`{"alg":"HS256"}`, // jose's SignJWT with only alg set
 	} {

@@ -107,7 +107,7 @@ type org struct {
 }
 
 // newSecret returns a fresh organization secret: 32 random bytes, as
-// embedsso.GenerateSecret makes them.
+// signer.GenerateSecret makes them.
 func newSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)

@@ -17,14 +17,15 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	embedsigner "github.com/embedsso/embedsso/signer"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 var (
-	secret      = embedsso.GenerateSecret()
-	otherSecret = embedsso.GenerateSecret()
+	secret      = embedsigner.GenerateSecret()
+	otherSecret = embedsigner.GenerateSecret()
 	ann         = User{Email: "Ann.Lee@Example.com", FirstName: "Ann", LastName: "Lée"}
 )
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/random"
 )
 
 // create answers POST /api/public/organizations.
@@ -28,7 +29,7 @@ func (h *Handler) create(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 	if in.id != nil {
 		rec.ID = *in.id
 	}
-	rec.Secrets = []embedsso.Secret{{KeyID: h.newKeyID(), Value: embedsso.GenerateSecret()}}
+	rec.Secrets = []embedsso.Secret{{KeyID: h.newKeyID(), Value: random.Base64URL(32)}}
 	in.apply(&rec, h.newKeyID())
 	if e := checkOrg(rec.Org); e != nil {
 		return 0, nil, e
@@ -121,7 +122,7 @@ func (h *Handler) rotate(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 			return 0, nil, e
 		}
 	}
-	now, next := h.now().UTC(), embedsso.Secret{KeyID: h.newKeyID(), Value: embedsso.GenerateSecret()}
+	now, next := h.now().UTC(), embedsso.Secret{KeyID: h.newKeyID(), Value: random.Base64URL(32)}
 	rec, e := h.updateOrg(r.Context(), key, id, func(rec *embedsso.OrgRecord) *apiError {
 		rec.Secrets = embedsso.RotateSecrets(rec.Secrets, next, now, h.grace)
 		rec.UpdatedAt = now

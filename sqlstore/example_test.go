@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite", pure Go
@@ -30,7 +31,7 @@ func Example() {
 	}
 	defer store.Close()
 	if err := store.PutOrg(ctx, embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
-		Secrets: []embedsso.Secret{{Value: embedsso.GenerateSecret()}}}); err != nil {
+		Secrets: []embedsso.Secret{{Value: signer.GenerateSecret()}}}); err != nil {
 		log.Fatal(err)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,7 +79,7 @@ func (in instance) me(t *testing.T, c *http.Cookie) int {
 
 func mint(t *testing.T, email string) string {
 	t.Helper()
-	tok, err := embedsso.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}.Sign(
+	tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}.Sign(
 		embedsso.Claims{Email: email, OrgID: scaleOrg.ID, FirstName: "Pat", Role: "MEMBER"})
 	require.NoError(t, err)
 	return tok

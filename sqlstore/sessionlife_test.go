@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,7 +52,7 @@ func newLifeInstance(t *testing.T, db database, c *clock) (lifeInstance, *sqlsto
 // signIn logs jane in on in at the clock's time and returns her cookie.
 func (in lifeInstance) signIn(t *testing.T, c *clock) string {
 	t.Helper()
-	tok, err := embedsso.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true, Now: c.Now}.Sign(
+	tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true, Now: c.Now}.Sign(
 		embedsso.Claims{Email: "jane@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
 	require.NoError(t, err)
 	w := httptest.NewRecorder()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,7 +177,7 @@ func TestToken(t *testing.T) {
 // mint signs a token for org_acme at now with secret.
 func mint(t *testing.T, secret, org string, now time.Time, role string) string {
 	t.Helper()
-	tok, err := embedsso.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
+	tok, err := signer.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
 		embedsso.Claims{Email: "jane@acme.example", OrgID: org, Role: role})
 	require.NoError(t, err)
 	return tok

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 )
 
 func runSecret(e env, args []string) error {
@@ -15,6 +15,6 @@ func runSecret(e env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	_, err = fmt.Fprintln(e.stdout, embedsso.GenerateSecret())
+	_, err = fmt.Fprintln(e.stdout, signer.GenerateSecret())
 	return err
 }

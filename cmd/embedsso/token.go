@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 )
 
 // secretEnv is where token and inspect read the secret by default, the
@@ -45,7 +46,7 @@ func runToken(e env, args []string) error {
 	if secret == "" {
 		return usagef("no secret: set $%s or give -secret", *fromEnv)
 	}
-	tok, err := embedsso.Signer{Secret: secret, KeyID: *kid, TTL: *ttl, TokenID: *jti}.Sign(embedsso.Claims{
+	tok, err := signer.Signer{Secret: secret, KeyID: *kid, TTL: *ttl, TokenID: *jti}.Sign(embedsso.Claims{
 		Email: *email, OrgID: *org, FirstName: *first, LastName: *last, Role: *role})
 	if err != nil {
 		return err

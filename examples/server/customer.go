@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 )
 
 // The demo customer's endpoints, beside its portal page (GET /).
@@ -180,8 +181,8 @@ func (c *customerSite) embedToken(w http.ResponseWriter, r *http.Request) {
 
 // signer signs with the org's first secret, with a token id, so that each
 // token signs in once.
-func (c *customerSite) signer() embedsso.Signer {
-	return embedsso.Signer{Secret: c.org.Secrets[0].Value, TokenID: true}
+func (c *customerSite) signer() signer.Signer {
+	return signer.Signer{Secret: c.org.Secrets[0].Value, TokenID: true}
 }
 
 // ssoURL is the app's SSO endpoint with token and, when not empty,

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 )
 
 // orgJSON is one entry of the -orgs file. The field names are a contract:
@@ -31,7 +32,7 @@ func loadOrgs(path, customerOrigin string, loginURL bool) ([]embedsso.Org, error
 	if path == "" {
 		org := embedsso.Org{
 			ID: "org_demo", EmbeddingEnabled: true,
-			Secrets:        []embedsso.Secret{{Value: embedsso.GenerateSecret()}},
+			Secrets:        []embedsso.Secret{{Value: signer.GenerateSecret()}},
 			AllowedOrigins: []string{customerOrigin},
 			AllowedRoles:   []string{"ADMIN", "MEMBER", "VIEWER"},
 			DashboardURL:   "/dashboard",

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +18,7 @@ import (
 // problem, and nothing is written to the database.
 func TestStartupRefusesAnInvalidOrg(t *testing.T) {
 	t.Parallel()
-	secret := embedsso.GenerateSecret()
+	secret := signer.GenerateSecret()
 	for _, tc := range []struct {
 		name, org, want string
 	}{

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +45,7 @@ func TestOrgsOfAnEarlierRunAreRemoved(t *testing.T) {
 	db := filepath.Join(dir, "app.db")
 	file := filepath.Join(dir, "orgs.json")
 	require.NoError(t, os.WriteFile(file, []byte(`[{"id":"org_abc123","embeddingEnabled":true,
-		"jwtSecrets":["`+embedsso.GenerateSecret()+`"],"allowedRoles":["MEMBER"]}]`), 0o600))
+		"jwtSecrets":["`+signer.GenerateSecret()+`"],"allowedRoles":["MEMBER"]}]`), 0o600))
 
 	var demoCookie, demoOrigin string
 	banner := runOn(t, db, nil, func(u urls) {
@@ -56,7 +57,7 @@ func TestOrgsOfAnEarlierRunAreRemoved(t *testing.T) {
 	demoSecret := m[1]
 
 	banner = runOn(t, db, []string{"-orgs", file}, func(u urls) {
-		token, err := embedsso.Signer{Secret: demoSecret}.Sign(embedsso.Claims{
+		token, err := signer.Signer{Secret: demoSecret}.Sign(embedsso.Claims{
 			OrgID: "org_demo", Email: "jane@example.com", Role: "MEMBER"})
 		require.NoError(t, err)
 		// From the page the demo org allows: only the org's absence refuses it.

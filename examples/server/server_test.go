@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -249,7 +249,7 @@ func TestOrgsFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 		return p
 	}
-	secret := embedsso.GenerateSecret()
+	secret := signer.GenerateSecret()
 
 	t.Run("a valid file drives the whole flow", func(t *testing.T) {
 		// Any origin: the customer site's port is not known before it binds.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -240,12 +240,12 @@ func TestSessionFlags(t *testing.T) {
 
 func TestTheOrgsFileCarriesALoginURL(t *testing.T) {
 	t.Parallel()
-	orgs, err := parseOrgs([]byte(`[{"id":"org_a","embeddingEnabled":true,"jwtSecrets":["` + embedsso.GenerateSecret() + `"],
+	orgs, err := parseOrgs([]byte(`[{"id":"org_a","embeddingEnabled":true,"jwtSecrets":["` + signer.GenerateSecret() + `"],
 		"allowedOrigins":["https://portal.a.example"],"loginUrl":"https://portal.a.example/sso/embed-login"}]`))
 	require.NoError(t, err)
 	assert.Equal(t, "https://portal.a.example/sso/embed-login", orgs[0].LoginURL)
 
-	_, err = parseOrgs([]byte(`[{"id":"org_a","embeddingEnabled":true,"jwtSecrets":["` + embedsso.GenerateSecret() + `"],
+	_, err = parseOrgs([]byte(`[{"id":"org_a","embeddingEnabled":true,"jwtSecrets":["` + signer.GenerateSecret() + `"],
 		"allowedOrigins":["https://portal.a.example"],"loginUrl":"https://evil.example/sso"}]`))
 	assert.ErrorContains(t, err, "not on the organization's allowed origins", "a loginUrl off the allow-list stops startup")
 }

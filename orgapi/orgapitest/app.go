@@ -18,6 +18,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/orgapi"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -182,7 +183,7 @@ func (a *App) CreateAcme(t testing.TB) Org {
 func (a *App) Login(t testing.TB, secret, email string) (int, *http.Cookie) {
 	t.Helper()
 	now := a.Now()
-	token, err := embedsso.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
+	token, err := signer.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
 		embedsso.Claims{Email: email, OrgID: "org_acme", FirstName: "Jane", Role: "MEMBER"})
 	require.NoError(t, err)
 	r := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+url.QueryEscape(token), nil)

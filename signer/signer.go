@@ -1,11 +1,20 @@
-package embedsso
+// Package signer is the customer's side of embedsso: it mints the tokens the
+// handler verifies, and makes organization secrets. It runs on the server of
+// the site that embeds the app, never in a browser.
+//
+// It is the only package of the module that imports jwx: an app that only
+// verifies logins does not build it.
+package signer
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"time"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/attrname"
+	"github.com/embedsso/embedsso/internal/random"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -35,14 +44,18 @@ type Signer struct {
 // Sign returns a compact JWS carrying c. c.IssuedAt and c.ExpiresAt are set
 // from the clock and TTL unless already set; c.TokenID is set when the Signer
 // asks for one and c has none.
-func (s Signer) Sign(c Claims) (string, error) {
+func (s Signer) Sign(c embedsso.Claims) (string, error) {
 	if len(s.Secret) < minSecretBytes {
 		return "", fmt.Errorf("embedsso: secret is %d bytes; HS256 needs at least %d", len(s.Secret), minSecretBytes)
 	}
 	if c.OrgID == "" || c.Email == "" {
 		return "", errors.New("embedsso: Claims.OrgID and Claims.Email are required")
 	}
-	now := nowFunc(s.Now)().Truncate(time.Second)
+	clock := s.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock().Truncate(time.Second)
 	ttl := s.TTL
 	if ttl == 0 {
 		ttl = 10 * time.Minute
@@ -71,7 +84,7 @@ func (s Signer) Sign(c Claims) (string, error) {
 		}
 	}
 	for name, v := range c.Attributes {
-		if reservedClaims[name] || !validAttributeName(name) {
+		if attrname.Reserved(name) || !attrname.Valid(name) {
 			return "", fmt.Errorf("embedsso: %q cannot be an attribute name", name)
 		}
 		set(name, v)
@@ -98,18 +111,19 @@ func (s Signer) Sign(c Claims) (string, error) {
 	return string(b), nil
 }
 
+// minSecretBytes is RFC 7518 §3.2's floor for an HS256 key, as the handler
+// enforces it.
+const minSecretBytes = 32
+
+func unixTime(sec float64) time.Time {
+	whole, frac := math.Modf(sec)
+	return time.Unix(int64(whole), int64(frac*1e9))
+}
+
 // GenerateSecret returns a new organization secret: 32 random bytes in
 // unpadded base64url, 43 printable characters. The app and the customer use
 // the string itself as the HMAC key.
-func GenerateSecret() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // never fails since Go 1.24
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func GenerateSecret() string { return random.Base64URL(32) }
 
 // NewTokenID returns a random token id for the jti claim.
-func NewTokenID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func NewTokenID() string { return random.Base64URL(16) }
