@@ -16,7 +16,8 @@
 // [NewKey] and kept in an [embedsso.APIKeyStore] as a hash only. Every answer
 // is JSON: {"data": …} on success, {"error": {"code": …, "message": …}}
 // otherwise. The API is for servers: requests a browser sends from another
-// site, and bodies that are not application/json, are refused. openapi.yaml,
+// site or origin, of any method (GET and HEAD included), are refused with
+// 403, and so are bodies that are not application/json (415). openapi.yaml,
 // beside this file, describes it as OpenAPI 3.1; a test checks the
 // handler's real answers against it.
 package orgapi

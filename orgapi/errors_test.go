@@ -89,6 +89,23 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "a request from another origin without Sec-Fetch-Site is 403", method: "PATCH", path: acme, key: "admin", body: `{"name":"x"}`,
 			headers: []string{"Origin", "https://evil.example"}, status: 403,
 			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a cross-site GET is 403: it would read a secret", method: "GET", path: acme + "?include=jwtSecret", key: "admin",
+			headers: []string{"Sec-Fetch-Site", "cross-site"}, status: 403,
+			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a same-site GET from another origin is 403", method: "GET", path: acme, key: "admin",
+			headers: []string{"Sec-Fetch-Site", "same-site"}, status: 403,
+			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a cross-site HEAD is 403", method: "HEAD", path: acme, key: "admin",
+			headers: []string{"Sec-Fetch-Site", "cross-site"}, status: 403,
+			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a GET from another origin without Sec-Fetch-Site is 403", method: "GET", path: acme, key: "admin",
+			headers: []string{"Origin", "https://evil.example"}, status: 403,
+			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a cross-site OPTIONS is 403", method: "OPTIONS", path: acme, key: "admin",
+			headers: []string{"Sec-Fetch-Site", "cross-site"}, status: 403,
+			want: `{"error":{"code":"cross_origin_request","message":"This API is for servers: cross-site browser requests are refused."}}`},
+		{name: "a NUL in the path's id is 400 invalid_parameter", method: "GET", path: orgs + "/a%00b", key: "admin", status: 400,
+			want: `{"error":{"code":"invalid_parameter","message":"The organization id in the path must be at most 256 bytes of UTF-8 text without control characters."}}`},
 		{name: "creating with a key scoped to organizations is 403", method: "POST", path: orgs, key: other, body: `{"name":"x"}`,
 			status: 403, want: `{"error":{"code":"forbidden","message":"Only an instance admin key can create organizations."}}`},
 
@@ -166,4 +183,27 @@ func TestStoreFailureIsLoggedNotShown(t *testing.T) {
 	assert.Contains(t, log.String(), "hunter2", "the cause is logged")
 	assert.Contains(t, log.String(), "code=internal")
 	assert.NotContains(t, log.String(), key)
+}
+
+// A refused request's log line holds at most maxLogged bytes of its path
+// and method, however long they are: the line is written before the key is
+// checked.
+func TestRefusedRequestLogIsBounded(t *testing.T) {
+	t.Parallel()
+	var log strings.Builder
+	s := orgapitest.MemoryStores()
+	h, err := orgapi.New(orgapi.Config{Orgs: s.Orgs, Keys: s.Keys, Sessions: s.Sessions, Logger: newTextLogger(&log)})
+	require.NoError(t, err)
+	long := "/api/public/organizations/" + strings.Repeat("é", 500_000) // 1 MB
+	r := httptest.NewRequest("GET", long, nil)
+	r.Method = strings.Repeat("X", 100_000)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	require.Len(t, lines, 1)
+	assert.Less(t, len(lines[0]), 1024, "the line is bounded")
+	assert.Contains(t, lines[0], "(1000026 bytes)", "the line says how long the path was")
+	assert.Contains(t, lines[0], "(100000 bytes)", "and the method")
+	assert.Contains(t, lines[0], "code=unauthorized")
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/internal/textcheck"
@@ -32,8 +33,9 @@ type Config struct {
 	RotationGrace time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// Logger receives a line per store failure, and per refused key at
-	// Info level. Keys and secrets are never logged. Default: discard.
+	// Logger receives a line per store failure (Error level), and per
+	// other refused request (Info level) with its method and path, each
+	// cut to 256 bytes. Keys and secrets are never logged. Default: discard.
 	Logger *slog.Logger
 }
 
@@ -95,13 +97,13 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP refuses cross-site browser requests, authenticates the key and
-// dispatches to the endpoint.
+// ServeHTTP refuses browser requests from another site or origin, whatever
+// their method, authenticates the key and dispatches to the endpoint.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Answers may carry a secret: never cache them, never sniff them.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := h.browsers.Check(r); err != nil {
+	if err := h.browsers.Check(unsafe(r)); err != nil {
 		writeError(w, errCrossOrigin)
 		return
 	}
@@ -114,6 +116,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type keyContext struct{}
+
+// unsafe returns r as CrossOriginProtection checks an unsafe method: it lets
+// GET, HEAD and OPTIONS through, and this API refuses every cross-site
+// browser request, reads included (they answer with secrets).
+func unsafe(r *http.Request) *http.Request {
+	if r.Method == http.MethodPost {
+		return r
+	}
+	c := *r
+	c.Method = http.MethodPost
+	return &c
+}
 
 // endpoint is one operation: it returns the status and data of a success,
 // or the error to answer with.
@@ -146,9 +160,27 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, e *apiError) {
 		level = slog.LevelError
 	}
 	h.log.LogAttrs(r.Context(), level, "orgapi: request refused",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("method", bounded(r.Method)), slog.String("path", bounded(r.URL.Path)),
 		slog.Int("status", e.status), slog.String("code", e.code), slog.String("cause", e.Error()))
 	writeError(w, e)
+}
+
+// maxLogged bounds each request value a log line holds: a refused request
+// is logged before (or without) authentication, and its path may be as long
+// as the server's header limit (1 MB by default).
+const maxLogged = 256
+
+// bounded is s cut to maxLogged bytes, at a rune boundary, with how long it
+// was; shorter values are as they are.
+func bounded(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	cut := maxLogged
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
 // findOrg returns the organization id if key may manage it; otherwise, as

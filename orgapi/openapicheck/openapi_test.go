@@ -72,6 +72,8 @@ var calls = []call{
 	{op: get, status: 200, path: acme + "?include=jwtSecret", key: "scoped", valid: true},
 	{op: get, status: 400, path: acme + "?include=all", key: "admin"},
 	{op: get, status: 401, path: acme, key: "esk_0000000000000000_" + strings.Repeat("A", 43)},
+	{op: get, status: 400, path: "/api/public/organizations/a%00b", key: "admin"},
+	{op: get, status: 403, path: acme + "?include=jwtSecret", key: "admin", headers: crossSite},
 	{op: get, status: 404, path: acme, key: "other", valid: true},
 	{op: get, status: 404, path: "/api/public/organizations/org_nope", key: "admin", valid: true},
 	{op: get, status: 500, path: acme, key: "admin", broken: true, valid: true},
