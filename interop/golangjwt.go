@@ -1,7 +1,7 @@
 // Package interop holds the customer-side signers embedsso is tested
 // against: Node's jsonwebtoken and jose (node/), Python's PyJWT (python/),
-// and Go's golang-jwt (this file). Each is the snippet the README's
-// embedding guide shows; the tests run them and send what they mint through
+// and Go's golang-jwt (this file). Each is the snippet the
+// embedding guide (docs/embedding.md) shows; the tests run them and send what they mint through
 // the real handler.
 package interop
 

@@ -16,7 +16,7 @@ import (
 	"github.com/embedsso/embedsso/sqlstore"
 )
 
-// The organization API over a Store, mounted as the README's "Onboarding an
+// The organization API over a Store, mounted as docs/orgapi.md's "Onboarding an
 // organization" shows, with an admin key made for it.
 func Example_organizationAPI() {
 	ctx := context.Background()

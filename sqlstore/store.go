@@ -99,8 +99,8 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // random page of each. At a million users a random page is seldom in the
 // database's cache, and after each checkpoint its first change writes the
 // whole page to the write-ahead log: with ordered ids a new user's sign-in
-// at a million users wrote 39% less of it (README: "PostgreSQL at a million
-// organizations, users and sessions"). Ids of one millisecond are in random
+// at a million users wrote 39% less of it (BenchmarkScale's wal-B/op@N,
+// 2026-11-26). Ids of one millisecond are in random
 // order, and 48 random bits keep them apart.
 func newUserID(now time.Time) string {
 	var b [12]byte

@@ -196,7 +196,7 @@ func TestInspect(t *testing.T) {
 	}{
 		{"a good token signs in, exit status 0", withSecret, []string{good},
 			[]string{`"orgId": "org_acme"`, `"alg": "HS256"`, "verdict: signs in (302) jane@acme.example of org_acme"}, "refused"},
-		{"an expired token is token_expired, with the README's line", withSecret,
+		{"an expired token is token_expired, with the embedding guide's line", withSecret,
 			[]string{mint(t, testSecret, "org_acme", now.Add(-time.Hour), "")},
 			[]string{"verdict: refused, 401 token_expired", "fix: your clock is behind, or the token sat in a cached page"}, "signs in"},
 		{"a token signed with another secret is signature_invalid", withSecret,
@@ -234,32 +234,35 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-// The troubleshooting lines inspect prints are the README's, word for word.
-func TestTroubleshootingIsTheREADMEs(t *testing.T) {
+// The troubleshooting lines inspect prints are the embedding guide's
+// (docs/embedding.md), word for word.
+func TestTroubleshootingIsTheEmbeddingGuides(t *testing.T) {
 	t.Parallel()
-	readme := readREADME(t)
-	start := strings.Index(readme, "**Troubleshooting.**")
+	guide := readEmbeddingGuide(t)
+	start := strings.Index(guide, "\n## Troubleshooting\n")
 	require.GreaterOrEqual(t, start, 0)
-	table := readme[start:]
-	table = table[:strings.Index(table, "\n\n## ")]
-	fromREADME := map[string]string{}
+	table := guide[start+1:]
+	if end := strings.Index(table, "\n## "); end >= 0 {
+		table = table[:end]
+	}
+	fromGuide := map[string]string{}
 	for _, line := range strings.Split(table, "\n") {
 		cols := strings.Split(strings.Trim(line, "|"), " | ")
 		if len(cols) != 4 || !strings.HasPrefix(strings.TrimSpace(cols[2]), "`") {
 			continue
 		}
 		code := strings.Trim(strings.TrimSpace(cols[2]), "`")
-		if _, seen := fromREADME[code]; !seen {
-			fromREADME[code] = strings.TrimSpace(cols[3])
+		if _, seen := fromGuide[code]; !seen {
+			fromGuide[code] = strings.TrimSpace(cols[3])
 		}
 	}
-	require.NotEmpty(t, fromREADME)
-	assert.Equal(t, fromREADME, troubleshooting)
+	require.NotEmpty(t, fromGuide)
+	assert.Equal(t, fromGuide, troubleshooting)
 }
 
-func readREADME(t *testing.T) string {
+func readEmbeddingGuide(t *testing.T) string {
 	t.Helper()
-	b, err := readFile("../../README.md")
+	b, err := readFile("../../docs/embedding.md")
 	require.NoError(t, err)
 	return b
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // secretEnv is where token and inspect read the secret by default, the
-// variable name of the README's snippets: a secret on the command line ends
+// variable name of the docs' snippets: a secret on the command line ends
 // up in the shell's history and in ps.
 const secretEnv = "EMBED_JWT_SECRET"
 

@@ -1,8 +1,9 @@
 package main
 
-// troubleshooting is the "cause and fix" column of the README's
+// troubleshooting is the "cause and fix" column of the embedding guide's
 // troubleshooting table, by code (the first row of a code that has two).
-// TestTroubleshootingIsTheREADMEs keeps it identical to the README.
+// TestTroubleshootingIsTheEmbeddingGuides keeps it identical to
+// docs/embedding.md.
 var troubleshooting = map[string]string{
 	"token_not_yet_valid":     "your server's clock is ahead by more than 30 s (`iat`/`nbf` in the future): run NTP",
 	"token_expired":           "your clock is behind, or the token sat in a cached page: run NTP, mint per request, `Cache-Control: no-store`",

@@ -51,7 +51,7 @@ func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.
 	})))
 	mux.Handle("GET /signed-out", http.HandlerFunc(signedOut))
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusFound))
-	// The organization API, for the README's onboarding (curl with the
+	// The organization API, for the onboarding in docs/orgapi.md (curl with the
 	// banner's admin key, or any key from embedsso apikey create).
 	api, err := orgapi.New(orgapi.Config{Orgs: s.admin, Keys: s.keys, Sessions: s.revoker, Logger: logger})
 	if err != nil {

@@ -16,15 +16,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// onboardingSnippets returns the sh blocks of the README's "Onboarding an
-// organization" section, in order: the test runs what the README shows.
+// onboardingSnippets returns the sh blocks of docs/orgapi.md's "Onboarding an
+// organization" section, in order: the test runs what the docs show.
 func onboardingSnippets(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("../../docs/orgapi.md")
 	require.NoError(t, err)
 	readme := string(b)
 	start := strings.Index(readme, "\n## Onboarding an organization\n")
-	require.GreaterOrEqual(t, start, 0, "the README has no onboarding section")
+	require.GreaterOrEqual(t, start, 0, "docs/orgapi.md has no onboarding section")
 	section := readme[start+1:]
 	section = section[:strings.Index(section, "\n## ")]
 	var blocks []string
@@ -35,12 +35,12 @@ func onboardingSnippets(t *testing.T) []string {
 	return blocks
 }
 
-// The README's onboarding snippets, curl and the embedsso command, run in
-// order against the example and do what the README says.
-func TestTheREADMEOnboarding(t *testing.T) {
+// The onboarding snippets of docs/orgapi.md, curl and the embedsso command,
+// run in order against the example and do what the docs say.
+func TestTheDocsOnboarding(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the README's snippets need %s (.ci/run installs it)", tool)
+			t.Skipf("the docs' snippets need %s (.ci/run installs it)", tool)
 		}
 	}
 	dir := t.TempDir()
@@ -67,7 +67,7 @@ func TestTheREADMEOnboarding(t *testing.T) {
 		transcript = stdout.String()
 		assert.NotContains(t, transcript, `"error"`, "no call was refused")
 
-		// What the README says happened, happened.
+		// What the docs say happened, happened.
 		assert.Contains(t, transcript, `{"data":{"id":"org_acme","name":"Acme","fullEmbedEnabled":true,`, "the GET")
 		assert.Contains(t, transcript, "\n302\n", "the token logged in")
 		assert.Contains(t, transcript, "verdict: refused, 403 origin_not_allowed")

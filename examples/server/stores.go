@@ -101,7 +101,7 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 // …); unless they set synchronous (_pragma=synchronous(…), _synchronous or
 // _sync), synchronous(NORMAL) is added: in WAL mode it skips the disk flush
 // at each commit, at the price of the last commits on a power cut or OS
-// crash (README: The example server).
+// crash (examples/server/README.md).
 func sqliteDSN(flag string) (dsn, path string, err error) {
 	path, query, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(flag, "sqlite:"), "file:"), "?")
 	if path == "" {
