@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/embedsso/embedsso/internal/pgtest"
 	"github.com/embedsso/embedsso/sqlstore"
-	"github.com/embedsso/embedsso/sqlstore/internal/pgtest"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"

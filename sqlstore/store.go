@@ -25,6 +25,9 @@
 // PostgreSQL and one transaction elsewhere, so that a login that fails
 // half-way writes nothing.
 //
+// A tool that only reads opens the database with [OpenReadOnly]: it never
+// migrates, and every connection refuses writes.
+//
 // For a server on SQLite, open the file with [OpenSQLite]: one writer
 // connection that writes take in turn, first come first served, and a pool
 // of read-only connections beside it.

@@ -33,7 +33,7 @@ func runAPIKey(e env, args []string) error {
 func apikeyCreate(e env, args []string) error {
 	fs := newFlags("embedsso apikey create -db DSN (-admin | -org ID[,ID…]) [-name NAME]",
 		"Makes a key and prints it, once: only its SHA-256 is stored. An -admin key manages every\norganization and creates new ones; an -org key manages the organizations listed.", e.stderr)
-	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file (created if missing)")
+	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file (created, 0600, if missing; embedsso's tables are created if missing, and the command says so)")
 	admin := fs.Bool("admin", false, "an instance admin key")
 	orgs := fs.String("org", "", "comma-separated organization ids the key may manage")
 	name := fs.String("name", "", "a label for people, e.g. back-office")
@@ -47,7 +47,7 @@ func apikeyCreate(e env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := openDB(context.Background(), *dsn, true)
+	db, err := openDB(context.Background(), e, *dsn, migrate)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func apikeyRevoke(e env, args []string) error {
 	if i := strings.IndexByte(id, '_'); i >= 0 { // a whole key was given
 		id = id[:i]
 	}
-	db, err := openDB(context.Background(), *dsn, false)
+	db, err := openDB(context.Background(), e, *dsn, readWrite)
 	if err != nil {
 		return err
 	}

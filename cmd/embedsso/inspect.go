@@ -17,13 +17,13 @@ import (
 
 func runInspect(e env, args []string) error {
 	fs := newFlags("embedsso inspect TOKEN [flags]",
-		"Shows the token's header and claims (decoded, not yet trusted) and, given the secret (-secret,\n$"+secretEnv+") or a database (-db), the verdict the SSO handler would give: the real handler serves\nthe token, over in-memory stores that are thrown away, and its stable code is printed with the embedding\nguide's troubleshooting line. With -db the organization is read from the database (nothing is written);\notherwise it is one with this secret, -org's id (default: the token's orgId), -origin and -roles.\nExits 0 when the handler would sign the user in, 1 when it would refuse (or on a failure), 2 on a\nbad command line.", e.stderr)
+		"Shows the token's header and claims (decoded, not yet trusted) and, given the secret (-secret,\n$"+secretEnv+") or a database (-db), the verdict the SSO handler would give: the real handler serves\nthe token, over in-memory stores that are thrown away, and its stable code is printed with the embedding\nguide's troubleshooting line. With -db the organization is read from the database, opened read-only;\notherwise it is one with this secret, -org's id (default: the token's orgId), -origin and -roles.\nExits 0 when the handler would sign the user in, 1 when it would refuse (or on a failure), 2 on a\nbad command line.", e.stderr)
 	secretFlag := fs.String("secret", "", "the organization's secret (prefer the environment variable)")
 	fromEnv := fs.String("secret-env", secretEnv, "the environment variable holding the secret")
 	orgID := fs.String("org", "", "the organization the token is meant for (default: the token's orgId claim)")
 	embedder := fs.String("origin", "", "the embedding page's origin, e.g. https://portal.example.com; sent as the Referer")
 	roles := fs.String("roles", "", "comma-separated roles the organization allows (default: any)")
-	dsn := fs.String("db", "", "read the organization from this database instead (postgres://… or a SQLite file)")
+	dsn := fs.String("db", "", "read the organization from this database instead, opened read-only (postgres://… or a SQLite file)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func runInspect(e env, args []string) error {
 	}
 	switch {
 	case *dsn != "":
-		db, err := openDB(context.Background(), *dsn, false)
+		db, err := openDB(context.Background(), e, *dsn, readOnly)
 		if err != nil {
 			return err
 		}

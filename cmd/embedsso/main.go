@@ -8,7 +8,10 @@
 //	embedsso apikey create|revoke -db DSN …
 //
 // -db takes the example server's DSNs: postgres://… for PostgreSQL, else a
-// SQLite file. "embedsso COMMAND -h" says what each does. A bad flag exits
+// SQLite file. Commands that only read (inspect, org get) open it
+// read-only and never create tables; org create and apikey create create a
+// missing SQLite file (0600) and missing tables, and say so; the others
+// change rows of existing tables. "embedsso COMMAND -h" says what each does. A bad flag exits
 // with status 2 and one line; a failure with status 1 and one line.
 package main
 

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/signer"
+	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -267,10 +268,16 @@ func readEmbeddingGuide(t *testing.T) string {
 	return b
 }
 
-func openTestDB(t *testing.T, path string) *database {
+// testDB is a handle of the test's own on a SQLite file the commands use.
+type testDB struct {
+	store *sqlstore.Store
+	db    *sql.DB
+}
+
+func openTestDB(t *testing.T, path string) *testDB {
 	t.Helper()
-	db, err := openDB(context.Background(), path, false)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	return &db
+	return &testDB{sqlstore.New(db), db}
 }

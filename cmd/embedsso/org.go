@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -89,7 +90,7 @@ func (f fieldFlags) body(set map[string]bool, extra map[string]any) map[string]a
 func orgCreate(e env, args []string) error {
 	fs := newFlags("embedsso org create -db DSN -name NAME [flags]",
 		"Creates an organization and prints it, with its new secret (jwtSecret). The id is generated\n(org_…) unless -id gives it; embedding is off unless -enabled.", e.stderr)
-	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file (created if missing)")
+	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file (created, 0600, if missing; embedsso's tables are created if missing, and the command says so)")
 	id := fs.String("id", "", "the organization id (default: generated)")
 	f := addFieldFlags(fs)
 	if err := noArgs(parse(fs, args)); err != nil {
@@ -103,12 +104,12 @@ func orgCreate(e env, args []string) error {
 	if *id != "" {
 		extra["id"] = *id
 	}
-	return callAPI(e, *dsn, true, 0, http.MethodPost, "/api/public/organizations?include=jwtSecret", f.body(set, extra))
+	return callAPI(e, *dsn, migrate, 0, http.MethodPost, "/api/public/organizations?include=jwtSecret", f.body(set, extra))
 }
 
 func orgGet(e env, args []string) error {
-	fs := newFlags("embedsso org get -db DSN -id ID [-secret]", "Prints an organization; its secret only with -secret.", e.stderr)
-	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file")
+	fs := newFlags("embedsso org get -db DSN -id ID [-secret]", "Prints an organization; its secret only with -secret. The database is opened read-only:\nnothing in it changes, and a PostgreSQL role granted only SELECT is enough.", e.stderr)
+	dsn := fs.String("db", "", "the database, opened read-only: postgres://… or a SQLite file")
 	id := fs.String("id", "", "the organization id; required")
 	withSecret := fs.Bool("secret", false, "include the current secret (jwtSecret)")
 	if err := noArgs(parse(fs, args)); err != nil {
@@ -121,7 +122,7 @@ func orgGet(e env, args []string) error {
 	if *withSecret {
 		path += "?include=jwtSecret"
 	}
-	return callAPI(e, *dsn, false, 0, http.MethodGet, path, nil)
+	return callAPI(e, *dsn, readOnly, 0, http.MethodGet, path, nil)
 }
 
 func orgUpdate(e env, args []string) error {
@@ -141,7 +142,7 @@ func orgUpdate(e env, args []string) error {
 	if len(body) == 0 {
 		return usagef("nothing to change: give at least one of -name, -enabled, -origins, -roles, -groups, -dashboard, -login-url")
 	}
-	return callAPI(e, *dsn, false, 0, http.MethodPatch, "/api/public/organizations/"+url.PathEscape(*id), body)
+	return callAPI(e, *dsn, readWrite, 0, http.MethodPatch, "/api/public/organizations/"+url.PathEscape(*id), body)
 }
 
 func orgRotate(e env, args []string) error {
@@ -159,20 +160,24 @@ func orgRotate(e env, args []string) error {
 	if *grace <= 0 {
 		return usagef("-grace must be positive")
 	}
-	return callAPI(e, *dsn, false, *grace, http.MethodPost, "/api/public/organizations/"+url.PathEscape(*id)+"/jwt-secret/rotate", nil)
+	return callAPI(e, *dsn, readWrite, *grace, http.MethodPost, "/api/public/organizations/"+url.PathEscape(*id)+"/jwt-secret/rotate", nil)
 }
 
 // callAPI serves one request to the organization API over the database,
 // authenticated by a key that exists only in memory for this call, and
 // prints the answer's data, or fails with its error message. The command
 // thereby validates, rotates and answers exactly as the API does.
-func callAPI(e env, dsn string, create bool, grace time.Duration, method, path string, body map[string]any) error {
+func callAPI(e env, dsn string, mode openMode, grace time.Duration, method, path string, body map[string]any) error {
 	ctx := context.Background()
-	db, err := openDB(ctx, dsn, create)
+	db, err := openDB(ctx, e, dsn, mode)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	var orgs embedsso.OrgAdmin = db.store
+	if mode == readOnly {
+		orgs = readOnlyAdmin{db.store}
+	}
 	keys := &embedsso.MemoryAPIKeyStore{}
 	key, rec, err := orgapi.NewKey("embedsso command", orgapi.KeyScope{Admin: true}, time.Now())
 	if err != nil {
@@ -181,7 +186,7 @@ func callAPI(e env, dsn string, create bool, grace time.Duration, method, path s
 	if err := keys.CreateAPIKey(ctx, rec); err != nil {
 		return err
 	}
-	api, err := orgapi.New(orgapi.Config{Orgs: db.store, Keys: keys, Sessions: db.store, RotationGrace: grace})
+	api, err := orgapi.New(orgapi.Config{Orgs: orgs, Keys: keys, Sessions: db.store, RotationGrace: grace})
 	if err != nil {
 		return err
 	}
@@ -232,4 +237,25 @@ func noArgs(pos []string, err error) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	return nil
+}
+
+// readOnlyAdmin answers as the API would over a database it must not
+// write: UpdateOrg (which GET calls to drop a secret past its grace period)
+// applies the change to the record it read and stores nothing, so org get
+// shows what the API would show and leaves the database as it was.
+type readOnlyAdmin struct{ embedsso.OrgAdmin }
+
+var errReadOnly = errors.New("the database is open read-only")
+
+func (readOnlyAdmin) CreateOrg(context.Context, embedsso.OrgRecord) error { return errReadOnly }
+
+func (a readOnlyAdmin) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+	rec, err := a.FindOrgRecord(ctx, id)
+	if err != nil {
+		return embedsso.OrgRecord{}, err
+	}
+	if err := change(&rec); err != nil {
+		return embedsso.OrgRecord{}, err
+	}
+	return rec, nil
 }

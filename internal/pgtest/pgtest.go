@@ -1,6 +1,7 @@
 // Package pgtest starts a throwaway PostgreSQL server from the machine's
 // binaries (initdb and pg_ctl on a temporary directory and a free loopback
-// port) for the tests of this module. Nothing is mocked.
+// port) for the tests of this repository's modules (sqlstore, the embedsso
+// command). Nothing is mocked.
 package pgtest
 
 import (
@@ -157,6 +158,36 @@ func (s *Server) NewDatabase(ctx context.Context, open func(dsn string) (*sql.DB
 		return "", fmt.Errorf("pgtest: create database: %w", err)
 	}
 	return s.DSN(name), nil
+}
+
+// NewReader creates a role that may log in and read, and nothing else: it
+// is granted CONNECT on the database dsn names, USAGE on its schema public
+// and SELECT on the tables that exist there now. It returns dsn with that
+// role as the user. open is as for NewDatabase.
+func (s *Server) NewReader(ctx context.Context, open func(dsn string) (*sql.DB, error), dsn string) (string, error) {
+	db, err := open(dsn)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	role := "reader_" + hex.EncodeToString(b)
+	var name string
+	if err := db.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		return "", fmt.Errorf("pgtest: new reader: %w", err)
+	}
+	for _, stmt := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT CONNECT ON DATABASE " + name + " TO " + role,
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return "", fmt.Errorf("pgtest: new reader: %s: %w", stmt, err)
+		}
+	}
+	return strings.Replace(dsn, "://postgres@", "://"+role+"@", 1), nil
 }
 
 func (s *Server) run(tool string, args ...string) ([]byte, error) {
