@@ -60,16 +60,39 @@ func apikeyCreate(e env, args []string) error {
 }
 
 func apikeyRevoke(e env, args []string) error {
-	fs := newFlags("embedsso apikey revoke -db DSN ID", "Deletes the key with this id (the 16 hex digits after esk_). It stops working at once on every instance.", e.stderr)
+	fs := newFlags("embedsso apikey revoke -db DSN (ID | -key-file FILE | -key-env VAR)",
+		"Deletes the key with this id (the 16 hex digits after esk_, which apikey create prints; not a secret).\nIt stops working at once on every instance. A whole key is read from -key-file or -key-env:\non the command line it would show in ps and the shell's history.", e.stderr)
 	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file")
+	keyFile := fs.String("key-file", "", "a file holding the key (or its id) to revoke")
+	keyEnv := fs.String("key-env", "", "an environment variable holding the key (or its id) to revoke")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give the id of one key")
+	given := len(pos)
+	if *keyFile != "" {
+		given++
 	}
-	id := strings.TrimPrefix(pos[0], orgapi.KeyPrefix)
+	if *keyEnv != "" {
+		given++
+	}
+	if given != 1 || len(pos) > 1 {
+		return usagef("give one key: its id, -key-file or -key-env")
+	}
+	var key string
+	switch {
+	case len(pos) == 1:
+		key = pos[0]
+	case *keyFile != "":
+		if key, err = readSecretFile(*keyFile); err != nil {
+			return err
+		}
+	default:
+		if key = strings.TrimSpace(e.getenv(*keyEnv)); key == "" {
+			return usagef("$%s is empty", *keyEnv)
+		}
+	}
+	id := strings.TrimPrefix(key, orgapi.KeyPrefix)
 	if i := strings.IndexByte(id, '_'); i >= 0 { // a whole key was given
 		id = id[:i]
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,4 +161,52 @@ func TestAPIKeyCommands(t *testing.T) {
 	w := httptest.NewRecorder()
 	api.ServeHTTP(w, req)
 	assert.Equal(t, http.StatusCreated, w.Code, "an admin key creates organizations")
+}
+
+// apikey revoke takes a whole key from a file or the environment, so that
+// it never is on the command line, and refuses ambiguous or empty input.
+func TestAPIKeyRevokeReadsTheKeyFromAFileOrTheEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "app.db")
+	newKey := func() (key, id string) {
+		r := embedssoCmd(t, nil, "apikey", "create", "-db", dbPath, "-admin")
+		require.Equal(t, 0, r.code, r.stderr)
+		key = strings.SplitN(r.stdout, "\n", 2)[0]
+		return key, key[4:20]
+	}
+	stored := func(id string) bool {
+		_, err := openTestDB(t, dbPath).store.FindAPIKey(context.Background(), id)
+		return err == nil
+	}
+
+	key, id := newKey()
+	file := filepath.Join(dir, "key")
+	require.NoError(t, os.WriteFile(file, []byte(key+"\n"), 0o600))
+	r := embedssoCmd(t, nil, "apikey", "revoke", "-db", dbPath, "-key-file", file)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "revoked "+id+"\n", r.stdout)
+	assert.False(t, stored(id))
+
+	key, id = newKey()
+	r = embedssoCmd(t, map[string]string{"OLD_KEY": key}, "apikey", "revoke", "-db", dbPath, "-key-env", "OLD_KEY")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "revoked "+id+"\n", r.stdout)
+	assert.False(t, stored(id))
+
+	_, id = newKey()
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"no key at all", nil, "embedsso apikey: give one key: its id, -key-file or -key-env\n"},
+		{"an id and -key-file", []string{id, "-key-file", file}, "embedsso apikey: give one key: its id, -key-file or -key-env\n"},
+		{"-key-env naming an unset variable", []string{"-key-env", "NOPE"}, "embedsso apikey: $NOPE is empty\n"},
+	} {
+		r := embedssoCmd(t, nil, append([]string{"apikey", "revoke", "-db", dbPath}, tc.args...)...)
+		assert.Equal(t, 2, r.code, tc.name)
+		assert.Equal(t, tc.msg, r.stderr, tc.name)
+	}
+	assert.True(t, stored(id), "a refused command revoked nothing")
 }

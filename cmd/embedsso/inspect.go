@@ -17,9 +17,8 @@ import (
 
 func runInspect(e env, args []string) error {
 	fs := newFlags("embedsso inspect TOKEN [flags]",
-		"Shows the token's header and claims (decoded, not yet trusted) and, given the secret (-secret,\n$"+secretEnv+") or a database (-db), the verdict the SSO handler would give: the real handler serves\nthe token, over in-memory stores that are thrown away, and its stable code is printed with the embedding\nguide's troubleshooting line. With -db the organization is read from the database, opened read-only;\notherwise it is one with this secret, -org's id (default: the token's orgId), -origin and -roles.\nExits 0 when the handler would sign the user in, 1 when it would refuse (or on a failure), 2 on a\nbad command line.", e.stderr)
-	secretFlag := fs.String("secret", "", "the organization's secret (prefer the environment variable)")
-	fromEnv := fs.String("secret-env", secretEnv, "the environment variable holding the secret")
+		"Shows the token's header and claims (decoded, not yet trusted) and, given the secret ($"+secretEnv+",\n-secret-file or -secret) or a database (-db), the verdict the SSO handler would give: the real handler serves\nthe token, over in-memory stores that are thrown away, and its stable code is printed with the embedding\nguide's troubleshooting line. With -db the organization is read from the database, opened read-only;\notherwise it is one with this secret, -org's id (default: the token's orgId), -origin and -roles.\nExits 0 when the handler would sign the user in, 1 when it would refuse (or on a failure), 2 on a\nbad command line or with nothing to check the token against (no secret, no -db).", e.stderr)
+	secretIn := addSecretFlags(fs)
 	orgID := fs.String("org", "", "the organization the token is meant for (default: the token's orgId claim)")
 	embedder := fs.String("origin", "", "the embedding page's origin, e.g. https://portal.example.com; sent as the Referer")
 	roles := fs.String("roles", "", "comma-separated roles the organization allows (default: any)")
@@ -48,13 +47,14 @@ func runInspect(e env, args []string) error {
 		defer db.Close()
 		orgs = readOnlyOrgs{db.store}
 	default:
-		secret, err := readSecret(e, *secretFlag, *fromEnv)
+		secret, err := secretIn.read(e)
 		if err != nil {
 			return err
 		}
 		if secret == "" {
-			_, err := fmt.Fprintf(e.stdout, "verdict: not checked; give the secret ($%s or -secret) or -db\n", *fromEnv)
-			return err
+			// Not a verdict: a script whose $EMBED_JWT_SECRET is unset
+			// must not read this as "signs in".
+			return usagef("nothing to check the token against: set $%s, or give -secret-file or -db", *secretIn.env)
 		}
 		org := embedsso.Org{ID: *orgID, EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}, AllowedRoles: list(*roles)}
 		if *embedder != "" {

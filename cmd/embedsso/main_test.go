@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,9 +143,44 @@ func TestToken(t *testing.T) {
 		assert.Equal(t, "Doe", c["lastName"])
 		assert.Equal(t, "MEMBER", c["role"])
 		assert.Equal(t, 600.0, c["exp"].(float64)-c["iat"].(float64), "expiresIn: '10m'")
-		assert.NotContains(t, c, "jti")
+		assert.Regexp(t, `^[A-Za-z0-9_-]{22}$`, c["jti"], "a jti by default: the token is single-use")
 	})
-	t.Run("-jti, -kid and -ttl are carried", func(t *testing.T) {
+	t.Run("-jti=false leaves the jti out, as the Node snippet", func(t *testing.T) {
+		r := embedssoCmd(t, withSecret, "token", "-org", "org_acme", "-email", "j@acme.example", "-jti=false")
+		require.Equal(t, 0, r.code, r.stderr)
+		token := strings.TrimSpace(r.stdout)
+		assert.NotContains(t, segment(t, token, 1), "jti")
+		assert.Equal(t, http.StatusFound, login(t, acmeOrgs(testSecret), token))
+	})
+	t.Run("-secret-file reads the secret, without the file's final newline", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "secret")
+		require.NoError(t, os.WriteFile(path, []byte(testSecret+"\n"), 0o600))
+		r := embedssoCmd(t, nil, "token", "-org", "org_acme", "-email", "j@acme.example", "-secret-file", path)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, http.StatusFound, login(t, acmeOrgs(testSecret), strings.TrimSpace(r.stdout)))
+	})
+	t.Run("-secret-file refusals say why in one line, never with the secret", func(t *testing.T) {
+		dir := t.TempDir()
+		empty := filepath.Join(dir, "empty")
+		require.NoError(t, os.WriteFile(empty, []byte(" \n"), 0o600))
+		secretFile := filepath.Join(dir, "secret")
+		require.NoError(t, os.WriteFile(secretFile, []byte(testSecret), 0o600))
+		for _, tc := range []struct {
+			name string
+			args []string
+			code int
+			msg  string
+		}{
+			{"an empty file", []string{"-secret-file", empty}, 1, "embedsso token: " + empty + " is empty\n"},
+			{"a missing file", []string{"-secret-file", filepath.Join(dir, "nope")}, 1, "embedsso token: open " + filepath.Join(dir, "nope") + ": no such file or directory\n"},
+			{"both -secret and -secret-file", []string{"-secret-file", secretFile, "-secret", testSecret}, 2, "embedsso token: give -secret or -secret-file, not both\n"},
+		} {
+			r := embedssoCmd(t, withSecret, append([]string{"token", "-org", "org_acme", "-email", "j@acme.example"}, tc.args...)...)
+			assert.Equal(t, tc.code, r.code, tc.name)
+			assert.Equal(t, tc.msg, r.stderr, tc.name)
+		}
+	})
+	t.Run("-kid and -ttl are carried", func(t *testing.T) {
 		r := embedssoCmd(t, withSecret, "token", "-org", "org_acme", "-email", "j@acme.example", "-jti", "-kid", "k1", "-ttl", "2m")
 		require.Equal(t, 0, r.code, r.stderr)
 		token := strings.TrimSpace(r.stdout)
@@ -165,7 +201,7 @@ func TestToken(t *testing.T) {
 	t.Run("no secret anywhere is a usage error", func(t *testing.T) {
 		r := embedssoCmd(t, nil, "token", "-org", "org_acme", "-email", "j@acme.example")
 		assert.Equal(t, 2, r.code)
-		assert.Equal(t, "embedsso token: no secret: set $EMBED_JWT_SECRET or give -secret\n", r.stderr)
+		assert.Equal(t, "embedsso token: no secret: set $EMBED_JWT_SECRET or give -secret-file\n", r.stderr)
 	})
 	t.Run("a secret under 32 bytes fails in one line", func(t *testing.T) {
 		r := embedssoCmd(t, map[string]string{secretEnv: "short"}, "token", "-org", "org_acme", "-email", "j@acme.example")
@@ -188,6 +224,8 @@ func TestInspect(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	good := mint(t, testSecret, "org_acme", now, "MEMBER")
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secretFile, []byte(testSecret+"\n"), 0o600))
 	for _, tc := range []struct {
 		name  string
 		vars  map[string]string
@@ -211,8 +249,8 @@ func TestInspect(t *testing.T) {
 			[]string{"verdict: signs in"}, "refused"},
 		{"a malformed token is shown as such and refused", withSecret, []string{"not.a-token"},
 			[]string{"header: not base64url JSON", "verdict: refused, 400 token_malformed"}, "signs in"},
-		{"without a secret there is no verdict", nil, []string{good},
-			[]string{`"email": "jane@acme.example"`, "verdict: not checked"}, "refused"},
+		{"-secret-file gives the secret", nil, []string{good, "-secret-file", secretFile, "-origin", "https://portal.acme.example"},
+			[]string{"verdict: signs in"}, "refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := embedssoCmd(t, tc.vars, append([]string{"inspect"}, tc.args...)...)
@@ -231,6 +269,35 @@ func TestInspect(t *testing.T) {
 			}
 			assert.NotContains(t, r.stdout, tc.avoid)
 			assert.NotContains(t, r.stdout, testSecret, "the secret is never printed")
+		})
+	}
+}
+
+// inspect with nothing to check the token against (no secret anywhere, no
+// -db) shows the token, then exits 2 and says what it needs: a script with
+// an unset $EMBED_JWT_SECRET must not read it as "signs in".
+func TestInspectWithoutASecretExitsNonZero(t *testing.T) {
+	t.Parallel()
+	good := mint(t, testSecret, "org_acme", time.Now(), "MEMBER")
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		msg  string
+	}{
+		{"no variable, no flag", nil, nil,
+			"embedsso inspect: nothing to check the token against: set $EMBED_JWT_SECRET, or give -secret-file or -db\n"},
+		{"an empty variable", map[string]string{secretEnv: ""}, nil,
+			"embedsso inspect: nothing to check the token against: set $EMBED_JWT_SECRET, or give -secret-file or -db\n"},
+		{"-secret-env naming an unset variable", withSecret, []string{"-secret-env", "ACME_SECRET"},
+			"embedsso inspect: nothing to check the token against: set $ACME_SECRET, or give -secret-file or -db\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := embedssoCmd(t, tc.vars, append([]string{"inspect", good}, tc.args...)...)
+			assert.Equal(t, 2, r.code)
+			assert.Equal(t, tc.msg, r.stderr)
+			assert.Contains(t, r.stdout, `"email": "jane@acme.example"`, "the token is still shown")
+			assert.NotContains(t, r.stdout, "verdict")
 		})
 	}
 }

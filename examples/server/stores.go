@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/embedsso/embedsso"
@@ -68,6 +71,9 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 			return stores{}, err
 		}
 		describe = "SQLite file " + path
+		if err := createPrivate(path); err != nil {
+			return stores{}, fmt.Errorf("%s: %w", describe, err)
+		}
 		// One writer connection, taken in turn, beside a read-only pool;
 		// WAL, busy_timeout and foreign keys (see sqlstore.OpenSQLite).
 		s, err = sqlstore.OpenSQLite(ctx, "sqlite", source, sqlstore.SQLiteOptions{})
@@ -130,4 +136,19 @@ func setsSynchronous(opts url.Values) bool {
 		}
 	}
 	return false
+}
+
+// createPrivate creates the SQLite file path, empty and readable by its
+// owner only, unless it exists: it will hold the organizations' secrets
+// (SQLite would create it 0644, and gives its -wal and -shm files the
+// database file's permissions). An existing file keeps its permissions.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

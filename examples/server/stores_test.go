@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -52,4 +55,21 @@ func TestDBOptionsReachTheDriver(t *testing.T) {
 	assert.Equal(t, http.StatusOK, landing.StatusCode)
 	res, _ := get(t, u.app+"/api/me", "", cookie)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
+}
+
+// The SQLite file the example creates holds the organizations' secrets:
+// it is created 0600, and SQLite's -wal and -shm beside it take its
+// permissions while the server runs.
+func TestTheCreatedSQLiteFileIsPrivate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "private.db")
+	start(t, "-db", path)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) && p != path {
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o600), info.Mode().Perm(), p)
+	}
 }
