@@ -20,7 +20,7 @@ func (f *fixture) userOf(t *testing.T, claims map[string]any, secret string) emb
 	w := f.get(loginURL(rawToken(hs256, claims, secret)), nil)
 	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
 	var got embedsso.User
-	f.cookies.RequireUser(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+	f.h.RequireUser(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		got, _ = embedsso.UserFromContext(r.Context())
 	})).ServeHTTP(httptest.NewRecorder(), func() *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)

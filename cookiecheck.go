@@ -2,7 +2,6 @@ package embedsso
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -53,12 +52,15 @@ const (
 	maxResumeForm = maxTicketChars + 64
 )
 
-// ticketURL seals a new ticket for purpose, naming the session s, and
-// returns the link, relative to this endpoint, that carries it.
-func (h *Handler) ticketURL(org *Org, purpose byte, s *Session, email, dest string) (string, error) {
+// ticketURL seals a new ticket for purpose, naming the session idHash
+// names, and returns the link, relative to this endpoint, that carries it.
+func (h *Handler) ticketURL(org *Org, purpose byte, idHash, email, dest string) (string, error) {
 	t := ticket{purpose: purpose, expires: h.now().Add(ticketTTL), email: email, dest: dest}
-	if _, err := hex.Decode(t.sessionHash[:], []byte(s.IDHash)); err != nil {
-		return "", ErrInternal.because(fmt.Errorf("session hash: %w", err))
+	if len(idHash) != hex.EncodedLen(len(t.sessionHash)) {
+		return "", ErrInternal.because(fmt.Errorf("session IDHash of %d characters, not a hex SHA-256", len(idHash)))
+	}
+	if _, err := hex.Decode(t.sessionHash[:], []byte(idHash)); err != nil {
+		return "", ErrInternal.because(fmt.Errorf("session IDHash: %w", err))
 	}
 	sealed, err := h.aeads.seal(org, &t)
 	if err != nil {
@@ -139,7 +141,8 @@ func (h *Handler) spend(ctx context.Context, t *ticket) error {
 // check answers ?sso_check: on to the destination if the session cookie came
 // back, else the page that explains and offers the ways out, with a new
 // resume ticket. The check link itself is spent either way. The cookie is
-// recognised by its hash, which the ticket carries: no store read.
+// recognised by the session's IDHash, which the ticket carries: the
+// [SessionIssuer] compares it with the request's, reading no store.
 func (h *Handler) check(r *http.Request, raw string) outcome {
 	ctx := r.Context()
 	org, policy, t, err := h.openTicket(ctx, raw, purposeCheck)
@@ -150,12 +153,12 @@ func (h *Handler) check(r *http.Request, raw string) outcome {
 	if err := h.spend(ctx, &t); err != nil {
 		return refused(ev, policy, err)
 	}
-	if got, ok := h.cookies.cookieHash(r); ok && hmac.Equal(got[:], t.sessionHash[:]) {
+	idHash := hex.EncodeToString(t.sessionHash[:])
+	if h.sessions.Carries(r, idHash) {
 		ev.Kind = EventCookieConfirmed
 		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusFound}
 	}
-	s := Session{IDHash: hex.EncodeToString(t.sessionHash[:])}
-	resume, err := h.ticketURL(&org, purposeResume, &s, t.email, t.dest)
+	resume, err := h.ticketURL(&org, purposeResume, idHash, t.email, t.dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
@@ -202,7 +205,7 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	first, err := h.cookies.store.FindSession(ctx, hex.EncodeToString(t.sessionHash[:]), h.now())
+	first, err := h.sessions.FindSession(ctx, hex.EncodeToString(t.sessionHash[:]))
 	switch {
 	case errors.Is(err, ErrSessionNotFound):
 		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended"))
@@ -212,19 +215,17 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	u := first.User
 	profile := Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
 		Attributes: u.Attributes, Groups: u.Groups}
-	pending := h.pendingSession()
-	// Sealing writes nothing, so the next check link is made before the
-	// writes, as in the login.
-	next, err := h.ticketURL(&org, purposeCheck, &pending.session, t.email, t.dest)
-	if err != nil {
-		return refused(ev, policy, err)
-	}
 	// The ticket's id is spent as the sign-in's token id: in the same
-	// atomic write when the store can.
-	user, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.expires, pending)
+	// atomic write when the store can. The ticket opened under this
+	// organization's secret, so the next one can be sealed after the writes.
+	user, s, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.expires)
 	if errors.Is(err, ErrTokenReplayed) {
 		err = ErrTicketInvalid.becauseText("ticket already used")
 	}
+	if err != nil {
+		return refused(ev, policy, err)
+	}
+	next, err := h.ticketURL(&org, purposeCheck, s.IDHash, t.email, t.dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}

@@ -19,6 +19,9 @@
 //     [SessionIssuer] (by default [CookieSessions]) establish a session, and
 //     redirects to the organization's dashboard, first through a check that
 //     the browser kept the session cookie (see [Config.DisableCookieCheck]).
+//  5. [Handler.RequireUser] guards the app's pages and API routes: it finds
+//     the session again, judges its organization, and answers a session
+//     that has ended without leaving a dead frame.
 //
 // Every refusal is an [*Error] with an HTTP status and a stable code (see the
 // [Kind] constants) and is answered with a small HTML page that never
@@ -53,6 +56,14 @@ type Config struct {
 	// several app instances it MUST be shared between them.
 	// Default: a new [MemoryReplayStore], right for a single instance.
 	Replay ReplayStore
+	// SignIns, when set, makes each sign-in's writes (spend the token id,
+	// upsert the user, keep the session) in one call, one transaction on a
+	// SQL database, instead of one call each to Replay, Users and Sessions.
+	// It MUST be the store behind Users, Replay and the sessions of
+	// Sessions, which MUST be a [OneStepIssuer] (as [*CookieSessions] is);
+	// [New] refuses it without Replay or with another issuer.
+	// Default: nil (a write each).
+	SignIns SignInStore
 	// RequireTokenID refuses tokens without a jti claim. The reference's
 	// Node example sends none, so this is off by default; turn it on when
 	// your customers can add one. Default: false.
@@ -79,10 +90,21 @@ type Config struct {
 	// Default: nil.
 	Observer func(context.Context, Event)
 	// DisableCookieCheck redirects straight to the dashboard after a login
-	// instead of first checking that the session cookie came back. The check
-	// runs only when Sessions is a [*CookieSessions].
+	// instead of first checking that the session cookie came back.
 	// Default: false (the check runs).
 	DisableCookieCheck bool
+	// HintCookie names the handler's own cookie, which remembers the
+	// organization of the last sign-in for when its session has ended
+	// (see [Handler.RequireUser]). Default: "embedsso_session_org".
+	HintCookie string
+	// NotPartitioned drops the Partitioned attribute from the handler's own
+	// cookie. Set it exactly when the session cookie is not Partitioned
+	// either ([CookieConfig.NotPartitioned]), so that both live in the same
+	// places. Without it, a login that comes back from the organization's
+	// LoginURL with no Origin or Referer is refused (ErrOriginMissing), since
+	// an unpartitioned hint cannot vouch for where the round trip began.
+	// Default: false (Partitioned).
+	NotPartitioned bool
 	// ErrorPage renders a refusal. It must write the status e.Status.
 	// The handler has already set Referrer-Policy, Cache-Control and
 	// Content-Security-Policy (frame-ancestors 'none' until the organization
@@ -167,9 +189,11 @@ type Handler struct {
 	observe        func(context.Context, Event)
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
-	checkCookie    bool            // run the cookie check (cookiecheck.go)
-	signIns        SignInStore     // nil unless one store does a login's writes at once
-	cookies        *CookieSessions // nil when Sessions is another issuer
+	checkCookie    bool          // run the cookie check (cookiecheck.go)
+	signIns        SignInStore   // nil unless Config.SignIns chose one write per sign-in
+	oneStep        OneStepIssuer // Sessions, when signIns is set
+	hintLine       cookieLine    // the handler's own cookie (hint.go)
+	notPartitioned bool
 	sameOrigin     *http.CrossOriginProtection
 	aeads          aeadCache   // cookie-check ticket keys, per secret
 	policies       policyCache // allow-lists and CSPs, per organization
@@ -186,12 +210,29 @@ func New(cfg Config) (*Handler, error) {
 		now: nowFunc(cfg.Now), log: cfg.Logger, observe: cfg.Observer, errorPage: cfg.ErrorPage,
 		sameOrigin: http.NewCrossOriginProtection(),
 	}
+	if cfg.SignIns != nil {
+		oneStep, ok := cfg.Sessions.(OneStepIssuer)
+		switch {
+		case !ok:
+			return nil, errors.New("embedsso: Config.SignIns needs Config.Sessions to be a OneStepIssuer (as *CookieSessions is), to keep the session it stores")
+		case cfg.Replay == nil:
+			return nil, errors.New("embedsso: Config.SignIns needs Config.Replay set to the same store, which spends the cookie check's tickets")
+		}
+		h.signIns, h.oneStep = cfg.SignIns, oneStep
+	}
 	if h.replay == nil {
 		h.replay = &MemoryReplayStore{}
 	}
-	h.cookies, _ = cfg.Sessions.(*CookieSessions)
-	h.checkCookie = h.cookies != nil && !cfg.DisableCookieCheck
-	h.signIns = oneStepStore(cfg, h.replay, h.cookies)
+	h.checkCookie = !cfg.DisableCookieCheck
+	hintName := cfg.HintCookie
+	if hintName == "" {
+		hintName = defaultHintCookie
+	}
+	if !validCookieName(hintName) {
+		return nil, fmt.Errorf("embedsso: invalid Config.HintCookie %q", hintName)
+	}
+	h.notPartitioned = cfg.NotPartitioned
+	h.hintLine = newCookieLine(hintCookie(hintName, !cfg.NotPartitioned), false)
 	if h.maxTokenBytes == 0 {
 		h.maxTokenBytes = 8 << 10
 	}
@@ -395,25 +436,33 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	next, pending := dest, h.pendingSession()
-	if h.checkCookie && !h.holdsSessionOf(r, profile) {
-		// Go through the cookie check (cookiecheck.go) rather than straight
-		// to the destination, so a browser that drops the cookie gets an
-		// explanation, not a loop. Sealing writes nothing, so it comes first.
-		if next, err = h.ticketURL(&org, purposeCheck, &pending.session, profile.Email, dest); err != nil {
-			return refused(ev, policy, err)
-		}
-	}
-
 	if tok.claims.TokenID == "" && h.requireTokenID {
 		return refused(ev, policy, ErrTokenIDRequired.err())
 	}
+	if h.checkCookie {
+		// The check link is sealed after the writes, once the session is
+		// named: make sure now that it can be.
+		if err := h.aeads.ready(&org); err != nil {
+			return refused(ev, policy, ErrInternal.because(fmt.Errorf("ticket key: %w", err)))
+		}
+	}
 
-	// Every check passed: only now do we write.
+	// Every check passed: only now may anything write. Reading the session
+	// the request carries can renew it, so it comes after the checks too.
+	check := h.checkCookie && !h.holdsSessionOf(w, r, profile)
 	tokenUntil := unixTime(tok.claims.ExpiresAt).Add(5 * time.Minute)
-	user, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil, pending)
+	user, s, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil)
 	if err != nil {
 		return refused(ev, policy, err)
+	}
+	next := dest
+	if check {
+		// Go through the cookie check (cookiecheck.go) rather than straight
+		// to the destination, so a browser that drops the cookie gets an
+		// explanation, not a loop.
+		if next, err = h.ticketURL(&org, purposeCheck, s.IDHash, profile.Email, dest); err != nil {
+			return refused(ev, policy, err)
+		}
 	}
 	ev.Kind, ev.Success, ev.UserID = EventSignedIn, true, user.ID
 	return outcome{ev: ev, policy: policy, location: next, status: http.StatusFound}
@@ -429,6 +478,12 @@ func (h *Handler) findOrg(ctx context.Context, id string) (Org, *orgPolicy, erro
 		}
 		return Org{}, nil, ErrInternal.because(fmt.Errorf("find org: %w", err))
 	}
+	return h.judgeOrg(org)
+}
+
+// judgeOrg refuses an organization that is disabled or misconfigured, and
+// returns its policy.
+func (h *Handler) judgeOrg(org Org) (Org, *orgPolicy, error) {
 	if !org.EmbeddingEnabled {
 		return Org{}, nil, ErrEmbeddingDisabled.err()
 	}
@@ -442,80 +497,50 @@ func (h *Handler) findOrg(ctx context.Context, id string) (Org, *orgPolicy, erro
 // holdsSessionOf reports whether r already carries a valid session of the
 // same user: the browser evidently keeps our cookie in this context, so the
 // cookie check would learn nothing.
-func (h *Handler) holdsSessionOf(r *http.Request, p Profile) bool {
-	s, err := h.cookies.Session(r)
+func (h *Handler) holdsSessionOf(w http.ResponseWriter, r *http.Request, p Profile) bool {
+	s, err := h.sessions.Session(w, r)
 	return err == nil && s.User.OrgID == p.OrgID && s.User.Email == p.Email
-}
-
-// pending is a session about to be issued: with [CookieSessions] its id is
-// made before the writes, so that the cookie check's ticket can name it.
-type pending struct {
-	id      string
-	session Session
-}
-
-// pendingSession makes the next session's id, or nil with another issuer.
-func (h *Handler) pendingSession() *pending {
-	if h.cookies == nil {
-		return nil
-	}
-	id, s := h.cookies.newSession()
-	return &pending{id: id, session: s}
 }
 
 // signIn is the tail every sign-in shares, the login's and the resume's:
 // spend the token id (the jti, or the resume ticket's id), upsert the user,
-// store the session and hand the browser its cookie. It is the only code
-// that writes them, in one step when a [SignInStore] can.
-func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time, next *pending) (User, error) {
+// have the issuer keep the session and hand it to the browser, and name the
+// organization in the handler's own cookie. It is the only code that writes
+// them, in one step when [Config.SignIns] is set.
+func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time) (User, Session, error) {
 	var user User
+	var s Session
 	var err error
-	switch {
-	case h.signIns != nil:
-		user, err = h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: next.session})
+	if h.signIns != nil {
+		var attach func(http.ResponseWriter)
+		s, attach = h.oneStep.StartSession(r)
+		user, err = h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: s})
 		if errors.Is(err, ErrTokenReplayed) {
-			return User{}, ErrTokenReplayed.because(err)
+			return User{}, Session{}, ErrTokenReplayed.because(err)
 		} else if err != nil {
-			return User{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
+			return User{}, Session{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
 		}
-	default:
+		s.User = user
+		attach(w)
+	} else {
 		// The token id goes first, so two requests racing with one token
 		// cannot both sign in.
 		if tokenID != "" {
 			if err := h.useTokenID(ctx, p.OrgID, tokenID, tokenUntil); err != nil {
-				return User{}, err
+				return User{}, Session{}, err
 			}
 		}
 		if user, err = h.users.UpsertUser(ctx, p); err != nil {
-			return User{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
+			return User{}, Session{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
 		}
-		if next == nil {
-			if err := h.sessions.IssueSession(ctx, w, r, user); err != nil {
-				return User{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
-			}
-			return user, nil
-		}
-		s := next.session
-		s.User = user
-		if err := h.cookies.store.CreateSession(ctx, s); err != nil {
-			return User{}, ErrInternal.because(fmt.Errorf("store session: %w", err))
+		if s, err = h.sessions.IssueSession(ctx, w, r, user); err != nil {
+			return User{}, Session{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
 		}
 	}
-	h.cookies.setCookie(w, next.id, next.session.ExpiresAt)
 	// A successful sign-in names the organization for when the session
 	// ends, and resets the count of automatic re-sign-ins (hint.go).
-	h.cookies.setHint(w, hint{orgID: p.OrgID, at: h.now()})
-	return user, nil
-}
-
-// oneStepStore returns the store that can make a login's writes at once: the
-// one value that is the users, the replay and the cookie sessions' store.
-func oneStepStore(cfg Config, replay ReplayStore, cookies *CookieSessions) SignInStore {
-	s, ok := cfg.Users.(SignInStore)
-	if !ok || cookies == nil || any(replay) != any(s) || any(cookies.store) != any(s) {
-		return nil
-	}
-	return s
+	h.setHint(w, hint{orgID: p.OrgID, at: h.now()})
+	return user, s, nil
 }
 
 // readQuery extracts the single jwt parameter and the optional return_to.
@@ -565,37 +590,4 @@ func (h *Handler) useTokenID(ctx context.Context, orgID, tokenID string, until t
 	default:
 		return ErrInternal.because(fmt.Errorf("replay store: %w", err))
 	}
-}
-
-// FrameAncestors wraps the app's own pages so that, for a signed-in user,
-// only the user's organization's allowed origins may frame them. Mount it
-// inside [CookieSessions.Middleware], which puts the user in the context.
-// Pages for visitors without a session are left as they are.
-func (h *Handler) FrameAncestors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := UserFromContext(r.Context()); ok {
-			org, err := h.orgs.FindOrg(r.Context(), u.OrgID)
-			if err != nil {
-				h.log.LogAttrs(r.Context(), slog.LevelError, "embedsso: frame-ancestors: find org",
-					slog.String("org", u.OrgID), slog.String("cause", err.Error()))
-				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-				return
-			}
-			w.Header().Set("Content-Security-Policy", h.frameAncestors(&org))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// frameAncestors is the CSP for a page of org's: its allowed origins, or no
-// one when it is disabled or misconfigured (fail closed).
-func (h *Handler) frameAncestors(org *Org) string {
-	if !org.EmbeddingEnabled {
-		return frameNone
-	}
-	p, err := h.policies.get(org)
-	if err != nil {
-		return frameNone
-	}
-	return p.csp
 }

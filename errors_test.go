@@ -63,17 +63,21 @@ func (*brokenReads) FindSession(context.Context, string, time.Time) (embedsso.Se
 	return embedsso.Session{}, errors.New("connection reset by peer")
 }
 
-func TestSessionMiddlewaresLogStoreFailures(t *testing.T) {
+func TestTheGuardLogsStoreFailures(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &brokenReads{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &brokenReads{}})
 	require.NoError(t, err)
-	for name, mw := range map[string]func(http.Handler) http.Handler{"Middleware": c.Middleware, "RequireUser": c.RequireUser} {
+	h, err := embedsso.New(embedsso.Config{Orgs: newFixtureOrgs(t), Users: &embedsso.MemoryUserStore{}, Sessions: c,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	require.NoError(t, err)
+	for name, accept := range map[string]string{"a page": "text/html", "an API call": "application/json"} {
 		logs.Reset()
 		r := httptest.NewRequest("GET", "/api/me", nil)
+		r.Header.Set("Accept", accept)
 		r.Header.Set("Cookie", "embedsso_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 		w := httptest.NewRecorder()
-		mw(http.NotFoundHandler()).ServeHTTP(w, r)
+		h.RequireUser(http.NotFoundHandler()).ServeHTTP(w, r)
 		assert.Equal(t, http.StatusInternalServerError, w.Code, name)
 		assert.Contains(t, logs.String(), `"level":"ERROR"`, name)
 		assert.Contains(t, logs.String(), "connection reset by peer", name)

@@ -52,12 +52,13 @@ func ExampleNew() {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
-	// The app's own pages: signed-in users only, framed only by the org's sites.
-	mux.Handle("GET /dashboard", sso.RequireUser(sso.FrameAncestors(http.HandlerFunc(
+	// The app's own pages and API: signed-in users only, framed only by the
+	// org's sites.
+	mux.Handle("GET /dashboard", sso.RequireUser(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			user, _ := embedsso.UserFromContext(r.Context())
 			fmt.Fprintf(w, "Hello, %s", user.FirstName)
-		}))))
+		})))
 	_ = http.ListenAndServe // http.ListenAndServe("localhost:8080", mux)
 	fmt.Println("mounted")
 	// Output: mounted

@@ -195,12 +195,13 @@ func TestSessionMiddleware(t *testing.T) {
 	require.Equal(t, http.StatusFound, login.Code)
 	cookie := cookiePair(sessionCookie(login))
 
-	me := f.cookies.RequireUser(f.h.FrameAncestors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	me := f.h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprint(w, u.Email, " ", u.Role)
-	})))
+	}))
 	call := func(cookie string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/api/me", nil)
+		r.Header.Set("Accept", "application/json")
 		if cookie != "" {
 			r.Header.Set("Cookie", cookie)
 		}
@@ -236,7 +237,7 @@ func TestSignOutRevokesTheSession(t *testing.T) {
 	w := httptest.NewRecorder()
 	require.NoError(t, f.cookies.SignOut(w, r))
 	assert.Contains(t, w.Header().Get("Set-Cookie"), "Max-Age=0")
-	_, err := f.cookies.Session(r)
+	_, err := f.cookies.Session(httptest.NewRecorder(), r)
 	assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound))
 	assert.Zero(t, f.sessions.Len())
 }
@@ -248,13 +249,21 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		return embedsso.Config{Orgs: &embedsso.MemoryOrgStore{}, Users: &embedsso.MemoryUserStore{}, Sessions: s}
 	}
 	for name, mutate := range map[string]func(*embedsso.Config){
-		"no org store":          func(c *embedsso.Config) { c.Orgs = nil },
-		"no user store":         func(c *embedsso.Config) { c.Users = nil },
-		"no session issuer":     func(c *embedsso.Config) { c.Sessions = nil },
-		"a leeway of an hour":   func(c *embedsso.Config) { c.Leeway = time.Hour },
-		"a negative leeway":     func(c *embedsso.Config) { c.Leeway = -time.Second },
-		"a lifetime of a week":  func(c *embedsso.Config) { c.MaxTokenLifetime = 7 * 24 * time.Hour },
-		"a negative token size": func(c *embedsso.Config) { c.MaxTokenBytes = -1 },
+		"no org store":                           func(c *embedsso.Config) { c.Orgs = nil },
+		"no user store":                          func(c *embedsso.Config) { c.Users = nil },
+		"no session issuer":                      func(c *embedsso.Config) { c.Sessions = nil },
+		"a leeway of an hour":                    func(c *embedsso.Config) { c.Leeway = time.Hour },
+		"a negative leeway":                      func(c *embedsso.Config) { c.Leeway = -time.Second },
+		"a lifetime of a week":                   func(c *embedsso.Config) { c.MaxTokenLifetime = 7 * 24 * time.Hour },
+		"a negative token size":                  func(c *embedsso.Config) { c.MaxTokenBytes = -1 },
+		"a hint cookie name that is not a token": func(c *embedsso.Config) { c.HintCookie = "org hint" },
+		"one-step sign-ins without the replay store they spend tickets in": func(c *embedsso.Config) {
+			c.SignIns = &oneStore{}
+		},
+		"one-step sign-ins with an issuer that cannot start a session unkept": func(c *embedsso.Config) {
+			c.SignIns, c.Replay = &oneStore{}, &embedsso.MemoryReplayStore{}
+			c.Sessions = struct{ embedsso.SessionIssuer }{c.Sessions} // hides StartSession
+		},
 	} {
 		c := good()
 		mutate(&c)

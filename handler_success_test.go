@@ -152,7 +152,7 @@ func TestSessionStoresOnlyAHashOfTheCookie(t *testing.T) {
 
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.AddCookie(&http.Cookie{Name: "embedsso_session", Value: id})
-	s, err := f.cookies.Session(r)
+	s, err := f.cookies.Session(httptest.NewRecorder(), r)
 	require.NoError(t, err)
 	assert.NotEqual(t, id, s.IDHash)
 	assert.Len(t, s.IDHash, 64, "hex SHA-256")

@@ -11,11 +11,12 @@ import (
 // The organization hint. When a session has ended (idle, expired, revoked,
 // purged), the app still needs to know which organization's LoginURL to send
 // the user to, and which sites may frame the page that says so. Every
-// sign-in therefore also sets a second cookie that names the organization:
-// no secret, the same attributes as the session cookie (Partitioned, so it
-// lives exactly where the session cookie could), and a longer life. It also
-// counts the automatic re-sign-ins of the last minute, so that a LoginURL
-// that fails cannot make the frame loop.
+// sign-in therefore also sets a second cookie that names the organization.
+// It is the handler's own, whatever the [SessionIssuer]: no secret, Secure,
+// HttpOnly, SameSite=None and Partitioned (unless [Config.NotPartitioned]),
+// so it lives exactly where a session cookie could, Path=/, host-only, and
+// a longer life. It also counts the automatic re-sign-ins of the last
+// minute, so that a LoginURL that fails cannot make the frame loop.
 
 // hintMaxAge is how long the hint outlives the session it came with.
 const hintMaxAge = 30 * 24 * time.Hour
@@ -27,32 +28,34 @@ type hint struct {
 	at      time.Time // when the first of them happened
 }
 
-func (c *CookieSessions) hintName() string { return c.name + "_org" }
+// defaultHintCookie is the hint cookie's name when [Config.HintCookie] is
+// empty: the default session cookie's, with "_org".
+const defaultHintCookie = "embedsso_session_org"
 
 // setHint writes h as the hint cookie.
-func (c *CookieSessions) setHint(w http.ResponseWriter, h hint) {
+func (h *Handler) setHint(w http.ResponseWriter, hnt hint) {
 	var buf [64]byte
 	v := append(buf[:0], "1."...)
-	v = strconv.AppendInt(v, int64(h.bounces), 10)
+	v = strconv.AppendInt(v, int64(hnt.bounces), 10)
 	v = append(v, '.')
-	v = strconv.AppendInt(v, h.at.Unix(), 10)
+	v = strconv.AppendInt(v, hnt.at.Unix(), 10)
 	v = append(v, '.')
-	v = base64.RawURLEncoding.AppendEncode(v, []byte(h.orgID))
-	c.hintLine.set(w, string(v), time.Time{})
+	v = base64.RawURLEncoding.AppendEncode(v, []byte(hnt.orgID))
+	h.hintLine.set(w, string(v), time.Time{})
 }
 
-// hintCookie is the hint cookie, less its value.
-func (c *CookieSessions) hintCookie() http.Cookie {
+// hintCookie is the hint cookie named name, less its value.
+func hintCookie(name string, partitioned bool) http.Cookie {
 	return http.Cookie{
-		Name: c.hintName(), Path: c.path, Domain: c.domain, MaxAge: int(hintMaxAge / time.Second),
-		Secure: true, HttpOnly: true, SameSite: c.sameSite, Partitioned: !c.notPartitioned,
+		Name: name, Path: "/", MaxAge: int(hintMaxAge / time.Second),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: partitioned,
 	}
 }
 
 // readHint returns the request's hint. ok is false when there is none or it
 // does not parse; its orgID is held to a token's orgId rules.
-func (c *CookieSessions) readHint(r *http.Request) (h hint, ok bool) {
-	ck, err := r.Cookie(c.hintName())
+func (h *Handler) readHint(r *http.Request) (hint, bool) {
+	ck, err := r.Cookie(h.hintLine.template.Name)
 	if err != nil || len(ck.Value) > 512 {
 		return hint{}, false
 	}

@@ -101,6 +101,7 @@ func TestWithoutPartitionedCookiesTheHintVouchesForNothing(t *testing.T) {
 		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}, Now: c.Now, NotPartitioned: true})
 		require.NoError(t, err)
 		c.Sessions = cookies
+		c.NotPartitioned = true // the hint is the handler's cookie
 	})
 	hint := f.bounced(t, "org_login", secretOpen)
 	w := f.backFromLoginURL("org_login", secretOpen, hint, nil)

@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,26 +15,61 @@ import (
 	"time"
 )
 
-// SessionIssuer establishes a session for a user the handler has just
-// verified. The default is [CookieSessions].
+// SessionIssuer keeps the sessions of signed-in users: it issues one at
+// each sign-in and finds it again on later requests. The default is
+// [CookieSessions]; any other implementation gets every feature of the
+// handler (the cookie check, the resume, the LoginURL round trip and
+// [Handler.RequireUser]), since each of them goes through these methods and
+// nothing else.
+//
+// A session is named by its IDHash: the lowercase hex SHA-256 of the secret
+// the browser holds (its cookie). The cookie check's and the resume's links
+// carry it, sealed: a link that reaches a log never holds a credential.
 type SessionIssuer interface {
-	// IssueSession creates a session for u and attaches it to the response,
-	// typically with a cookie. It MUST NOT write the response status or body:
-	// the handler does. An error is answered with a 500.
-	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) error
+	// IssueSession creates a session for u, keeps it, attaches it to the
+	// response (typically a cookie) and returns it, its IDHash set. It MUST
+	// NOT write the response status or body: the handler does. An error is
+	// answered with a 500.
+	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) (Session, error)
+	// Session returns the valid session r carries, with its User as the
+	// [UserStore] holds that user now. When r carries none (no cookie, a
+	// forged one, or one of a revoked or ended session) it MUST return an
+	// error matching [ErrSessionNotFound]; any other error means failure
+	// and is answered with a 500. It may renew the session, on the
+	// response too. [Handler.RequireUser] calls it once per request.
+	//
+	// An issuer that can read the user's organization in the same read (a
+	// SQL join) sets the session's Org; the guard then makes no [OrgStore]
+	// read of its own (see [Session]).
+	Session(w http.ResponseWriter, r *http.Request) (Session, error)
+	// Carries reports whether r carries the session named idHash. It MUST
+	// NOT read a store: the cookie check asks it right after a sign-in,
+	// to learn whether the browser kept the cookie.
+	Carries(r *http.Request, idHash string) bool
+	// FindSession returns the valid session named idHash, as Session would
+	// for a request carrying it, without renewing it: the resume asks it,
+	// so that a user signed out since the sign-in is not signed in again.
+	// For a session that does not exist, was revoked or has ended it MUST
+	// return an error matching [ErrSessionNotFound]; other errors mean
+	// failure.
+	FindSession(ctx context.Context, idHash string) (Session, error)
 }
 
-// SessionFinder is implemented by session issuers that can tell whether a
-// request carries a valid session, as [CookieSessions] does.
-type SessionFinder interface {
-	// Session returns the valid session r carries, or an error matching
-	// [ErrSessionNotFound] when it carries none.
-	Session(r *http.Request) (Session, error)
+// OneStepIssuer is a [SessionIssuer] whose new sessions a [SignInStore] can
+// keep, so that a sign-in makes all its writes in one step (see
+// [Config.SignIns]). [CookieSessions] is one.
+type OneStepIssuer interface {
+	SessionIssuer
+	// StartSession returns a new session for a sign-in, not kept yet and
+	// with no User, and attach, which hands it to the browser once the
+	// [SignInStore] has kept it. It MUST NOT write anything: the sign-in can
+	// still fail.
+	StartSession(r *http.Request) (s Session, attach func(http.ResponseWriter))
 }
 
 var (
 	_ SessionIssuer = (*CookieSessions)(nil)
-	_ SessionFinder = (*CookieSessions)(nil)
+	_ OneStepIssuer = (*CookieSessions)(nil)
 )
 
 // The session lifetimes a zero [CookieConfig.TTL] and IdleTimeout stand for.
@@ -70,15 +106,15 @@ type CookieConfig struct {
 	NotPartitioned bool
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// Logger receives a line when the session store fails while a
-	// middleware authenticates a request (answered with a 500). Give it the
-	// handler's [Config.Logger]. Default: nil, which discards.
+	// Logger receives a line when renewing a session's idle expiry fails
+	// (the request goes on: the session is valid). Give it the handler's
+	// [Config.Logger]. Default: nil, which discards.
 	Logger *slog.Logger
 }
 
 // CookieSessions is the default [SessionIssuer]: a random 256-bit opaque
 // session id in a Secure, HttpOnly cookie, with only its SHA-256 kept in a
-// [SessionStore]. Its [CookieSessions.Middleware] authenticates later
+// [SessionStore]. [Handler.RequireUser] finds the session again on later
 // requests. It is safe for concurrent use.
 type CookieSessions struct {
 	store          SessionStore
@@ -90,9 +126,9 @@ type CookieSessions struct {
 	notPartitioned bool
 	now            func() time.Time
 	log            *slog.Logger
-	// The Set-Cookie lines of the session and hint cookies, their
-	// attributes rendered once.
-	sessionLine, hintLine cookieLine
+	// The Set-Cookie line of the session cookie, its attributes rendered
+	// once.
+	sessionLine cookieLine
 }
 
 // NewCookieSessions checks cfg and returns the session issuer it describes.
@@ -134,7 +170,6 @@ func NewCookieSessions(cfg CookieConfig) (*CookieSessions, error) {
 	}
 	// Any non-empty value gives the session cookie its attributes.
 	c.sessionLine = newCookieLine(*c.cookie("v", time.Time{}), true)
-	c.hintLine = newCookieLine(c.hintCookie(), false)
 	return c, nil
 }
 
@@ -148,26 +183,26 @@ const sessionIDBytes = 32
 var sessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 
 // IssueSession implements [SessionIssuer].
-func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u User) error {
-	id, s := c.newSession()
+func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) (Session, error) {
+	s, attach := c.StartSession(r)
 	s.User = u
 	if err := c.store.CreateSession(ctx, s); err != nil {
-		return fmt.Errorf("store session: %w", err)
+		return Session{}, fmt.Errorf("store session: %w", err)
 	}
-	c.setCookie(w, id, s.ExpiresAt)
-	return nil
+	attach(w)
+	return s, nil
 }
 
-// newSession makes a new session id and the session to store for it, with
-// no user yet.
-func (c *CookieSessions) newSession() (id string, s Session) {
+// StartSession implements [OneStepIssuer]: it makes a new session id, keeps
+// it only in attach, and returns the session to store under its hash.
+func (c *CookieSessions) StartSession(*http.Request) (Session, func(http.ResponseWriter)) {
 	var raw [sessionIDBytes]byte
 	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
-	id = base64.RawURLEncoding.EncodeToString(raw[:])
+	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := c.now()
-	s = Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	s := Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
 	s.IdleExpiresAt = c.idleExpiry(&s, now)
-	return id, s
+	return s, func(w http.ResponseWriter) { c.sessionLine.set(w, id, s.ExpiresAt) }
 }
 
 // renewEvery throttles idle renewal: a session used again within this long
@@ -187,11 +222,6 @@ func (c *CookieSessions) idleExpiry(s *Session, now time.Time) time.Time {
 	return s.ExpiresAt
 }
 
-// setCookie hands the browser the session id.
-func (c *CookieSessions) setCookie(w http.ResponseWriter, id string, expires time.Time) {
-	c.sessionLine.set(w, id, expires)
-}
-
 func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
 	ck := &http.Cookie{
 		Name: c.name, Value: value, Path: c.path, Domain: c.domain,
@@ -208,15 +238,14 @@ func (c *CookieSessions) cookie(value string, expires time.Time) *http.Cookie {
 	return ck
 }
 
-// Session returns the valid session r carries. It returns an error matching
-// [ErrSessionNotFound] when r has no cookie, a forged or malformed one, or one
-// for a revoked or expired session; any other error is a store failure.
-func (c *CookieSessions) Session(r *http.Request) (Session, error) {
+// Session implements [SessionIssuer]: it finds the session r's cookie
+// names and renews its idle expiry, with at most one store write a minute.
+// A value that cannot be one of its session ids never reaches the store.
+func (c *CookieSessions) Session(_ http.ResponseWriter, r *http.Request) (Session, error) {
 	ck, err := r.Cookie(c.name)
 	if err != nil {
 		return Session{}, ErrSessionNotFound
 	}
-	// A value that cannot be one of ours never reaches the store.
 	if len(ck.Value) != sessionIDLen {
 		return Session{}, ErrSessionNotFound
 	}
@@ -224,12 +253,9 @@ func (c *CookieSessions) Session(r *http.Request) (Session, error) {
 		return Session{}, ErrSessionNotFound
 	}
 	now := c.now()
-	s, err := c.store.FindSession(r.Context(), hashSessionID(ck.Value), now)
+	s, err := c.find(r.Context(), hashSessionID(ck.Value), now)
 	if err != nil {
 		return Session{}, err
-	}
-	if s.ended(now) { // the store's contract, held here too
-		return Session{}, ErrSessionNotFound
 	}
 	// Activity renews the idle expiry, written at most once per renewEvery
 	// (half the idle timeout when that is shorter, so that a timeout of
@@ -250,38 +276,35 @@ func (c *CookieSessions) Session(r *http.Request) (Session, error) {
 	return s, nil
 }
 
-// Middleware authenticates requests by their session cookie. When the
-// session is valid, the user is available to next through [UserFromContext];
-// otherwise the request passes through unchanged, so next decides whether a
-// signed-out visitor may see the page (see [CookieSessions.RequireUser]). A
-// store failure is logged to [CookieConfig.Logger] and answered with a
-// plain 500.
-func (c *CookieSessions) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := c.Session(r)
-		switch {
-		case err == nil:
-			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
-		case !errors.Is(err, ErrSessionNotFound):
-			c.log.LogAttrs(r.Context(), slog.LevelError, "embedsso: session store failed",
-				slog.String("path", r.URL.Path), slog.String("cause", err.Error()))
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// FindSession implements [SessionIssuer]: the session idHash names, from
+// the store, not renewed.
+func (c *CookieSessions) FindSession(ctx context.Context, idHash string) (Session, error) {
+	return c.find(ctx, idHash, c.now())
 }
 
-// RequireUser is [CookieSessions.Middleware] that answers 401 to requests
-// without a valid session instead of passing them on.
-func (c *CookieSessions) RequireUser(next http.Handler) http.Handler {
-	return c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := UserFromContext(r.Context()); !ok {
-			http.Error(w, "not signed in", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	}))
+func (c *CookieSessions) find(ctx context.Context, idHash string, now time.Time) (Session, error) {
+	s, err := c.store.FindSession(ctx, idHash, now)
+	if err != nil {
+		return Session{}, err
+	}
+	if s.ended(now) { // the store's contract, held here too
+		return Session{}, ErrSessionNotFound
+	}
+	return s, nil
+}
+
+// Carries implements [SessionIssuer]: it compares the hash of r's cookie
+// with idHash, reading no store.
+func (c *CookieSessions) Carries(r *http.Request, idHash string) bool {
+	got, ok := c.cookieHash(r)
+	var want [sha256.Size]byte
+	if !ok || len(idHash) != hex.EncodedLen(len(want)) {
+		return false
+	}
+	if _, err := hex.Decode(want[:], []byte(idHash)); err != nil {
+		return false
+	}
+	return hmac.Equal(got[:], want[:])
 }
 
 // SignOut revokes r's session, if any, and expires the cookie.
@@ -292,22 +315,6 @@ func (c *CookieSessions) SignOut(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return c.store.RevokeSession(r.Context(), hashSessionID(ck.Value))
-}
-
-type sessionKey struct{}
-
-// UserFromContext returns the user that [CookieSessions.Middleware] found for
-// the request.
-func UserFromContext(ctx context.Context) (User, bool) {
-	s, ok := SessionFromContext(ctx)
-	return s.User, ok
-}
-
-// SessionFromContext returns the session that [CookieSessions.Middleware]
-// found for the request.
-func SessionFromContext(ctx context.Context) (Session, bool) {
-	s, ok := ctx.Value(sessionKey{}).(Session)
-	return s, ok
 }
 
 // hashSessionID is what stores keep instead of the id.

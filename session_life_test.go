@@ -36,17 +36,22 @@ func (s *touchCounter) TouchSession(ctx context.Context, idHash string, idle tim
 // from the sign-in.
 func lifeFixture(t *testing.T, logs *bytes.Buffer) (f *fixture, store *touchCounter, visit func(after time.Duration) int) {
 	t.Helper()
-	f = newFixture(t)
-	store = &touchCounter{MemorySessionStore: f.sessions}
-	var err error
-	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now },
-		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	require.NoError(t, err)
+	store = &touchCounter{MemorySessionStore: &embedsso.MemorySessionStore{}}
+	var cookies *embedsso.CookieSessions
+	f = newFixture(t, func(c *embedsso.Config) {
+		store.Users = c.Users.(*embedsso.MemoryUserStore)
+		var err error
+		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now },
+			Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+		require.NoError(t, err)
+		c.Sessions = cookies
+	})
+	f.cookies, f.sessions = cookies, store.MemorySessionStore
 	login := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
 	require.Equal(t, http.StatusFound, login.Code)
 	cookie := cookiePair(sessionCookie(login))
 	start := f.now
-	page := f.cookies.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	page := f.h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	return f, store, func(after time.Duration) int {
 		f.now = start.Add(after)
 		r := httptest.NewRequest("GET", "/dashboard", nil)
@@ -114,7 +119,7 @@ func TestSessionsCarryTheUserAsStoredNow(t *testing.T) {
 
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Cookie", cookiePair(sessionCookie(first)))
-	s, err := f.cookies.Session(r)
+	s, err := f.cookies.Session(httptest.NewRecorder(), r)
 	require.NoError(t, err)
 	assert.Equal(t, "ADMIN", s.User.Role)
 	assert.Equal(t, "Roe", s.User.LastName)
@@ -137,10 +142,11 @@ func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
 			c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, IdleTimeout: tc.idle, Now: func() time.Time { return now }})
 			require.NoError(t, err)
 			w := httptest.NewRecorder()
-			require.NoError(t, c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), embedsso.User{ID: "u", OrgID: "o", Email: "e@x.io"}))
+			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), embedsso.User{ID: "u", OrgID: "o", Email: "e@x.io"})
+			require.NoError(t, err)
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Cookie", cookiePair(w.Header().Get("Set-Cookie")))
-			s, err := c.Session(r)
+			s, err := c.Session(w, r)
 			require.NoError(t, err)
 			assert.True(t, tc.wantIdle.Equal(s.IdleExpiresAt), "idle expiry %s, want %s", s.IdleExpiresAt, tc.wantIdle)
 		})
@@ -162,7 +168,7 @@ func TestAShortIdleTimeoutIsRenewedByActivity(t *testing.T) {
 	start := f.now
 	login := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
 	require.Equal(t, http.StatusFound, login.Code)
-	page := f.cookies.RequireUser(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	page := f.h.RequireUser(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	visit := func(after time.Duration) int {
 		f.now = start.Add(after)
 		r := httptest.NewRequest("GET", "/", nil)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,9 +15,10 @@ import (
 // that finds no valid session must not leave a dead frame in the customer's
 // page. It answers, in this order:
 //
-//   - an API request (Accept: application/json, a fetch, or
-//     [Handler.RequireUserJSON]): 401 JSON, never a redirect;
-//   - when the organization (from the hint cookie, see hint.go) has a
+//   - an API request (Accept: application/json, or a fetch): 401 JSON,
+//     never a redirect;
+//   - when the organization (from the hint cookie, see hint.go) still
+//     exists, may embed, and has a
 //     LoginURL: a redirect there with return_to set to this page, so the
 //     user comes back to it signed in with no click; at most
 //     [maxBounces] times a minute, after which the page below explains;
@@ -35,74 +35,24 @@ import (
 // gets in a minute before the frame stops and explains.
 const maxBounces = 2
 
-// RequireUser is [CookieSessions.Middleware] for the app's pages inside the
-// frame: next runs only for a request with a valid session of an
-// organization that still exists and has embedding enabled, with the
-// organization's frame-ancestors CSP set (so [Handler.FrameAncestors] is not
-// needed beside it); any other request is answered as the section above
-// describes. It needs
-// [Config.Sessions] to be a [*CookieSessions]; with another issuer it
-// answers every request without a session with the session-ended page.
-func (h *Handler) RequireUser(next http.Handler) http.Handler { return h.requireUser(next, false) }
-
-// RequireUserJSON is [Handler.RequireUser] for API routes: a request
-// without a valid session always gets 401 JSON, never a redirect or a page.
-func (h *Handler) RequireUserJSON(next http.Handler) http.Handler { return h.requireUser(next, true) }
-
-func (h *Handler) requireUser(next http.Handler, api bool) http.Handler {
-	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := UserFromContext(r.Context()); ok {
-			// The organization is read on every request, from the store
-			// every instance shares: disabling its embedding ends its
-			// sessions at their next request, and the page gets its CSP.
-			_, policy, err := h.findOrg(r.Context(), u.OrgID)
-			if err == nil {
-				w.Header().Set("Content-Security-Policy", policy.csp)
-				next.ServeHTTP(w, r)
-				return
-			}
-			if e := asError(err); e.Status >= 500 {
-				// A store failure is a refusal like any other: through the
-				// spine, with its log line, Observer event and error page.
-				w.Header().Set("Cache-Control", "no-store")
-				h.finish(w, r, refused(Event{OrgID: u.OrgID, Email: u.Email}, nil, e))
-				return
-			}
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		h.finish(w, r, h.sessionEnded(w, r, api || wantsJSON(r)))
-	})
-	if h.cookies == nil {
-		return inner
-	}
-	return h.cookies.Middleware(inner)
-}
-
-// wantsJSON tells an API call from a page navigation.
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/json") || r.Header.Get("Sec-Fetch-Dest") == "empty"
-}
-
 // sessionEnded decides what a request without a valid session gets.
-func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool) outcome {
-	ev := Event{Kind: EventSessionEnded}
-	var hnt hint
-	var known bool
-	if h.cookies != nil {
-		hnt, known = h.cookies.readHint(r)
+// endedOrg names the organization when the session was valid but its
+// organization refused it (gone, or embedding disabled): the guard has read
+// it already, so it is not read again, and the page names no organization.
+func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool, endedOrg string) outcome {
+	ev := Event{Kind: EventSessionEnded, OrgID: endedOrg}
+	hnt, known := h.readHint(r)
+	if known && endedOrg == "" {
+		ev.OrgID = hnt.orgID
 	}
 	if api {
-		if known {
-			ev.OrgID = hnt.orgID
-		}
 		return outcome{ev: ev, page: writeSessionEndedJSON}
 	}
 	returnTo := r.RequestURI // the path the browser asked for, before any StripPrefix
 	if !isLocalPath(returnTo) {
 		returnTo = "/"
 	}
-	if !known {
+	if !known || endedOrg != "" {
 		return outcome{ev: ev, page: func(w http.ResponseWriter) { writeSessionEndedPage(w, "", nil, returnTo, false, false) }}
 	}
 	ev.OrgID = hnt.orgID
@@ -119,7 +69,7 @@ func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool)
 			h.logOutcome(r.Context(), Event{Kind: EventRefused, OrgID: org.ID, Err: ErrOrgMisconfigured.because(err)})
 		} else {
 			hnt.bounces++
-			h.cookies.setHint(w, hnt)
+			h.setHint(w, hnt)
 			ev.Kind = EventLoginRedirect
 			return outcome{ev: ev, policy: policy, location: target, status: http.StatusFound}
 		}
@@ -167,10 +117,10 @@ func loginRedirect(org *Org, policy *orgPolicy, returnTo string) (string, error)
 // Partitioned cookies the hint would travel to any site, so it vouches for
 // nothing.
 func (h *Handler) backFromLoginURL(r *http.Request, org *Org, err error) bool {
-	if !errors.Is(err, ErrOriginMissing) || org.LoginURL == "" || h.cookies == nil || h.cookies.notPartitioned {
+	if !errors.Is(err, ErrOriginMissing) || org.LoginURL == "" || h.notPartitioned {
 		return false
 	}
-	hnt, ok := h.cookies.readHint(r)
+	hnt, ok := h.readHint(r)
 	return ok && hnt.orgID == org.ID && hnt.bounces > 0 && !h.now().Before(hnt.at) && h.now().Sub(hnt.at) <= time.Minute
 }
 
@@ -208,28 +158,4 @@ func writeSessionEndedJSON(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusUnauthorized)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
 		"code": string(ErrSessionNotFound), "message": ErrSessionNotFound.Reason()}})
-}
-
-// SignedInScript returns a script for the app's pages that posts
-// {type: "embedsso:signed-in", orgId} to the parent window, once for each of
-// the signed-in user's organization's exact allowed origins (never "*"),
-// so the host page knows the frame is signed in. It is empty when r has no
-// signed-in user or the frame may not be posted to. Render it in an
-// html/template as is.
-func (h *Handler) SignedInScript(r *http.Request) template.HTML {
-	u, ok := UserFromContext(r.Context())
-	if !ok {
-		return ""
-	}
-	_, policy, err := h.findOrg(r.Context(), u.OrgID)
-	if err != nil {
-		return ""
-	}
-	var b strings.Builder
-	_ = postMessageScript.Execute(&b, struct {
-		Targets   []string
-		AnyOrigin bool
-		Message   map[string]string
-	}{exactOrigins(policy), len(policy.allowed) == 0, map[string]string{"type": "embedsso:signed-in", "orgId": u.OrgID}})
-	return template.HTML(b.String())
 }

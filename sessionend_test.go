@@ -21,10 +21,15 @@ func (f *fixture) page(api bool) http.Handler {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprint(w, "hello ", u.Email)
 	})
+	guarded := f.h.RequireUser(show)
 	if api {
-		return f.h.RequireUserJSON(show)
+		// As a fetch from the app's script asks.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Set("Accept", "application/json")
+			guarded.ServeHTTP(w, r)
+		})
 	}
-	return f.h.RequireUser(show)
+	return guarded
 }
 
 // visit requests target from the page handler with the given cookies.
@@ -83,9 +88,9 @@ func TestAPIRoutesAnswer401JSONWithoutASession(t *testing.T) {
 	_, hint := f.signInto(t, "org_login", secretOpen)
 	const body = `{"error":{"code":"session_not_found","message":"You are not signed in."}}` + "\n"
 	for name, w := range map[string]*httptest.ResponseRecorder{
-		"RequireUserJSON":                f.visit(f.page(true), "/api/me", []string{hint}, nil),
-		"Accept: application/json":       f.visit(f.page(false), "/api/me", []string{hint}, map[string]string{"Accept": "application/json"}),
-		"a fetch (Sec-Fetch-Dest empty)": f.visit(f.page(false), "/api/me", []string{hint}, map[string]string{"Sec-Fetch-Dest": "empty"}),
+		"Accept listing JSON among others": f.visit(f.page(false), "/api/me", []string{hint}, map[string]string{"Accept": "application/json, text/plain, */*"}),
+		"Accept: application/json":         f.visit(f.page(false), "/api/me", []string{hint}, map[string]string{"Accept": "application/json"}),
+		"a fetch (Sec-Fetch-Dest empty)":   f.visit(f.page(false), "/api/me", []string{hint}, map[string]string{"Sec-Fetch-Dest": "empty"}),
 	} {
 		assert.Equal(t, http.StatusUnauthorized, w.Code, name)
 		assert.Empty(t, w.Header().Get("Location"), name)
@@ -242,8 +247,8 @@ func TestSignedInScriptPostsToTheOrganizationsSites(t *testing.T) {
 	f := newFixture(t)
 	session, _ := f.signInto(t, "org_abc123", secretABC)
 	var script string
-	f.cookies.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		script = string(f.h.SignedInScript(r))
+	f.h.RequireUser(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		script = string(embedsso.SignedInScript(r.Context()))
 	})).ServeHTTP(httptest.NewRecorder(), func() *http.Request {
 		r := httptest.NewRequest("GET", "/dashboard", nil)
 		r.Header.Set("Cookie", session)
@@ -252,7 +257,7 @@ func TestSignedInScriptPostsToTheOrganizationsSites(t *testing.T) {
 	assert.Contains(t, script, `"type":"embedsso:signed-in"`)
 	assert.Contains(t, script, `var targets = ["https://customer.example"]`)
 	assert.NotContains(t, script, `"*"`)
-	assert.Empty(t, f.h.SignedInScript(httptest.NewRequest("GET", "/dashboard", nil)), "no user, no script")
+	assert.Empty(t, embedsso.SignedInScript(httptest.NewRequest("GET", "/dashboard", nil).Context()), "no user, no script")
 }
 
 func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) {

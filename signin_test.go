@@ -51,7 +51,7 @@ func TestOneStoreSignsInInOneWrite(t *testing.T) {
 	f := newFixture(t, func(c *embedsso.Config) {
 		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
 		require.NoError(t, err)
-		c.Users, c.Replay, c.Sessions = store, store, cookies
+		c.Users, c.Replay, c.Sessions, c.SignIns = store, store, cookies, store
 	})
 	jti := with(f.claims(), "jti", "one-write-1")
 	w := f.get(loginURL(rawToken(hs256, jti, secretABC)), nil)
@@ -73,17 +73,34 @@ func TestOneStoreSignsInInOneWrite(t *testing.T) {
 	assert.NotContains(t, failed.Body.String(), "disk full")
 }
 
-func TestStoresThatAreNotOneValueSignInStepByStep(t *testing.T) {
+// The one-step sign-in is chosen by Config.SignIns alone, never inferred
+// from which stores are the same value.
+func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 	t.Parallel()
-	store := &oneStore{}
-	f := newFixture(t, func(c *embedsso.Config) {
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
-		require.NoError(t, err)
-		c.Users, c.Sessions = store, cookies // Replay stays the fixture's own store
-	})
-	w := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "split-1"), secretABC)), nil)
-	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
-	assert.Zero(t, store.signIns.Load(), "token ids go to another store: SignIn would write them to the wrong place")
-	assert.Equal(t, int64(1), store.upserts.Load())
-	assert.Equal(t, 1, f.replay.Len())
+	for name, sameReplay := range map[string]bool{
+		"stores that are not one value":                      false,
+		"one value as Users, Replay and the sessions' store": true,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			store := &oneStore{}
+			f := newFixture(t, func(c *embedsso.Config) {
+				cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+				require.NoError(t, err)
+				c.Users, c.Sessions = store, cookies // Replay stays the fixture's own store
+				if sameReplay {
+					c.Replay = store
+				}
+			})
+			w := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "split-1"), secretABC)), nil)
+			require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+			assert.Zero(t, store.signIns.Load(), "SignIns is not set: SignIn is not called")
+			assert.Equal(t, int64(1), store.upserts.Load())
+			if sameReplay {
+				assert.Equal(t, 1, store.MemoryReplayStore.Len())
+			} else {
+				assert.Equal(t, 1, f.replay.Len())
+			}
+		})
+	}
 }

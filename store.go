@@ -81,6 +81,17 @@ type Session struct {
 	// [CookieSessions] moves it forward as the user makes requests (see
 	// [CookieConfig.IdleTimeout]). Zero means no idle limit.
 	IdleExpiresAt time.Time
+	// Org, when not nil, is the organization of User as the [OrgStore]
+	// holds it now, read together with the session. A [SessionStore] that
+	// can read both at once (a SQL join) may set it in FindSession, and
+	// [Handler.RequireUser] then reads no OrgStore: one store read per
+	// signed-in request. It MUST be as current as [OrgStore.FindOrg]
+	// (disabling an organization's embedding ends its sessions at their
+	// next request), and it MUST NOT be set when the organization no longer
+	// exists. CreateSession ignores it. Nil means the guard reads the
+	// organization itself. Behind the guard, [SessionFromContext] returns
+	// it set.
+	Org *Org
 }
 
 // ended reports whether s has ended at now: its absolute or its idle expiry

@@ -89,6 +89,20 @@ func (c *aeadCache) seal(org *Org, t *ticket) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(buf), nil
 }
 
+// ready reports whether a ticket can be sealed for org: its id fits the
+// link's one length byte and its first secret makes a key. The login asks
+// before its writes, so that sealing after them cannot fail.
+func (c *aeadCache) ready(org *Org) error {
+	if len(org.ID) > 255 {
+		return errors.New("organization id longer than 255 bytes")
+	}
+	if len(org.Secrets) == 0 {
+		return errors.New("organization has no secret")
+	}
+	_, err := c.get(org.Secrets[0].Value)
+	return err
+}
+
 // splitTicket decodes a link's text into the org id it names and the sealed
 // rest, without trusting either.
 func splitTicket(raw string) (orgID string, sealed []byte, err error) {

@@ -264,7 +264,7 @@ func TestAttributesAndGroupsFromRealSigners(t *testing.T) {
 			f := newFixture(t)
 			mux := http.NewServeMux()
 			mux.Handle("/api/sso/jwt", f.h)
-			mux.Handle("GET /api/me", f.h.RequireUserJSON(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mux.Handle("GET /api/me", f.h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				u, _ := embedsso.UserFromContext(r.Context())
 				_ = json.NewEncoder(w).Encode(map[string]any{"email": u.Email, "attributes": u.Attributes, "groups": u.Groups})
 			})))
@@ -286,6 +286,7 @@ func TestAttributesAndGroupsFromRealSigners(t *testing.T) {
 				req, err := http.NewRequest("GET", srv.URL+"/api/me", nil)
 				require.NoError(t, err)
 				req.Header.Set("Cookie", cookie)
+				req.Header.Set("Accept", "application/json")
 				res, err = client.Do(req)
 				require.NoError(t, err)
 				defer res.Body.Close()

@@ -19,9 +19,10 @@ import (
 // BenchmarkLogin is one whole login through the real handler (httptest
 // recorder, no network), with each kind of storage. The request and its
 // recorder are part of the measure, as they are of a real login. With one
-// sqlstore.Store as every store the handler writes with SignIn
-// (way=signin); way=separate hands it the session store wrapped in another
-// value, so it writes one step at a time, as it did before SignIn.
+// sqlstore.Store as every store and as Config.SignIns the handler writes
+// with SignIn (way=signin); way=separate leaves SignIns unset (and hands it
+// the session store wrapped in another value), so it writes one step at a
+// time, as it did before SignIn.
 //
 //	go test -run '^$' -bench Login -benchmem -count 6 ./sqlstore/ | benchstat -col /way -
 func BenchmarkLogin(b *testing.B) {
@@ -66,7 +67,11 @@ func BenchmarkLogin(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h, err := embedsso.New(embedsso.Config{Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay})
+			cfg := embedsso.Config{Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay}
+			if c.way == "signin" {
+				cfg.SignIns = s.users.(embedsso.SignInStore)
+			}
+			h, err := embedsso.New(cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -93,8 +98,8 @@ func BenchmarkLogin(b *testing.B) {
 	}
 }
 
-// separateSessions is a Store's session store as another value: the
-// handler then has no single store for SignIn.
+// separateSessions is a Store's session store as another value, as the
+// way without SignIn had it before SignIns was a choice of its own.
 type separateSessions struct{ embedsso.SessionStore }
 
 // signInWay is one way to make a login's writes.

@@ -39,7 +39,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
+	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store,
+		SignIns: store}) // each sign-in's writes in one transaction
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -73,13 +74,14 @@ func Example_severalInstances() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
+	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store,
+		SignIns: store}) // each sign-in's writes in one transaction
 	if err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
-	mux.Handle("GET /dashboard", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /dashboard", sso.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprintln(w, "hello", u.Email)
 	})))

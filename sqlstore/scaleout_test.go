@@ -38,11 +38,15 @@ func newInstance(t *testing.T, db database, sessionStore func(*sqlstore.Store) e
 	}
 	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: ss})
 	require.NoError(t, err)
-	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true})
+	cfg := embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true}
+	if sessionStore == nil {
+		cfg.SignIns = store // one transaction per sign-in, when the store keeps the sessions too
+	}
+	h, err := embedsso.New(cfg)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", h)
-	mux.Handle("GET /api/me", sessions.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /api/me", h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		fmt.Fprint(w, u.Email)
 	})))
@@ -70,6 +74,7 @@ func (in instance) login(t *testing.T, token string) (int, *http.Cookie) {
 func (in instance) me(t *testing.T, c *http.Cookie) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, in.srv.URL+"/api/me", nil)
+	req.Header.Set("Accept", "application/json")
 	req.AddCookie(c)
 	res, err := client.Do(req)
 	require.NoError(t, err)
@@ -138,16 +143,16 @@ func testTwoInstances(t *testing.T, kind string) {
 		require.NotNil(t, laptop)
 		require.NotNil(t, phone)
 		require.NotNil(t, other)
-		sess, err := a.sessions.Session(withCookie(laptop))
+		sess, err := a.sessions.Session(httptest.NewRecorder(), withCookie(laptop))
 		require.NoError(t, err)
 
 		require.NoError(t, a.store.RevokeUserSessions(context.Background(), sess.User.OrgID, sess.User.ID))
 		for _, in := range []instance{a, b} {
 			for _, c := range []*http.Cookie{laptop, phone} {
-				_, err := in.sessions.Session(withCookie(c))
+				_, err := in.sessions.Session(httptest.NewRecorder(), withCookie(c))
 				assert.ErrorIs(t, err, embedsso.ErrSessionNotFound)
 			}
-			_, err := in.sessions.Session(withCookie(other))
+			_, err := in.sessions.Session(httptest.NewRecorder(), withCookie(other))
 			assert.NoError(t, err, "another user keeps their session")
 		}
 	})

@@ -40,7 +40,7 @@ func newLifeInstance(t *testing.T, db database, c *clock) (lifeInstance, *sqlsto
 	store := sqlstore.New(db.open(t))
 	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: c.Now})
 	require.NoError(t, err)
-	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, Now: c.Now})
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, SignIns: store, Now: c.Now})
 	require.NoError(t, err)
 	page := h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())

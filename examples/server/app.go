@@ -19,24 +19,23 @@ func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.
 		return nil, err
 	}
 	sso, err := embedsso.New(embedsso.Config{
-		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, Logger: logger,
+		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, SignIns: s.signIns, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	// page wraps the app's own pages: only a signed-in user gets them (an
-	// ended session goes back through the organization's LoginURL, or gets
-	// a page that tells the customer's page), framing limited to the user's
-	// organization's sites, no Referer leaving them.
-	page := func(h http.HandlerFunc) http.Handler {
-		return sso.RequireUser(sso.FrameAncestors(noReferrer(h)))
-	}
+	// The app's own pages and API sit behind the one guard: only a signed-in
+	// user gets them (an ended session goes back through the organization's
+	// LoginURL, or gets a page that tells the customer's page; an API call
+	// gets 401 JSON), framing limited to the user's organization's sites,
+	// not cached, no Referer leaving them. It reads the session once and
+	// the organization once per request.
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", sso) // GET for the login and the check, POST for the resume
-	mux.Handle("GET /dashboard", page(showPage(sso, "Dashboard")))
-	mux.Handle("GET /reports", page(showPage(sso, "Reports")))
-	mux.Handle("GET /api/me", sso.RequireUserJSON(http.HandlerFunc(me))) // 401 JSON, never a redirect
+	mux.Handle("GET /dashboard", sso.RequireUser(showPage("Dashboard")))
+	mux.Handle("GET /reports", sso.RequireUser(showPage("Reports")))
+	mux.Handle("GET /api/me", sso.RequireUser(http.HandlerFunc(me)))
 	// The session cookie is SameSite=None (it must reach the app inside
 	// another site's frame), so the browser sends it with a form that any
 	// site posts here: only the app's own pages may sign the user out.
@@ -76,18 +75,10 @@ func sameOrigin(logger *slog.Logger, h http.Handler) http.Handler {
 	return cop.Handler(h)
 }
 
-func noReferrer(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		h.ServeHTTP(w, r)
-	})
-}
-
-// me answers GET /api/me with the signed-in user (RequireUserJSON answers
-// everyone else).
+// me answers GET /api/me with the signed-in user (RequireUser answers
+// everyone else: 401 JSON to a fetch).
 func me(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	u, _ := embedsso.UserFromContext(r.Context())
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"id": u.ID, "orgId": u.OrgID, "email": u.Email, "firstName": u.FirstName, "lastName": u.LastName, "role": u.Role,
@@ -98,7 +89,7 @@ func me(w http.ResponseWriter, r *http.Request) {
 // showPage renders one of the app's pages for the signed-in user
 // (RequireUser lets no one else through), with the script that tells the
 // customer's page the frame is signed in.
-func showPage(sso *embedsso.Handler, title string) http.HandlerFunc {
+func showPage(title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
 		tab := r.URL.Query().Get("tab")
@@ -110,7 +101,7 @@ func showPage(sso *embedsso.Handler, title string) http.HandlerFunc {
 			Title, Tab string
 			User       embedsso.User
 			SignedIn   template.HTML
-		}{title, tab, u, sso.SignedInScript(r)})
+		}{title, tab, u, embedsso.SignedInScript(r.Context())})
 	}
 }
 

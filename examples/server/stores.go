@@ -30,7 +30,10 @@ type stores struct {
 	users    embedsso.UserStore
 	sessions embedsso.SessionStore
 	replay   embedsso.ReplayStore
-	purger   embedsso.Purger
+	// signIns makes a sign-in's writes in one transaction; nil for the
+	// memory stores, which write one step at a time.
+	signIns embedsso.SignInStore
+	purger  embedsso.Purger
 	// The organization API's side (app.go, adminkey.go).
 	admin    embedsso.OrgAdmin
 	keys     embedsso.APIKeyStore
@@ -97,7 +100,7 @@ func openStores(ctx context.Context, dsn string, orgs []embedsso.Org) (stores, e
 		closeDB()
 		return stores{}, fmt.Errorf("%s: %w", describe, err)
 	}
-	return stores{orgs: s, users: s, sessions: s, replay: s, purger: s, admin: s, keys: s, revoker: s,
+	return stores{orgs: s, users: s, sessions: s, replay: s, signIns: s, purger: s, admin: s, keys: s, revoker: s,
 		describe: describe, removed: removed, close: closeDB}, nil
 }
 

@@ -213,7 +213,7 @@ func (a *App) SignedIn(t testing.TB, c *http.Cookie) bool {
 	t.Helper()
 	r := httptest.NewRequest("GET", "/dashboard", nil)
 	r.AddCookie(c)
-	_, err := a.Cookies.Session(r)
+	_, err := a.Cookies.Session(httptest.NewRecorder(), r)
 	if err != nil {
 		require.ErrorIs(t, err, embedsso.ErrSessionNotFound)
 	}
