@@ -30,7 +30,11 @@ const (
 )
 
 // KeyScope says what a new key may do: manage every organization and
-// create new ones (Admin), or manage the listed organizations only.
+// create new ones (Admin), or manage the listed organizations only. A key
+// reaches any organization whose id is listed, also one created after the
+// key: list only organizations that exist, and take a deleted
+// organization's id out of its keys (embedsso apikey create refuses an
+// unknown id; the example server's start does the second).
 type KeyScope struct {
 	Admin  bool
 	OrgIDs []string

@@ -32,7 +32,7 @@ func runAPIKey(e env, args []string) error {
 
 func apikeyCreate(e env, args []string) error {
 	fs := newFlags("embedsso apikey create -db DSN (-admin | -org ID[,ID…]) [-name NAME]",
-		"Makes a key and prints it, once: only its SHA-256 is stored. An -admin key manages every\norganization and creates new ones; an -org key manages the organizations listed.", e.stderr)
+		"Makes a key and prints it, once: only its SHA-256 is stored. An -admin key manages every\norganization and creates new ones; an -org key manages the organizations listed, which must exist.", e.stderr)
 	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file (created, 0600, if missing; embedsso's tables are created if missing, and the command says so)")
 	admin := fs.Bool("admin", false, "an instance admin key")
 	orgs := fs.String("org", "", "comma-separated organization ids the key may manage")
@@ -52,6 +52,17 @@ func apikeyCreate(e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// A key scoped to an id no organization has would reach whatever
+	// organization is created with that id later, by anyone.
+	for _, id := range rec.OrgIDs {
+		_, err := db.store.FindOrg(context.Background(), id)
+		if errors.Is(err, embedsso.ErrOrgNotFound) {
+			return fmt.Errorf("no organization with id %q: create it first (a key for an id no organization has would reach the organization created with it later)", id)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if err := db.store.CreateAPIKey(context.Background(), rec); err != nil {
 		return err
 	}

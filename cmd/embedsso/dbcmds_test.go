@@ -210,3 +210,18 @@ func TestAPIKeyRevokeReadsTheKeyFromAFileOrTheEnvironment(t *testing.T) {
 	}
 	assert.True(t, stored(id), "a refused command revoked nothing")
 }
+
+// A key can be scoped only to organizations that exist: one scoped to a
+// free id would reach whatever organization is later created with it.
+func TestAPIKeyCreateRefusesAnOrganizationThatDoesNotExist(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "app.db")
+	require.Equal(t, 0, embedssoCmd(t, nil, "org", "create", "-db", dbPath, "-id", "org_acme", "-name", "Acme").code)
+	r := embedssoCmd(t, nil, "apikey", "create", "-db", dbPath, "-org", "org_acme,org_later")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "embedsso apikey: no organization with id \"org_later\": create it first (a key for an id no organization has would reach the organization created with it later)\n", r.stderr)
+	assert.Empty(t, r.stdout, "no key is shown")
+	var keys int
+	require.NoError(t, openTestDB(t, dbPath).db.QueryRow(`SELECT COUNT(*) FROM embedsso_api_keys`).Scan(&keys))
+	assert.Zero(t, keys, "no key is stored")
+}

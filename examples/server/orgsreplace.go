@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,7 +22,8 @@ type removedOrg struct {
 // replaceOrgs makes the stored organizations exactly orgs (the -orgs file's,
 // or the demo org): it writes each of them and deletes every other one, so
 // that a token signed with the secret of an organization left out of this
-// run cannot sign in, and nobody stays signed in to one. The spent token ids
+// run cannot sign in, nobody stays signed in to one, and no API key keeps
+// a deleted organization in its scope (see dropFromKeys). The spent token ids
 // stay until they expire: were the organization brought back, its tokens
 // still could not be replayed.
 //
@@ -75,7 +77,64 @@ func replaceOrgs(ctx context.Context, db *sql.DB, store *sqlstore.Store, orgs []
 		}
 		removed = append(removed, removedOrg{id: id, users: int(users)})
 	}
+	if err := dropFromKeys(ctx, tx, stale); err != nil {
+		return nil, err
+	}
 	return removed, tx.Commit()
+}
+
+// dropFromKeys takes the removed organizations out of every scoped API
+// key's scope, and deletes a key left with none: a key kept for a deleted
+// id would reach whatever organization is later created with that id.
+// Admin keys are left alone. Like replaceOrgs, it runs on the table of
+// sqlstore's published schema (embedsso_api_keys: org_ids is a JSON array).
+func dropFromKeys(ctx context.Context, tx *sql.Tx, removed []string) error {
+	if len(removed) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, admin, org_ids FROM embedsso_api_keys`)
+	if err != nil {
+		return fmt.Errorf("list API keys: %w", err)
+	}
+	type scope struct {
+		id   string
+		orgs []string
+	}
+	var changed []scope
+	for rows.Next() {
+		var id, orgIDs string
+		var admin bool
+		if err := rows.Scan(&id, &admin, &orgIDs); err != nil {
+			rows.Close()
+			return err
+		}
+		var orgs []string
+		if err := json.Unmarshal([]byte(orgIDs), &orgs); err != nil {
+			rows.Close()
+			return fmt.Errorf("API key %s: org_ids: %w", id, err)
+		}
+		kept := slices.DeleteFunc(slices.Clone(orgs), func(o string) bool { return slices.Contains(removed, o) })
+		if !admin && len(kept) < len(orgs) {
+			changed = append(changed, scope{id, kept})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range changed {
+		var err error
+		if len(k.orgs) == 0 {
+			_, err = tx.ExecContext(ctx, `DELETE FROM embedsso_api_keys WHERE id = $1`, k.id)
+		} else {
+			b, _ := json.Marshal(k.orgs)
+			_, err = tx.ExecContext(ctx, `UPDATE embedsso_api_keys SET org_ids = $1 WHERE id = $2`, string(b), k.id)
+		}
+		if err != nil {
+			return fmt.Errorf("API key %s: %w", k.id, err)
+		}
+	}
+	return nil
 }
 
 // describeRemoved is the banner's line about organizations of earlier runs.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,9 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
+	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,4 +91,67 @@ func TestOrgsOfAnEarlierRunAreRemoved(t *testing.T) {
 		assert.Contains(t, body, `"orgId":"org_abc123"`)
 	})
 	assert.Contains(t, banner, "removed from storage:    none\n")
+}
+
+// A scoped API key does not outlive its organization: the start that
+// deletes an organization of an earlier run takes it out of every key's
+// scope and deletes a key left with none, so a key made for that id does
+// not reach the organization created with it later. Admin keys stay.
+func TestScopedKeysLoseTheOrganizationsARestartDeletes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "app.db")
+	create := func(u urls, admin, id string) int {
+		req, err := http.NewRequest(http.MethodPost, u.app+"/api/public/organizations", strings.NewReader(`{"id":"`+id+`","name":"X"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var onlyX, xAndDemo, otherAdmin string
+	runOnBanner(t, db, func(u urls, banner string) {
+		admin := bannerKey.FindStringSubmatch(banner)[1]
+		require.Equal(t, http.StatusCreated, create(u, admin, "org_x"))
+		store := openTestStore(t, db)
+		for _, k := range []struct {
+			key   *string
+			scope orgapi.KeyScope
+		}{
+			{&onlyX, orgapi.KeyScope{OrgIDs: []string{"org_x"}}},
+			{&xAndDemo, orgapi.KeyScope{OrgIDs: []string{"org_x", "org_demo"}}},
+			{&otherAdmin, orgapi.KeyScope{Admin: true}},
+		} {
+			key, rec, err := orgapi.NewKey("test", k.scope, time.Now())
+			require.NoError(t, err)
+			require.NoError(t, store.CreateAPIKey(ctx, rec))
+			*k.key = key
+		}
+		status, _ := apiGet(t, u.app, "/api/public/organizations/org_x", onlyX)
+		require.Equal(t, http.StatusOK, status)
+	})
+	runOnBanner(t, db, func(u urls, banner string) {
+		assert.Contains(t, banner, "org_x (0 users and their sessions)", "the restart deleted org_x")
+		admin := bannerKey.FindStringSubmatch(banner)[1]
+		require.Equal(t, http.StatusCreated, create(u, admin, "org_x"), "someone creates org_x again")
+		status, _ := apiGet(t, u.app, "/api/public/organizations/org_x", onlyX)
+		assert.Equal(t, http.StatusUnauthorized, status, "the key for the deleted org_x was deleted")
+		status, _ = apiGet(t, u.app, "/api/public/organizations/org_x", xAndDemo)
+		assert.Equal(t, http.StatusNotFound, status, "a key for two organizations loses the deleted one")
+		status, _ = apiGet(t, u.app, "/api/public/organizations/org_demo", xAndDemo)
+		assert.Equal(t, http.StatusOK, status, "and keeps the other")
+		status, _ = apiGet(t, u.app, "/api/public/organizations/org_x", otherAdmin)
+		assert.Equal(t, http.StatusOK, status, "an admin key stays")
+	})
+}
+
+// openTestStore is a store of the test's own over the example's SQLite file.
+func openTestStore(t *testing.T, path string) *sqlstore.Store {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return sqlstore.New(db)
 }
