@@ -27,16 +27,20 @@ import (
 // carry it, sealed: a link that reaches a log never holds a credential.
 type SessionIssuer interface {
 	// IssueSession creates a session for u, keeps it, attaches it to the
-	// response (typically a cookie) and returns it, its IDHash set. It MUST
-	// NOT write the response status or body: the handler does. An error is
-	// answered with a 500.
+	// response (typically a cookie) and returns it, its IDHash set (64
+	// lowercase hex characters: the cookie check seals it into its link,
+	// and answers any other value with a 500). It MUST NOT write the
+	// response status or body: the handler does. An error is answered with
+	// a 500.
 	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) (Session, error)
 	// Session returns the valid session r carries, with its User as the
 	// [UserStore] holds that user now. When r carries none (no cookie, a
 	// forged one, or one of a revoked or ended session) it MUST return an
 	// error matching [ErrSessionNotFound]; any other error means failure
 	// and is answered with a 500. It may renew the session, on the
-	// response too. [Handler.RequireUser] calls it once per request.
+	// response too; the guard judges the session's organization after this
+	// read, so such a renewal comes before that check. [Handler.RequireUser]
+	// calls it once per request.
 	//
 	// An issuer that can read the user's organization in the same read (a
 	// SQL join) sets the session's Org; the guard then makes no [OrgStore]

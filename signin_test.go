@@ -104,3 +104,24 @@ func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 		})
 	}
 }
+
+// New says which part a one-step sign-in lacks, and accepts it whole.
+func TestNewNamesWhatAOneStepSignInLacks(t *testing.T) {
+	t.Parallel()
+	store := &oneStore{}
+	cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	require.NoError(t, err)
+	whole := embedsso.Config{Orgs: newFixtureOrgs(t), Users: store, Replay: store, Sessions: cookies, SignIns: store}
+	_, err = embedsso.New(whole)
+	require.NoError(t, err)
+
+	noReplay := whole
+	noReplay.Replay = nil
+	_, err = embedsso.New(noReplay)
+	assert.ErrorContains(t, err, "Config.SignIns needs Config.Replay")
+
+	otherIssuer := whole
+	otherIssuer.Sessions = struct{ embedsso.SessionIssuer }{cookies}
+	_, err = embedsso.New(otherIssuer)
+	assert.ErrorContains(t, err, "Config.SignIns needs Config.Sessions to be a OneStepIssuer")
+}
