@@ -62,7 +62,7 @@ func (h *Handler) ticketURL(org *Org, purpose byte, idHash, email, dest string) 
 	if _, err := hex.Decode(t.sessionHash[:], []byte(idHash)); err != nil {
 		return "", ErrInternal.because(fmt.Errorf("session IDHash: %w", err))
 	}
-	sealed, err := h.aeads.seal(org, &t)
+	sealed, err := h.aeads.seal(org, &t, h.now())
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
 	}
@@ -74,8 +74,14 @@ func (h *Handler) ticketURL(org *Org, purpose byte, idHash, email, dest string) 
 }
 
 // openTicket finds the ticket's organization and opens the ticket with any
-// of its secrets, so tickets survive a rotation that happens within their
-// life. It also checks the ticket was sealed for purpose and is not expired.
+// of its secrets still in force, so tickets survive a rotation that happens
+// within their life. A secret past its grace period (its ExpiresAt at or
+// before now) opens nothing, as it verifies no token, even while a store
+// still holds it. It also checks the ticket was sealed for purpose and is
+// not expired, and holds its destination to the rule it was sealed under
+// (a path on this site, see [destination]): a ticket is only as honest as
+// whoever holds the secret, and a redirect to another origin is never
+// sent.
 func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org, *orgPolicy, ticket, error) {
 	orgID, sealed, err := splitTicket(raw)
 	if err != nil {
@@ -100,7 +106,11 @@ func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org
 	if err := checkSecrets(&org); err != nil {
 		return org, policy, ticket{}, err
 	}
+	now := h.now()
 	for _, s := range org.Secrets {
+		if s.expired(now) {
+			continue
+		}
 		t, ok, err := h.aeads.open(s.Value, org.ID, sealed)
 		switch {
 		case err != nil:
@@ -109,12 +119,14 @@ func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org
 			continue
 		case t.purpose != purpose:
 			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
-		case !h.now().Before(t.expires):
+		case !now.Before(t.expires):
 			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
+		case !isLocalPath(t.dest):
+			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket destination is not a path on this site")
 		}
 		return org, policy, t, nil
 	}
-	return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret")
+	return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret in force")
 }
 
 // ticketID is the id under which t is spent in the [ReplayStore]. The

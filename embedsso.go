@@ -442,7 +442,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if h.checkCookie {
 		// The check link is sealed after the writes, once the session is
 		// named: make sure now that it can be.
-		if err := h.aeads.ready(&org); err != nil {
+		if err := h.aeads.ready(&org, h.now()); err != nil {
 			return refused(ev, policy, ErrInternal.because(fmt.Errorf("ticket key: %w", err)))
 		}
 	}

@@ -169,7 +169,7 @@ func FuzzOpenTicket(f *testing.F) {
 		f.Fatal(err)
 	}
 	want := ticket{purpose: purposeResume, orgID: org.ID, email: "jane@example.com", dest: "/", expires: now().Add(time.Minute), sessionHash: sha256.Sum256([]byte("a session id"))}
-	genuine, err := h.aeads.seal(&org, &want)
+	genuine, err := h.aeads.seal(&org, &want, h.now())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -61,9 +61,15 @@ const (
 
 var errTicketMalformed = errors.New("malformed ticket")
 
-// seal returns the link text of t for org, sealed with org's first secret.
-func (c *aeadCache) seal(org *Org, t *ticket) (string, error) {
-	aead, err := c.get(org.Secrets[0].Value)
+// seal returns the link text of t for org, sealed with org's first secret
+// not past its grace period at now (see [Handler.openTicket], which opens
+// nothing under a secret past it).
+func (c *aeadCache) seal(org *Org, t *ticket, now time.Time) (string, error) {
+	secret, ok := sealingSecret(org, now)
+	if !ok {
+		return "", errors.New("organization has no secret in force")
+	}
+	aead, err := c.get(secret)
 	if err != nil {
 		return "", err
 	}
@@ -89,18 +95,30 @@ func (c *aeadCache) seal(org *Org, t *ticket) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(buf), nil
 }
 
-// ready reports whether a ticket can be sealed for org: its id fits the
-// link's one length byte and its first secret makes a key. The login asks
-// before its writes, so that sealing after them cannot fail.
-func (c *aeadCache) ready(org *Org) error {
+// ready reports whether a ticket can be sealed for org at now: its id fits
+// the link's one length byte and it has a secret in force that makes a key.
+// The login asks before its writes, so that sealing after them cannot fail.
+func (c *aeadCache) ready(org *Org, now time.Time) error {
 	if len(org.ID) > 255 {
 		return errors.New("organization id longer than 255 bytes")
 	}
-	if len(org.Secrets) == 0 {
-		return errors.New("organization has no secret")
+	secret, ok := sealingSecret(org, now)
+	if !ok {
+		return errors.New("organization has no secret in force")
 	}
-	_, err := c.get(org.Secrets[0].Value)
+	_, err := c.get(secret)
 	return err
+}
+
+// sealingSecret is the secret tickets of org are sealed with at now: the
+// first one not past its grace period.
+func sealingSecret(org *Org, now time.Time) (string, bool) {
+	for _, s := range org.Secrets {
+		if !s.expired(now) {
+			return s.Value, true
+		}
+	}
+	return "", false
 }
 
 // splitTicket decodes a link's text into the org id it names and the sealed
