@@ -71,7 +71,7 @@ func TestTheSignerSendsAttributesAndGroups(t *testing.T) {
 	require.NoError(t, err)
 	w := f.get(loginURL(tok), nil)
 	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
-	u := f.users.Users()[0]
+	u := f.store.Users()[0]
 	assert.Equal(t, map[string]any{"region": "eu-west", "seats": json.Number("12")}, u.Attributes)
 	assert.Equal(t, []string{"finance"}, u.Groups)
 

@@ -1,4 +1,4 @@
-package embedsso
+package embedsso_test
 
 import (
 	"context"
@@ -7,31 +7,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 )
 
 // BenchmarkAuthenticated measures what every request of a signed-in user
-// costs: [Handler.RequireUser] finding the session from its cookie, judging
-// its organization and setting the page's headers. (At 9f545aa it measured
-// CookieSessions.Middleware alone, the session read without the
-// organization; the guard a page wore then read the organization twice
-// more, RequireUser's and FrameAncestors'.)
+// costs: [embedsso.Handler.RequireUser] finding the session from its
+// cookie, judging its organization and setting the page's headers. (At
+// 9f545aa it measured CookieSessions.Middleware alone, the session read
+// without the organization; the guard a page wore then read the
+// organization twice more, RequireUser's and FrameAncestors'.)
 func BenchmarkAuthenticated(b *testing.B) {
-	now := func() time.Time { return benchNow }
-	users := &MemoryUserStore{Now: now}
-	orgs, err := NewMemoryOrgStore(Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []Secret{{Value: benchSecret}},
-		AllowedOrigins: []string{"https://customer.example"}})
+	now := func() time.Time { return embedsso.BenchNow }
+	store := memstore.New()
+	if err := store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{Value: embedsso.BenchSecret}}, AllowedOrigins: []string{"https://customer.example"}}); err != nil {
+		b.Fatal(err)
+	}
+	store.Now = now
+	cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}
-	cookies, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{Users: users}, Now: now})
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: cookies, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Config{Orgs: orgs, Users: users, Sessions: cookies, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := users.UpsertUser(context.Background(), Profile{OrgID: "org_abc123", Email: "jane@example.com", Role: "MEMBER"})
+	u, err := store.UpsertUser(context.Background(), embedsso.Profile{OrgID: "org_abc123", Email: "jane@example.com", Role: "MEMBER"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func BenchmarkAuthenticated(b *testing.B) {
 	}
 	cookie := strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]
 	page := h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := UserFromContext(r.Context()); !ok {
+		if _, ok := embedsso.UserFromContext(r.Context()); !ok {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	}))

@@ -1,10 +1,12 @@
-package embedsso
+package embedsso_test
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/embedsso/embedsso"
 )
 
 // BenchmarkFlow measures what a browser's sign-in costs the app: the login
@@ -13,7 +15,7 @@ import (
 func BenchmarkFlow(b *testing.B) {
 	h := newBenchHandler(b)
 	const path = "/api/sso/jwt"
-	target := path + "?jwt=" + benchToken(b)
+	target := path + "?jwt=" + embedsso.BenchToken
 	login := func() (check, cookie string) {
 		r := httptest.NewRequest(http.MethodGet, target, nil)
 		r.Header.Set("Referer", "https://customer.example/page")

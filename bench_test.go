@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +39,15 @@ const BenchToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
 
 // benchToken returns BenchToken.
 func benchToken(testing.TB) string { return BenchToken }
+
+// For the benchmarks of package embedsso_test (bench_handler_test.go), which
+// build their handler over package memstore, as an export_test.go would.
+var (
+	BenchOrg    = benchOrg
+	BenchNow    = benchNow
+	FloorVerify = floorVerify
+	BenchSecret = benchSecret
+)
 
 // floorClaims and floorVerify are the floor: split, base64url-decode, check
 // alg, HMAC-SHA256-verify, decode the claims into a struct, check exp.
@@ -134,84 +141,4 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
-}
-
-func BenchmarkHandler(b *testing.B) {
-	tok := benchToken(b)
-	target := "/api/sso/jwt?jwt=" + tok
-	request := func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, target, nil)
-		r.Header.Set("Referer", "https://customer.example/page")
-		return r
-	}
-	key := []byte(benchSecret)
-
-	b.Run("harness", func(b *testing.B) {
-		// What every row pays before any handler work: the request, the
-		// recorder and a bare 302. Subtract it to compare handlers alone.
-		bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Location", "/dashboard")
-			w.WriteHeader(http.StatusFound)
-		})
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			bare.ServeHTTP(w, request())
-			if w.Code != http.StatusFound {
-				b.Fatal(w.Code)
-			}
-		}
-	})
-	b.Run("floor", func(b *testing.B) {
-		floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, ok := floorVerify(r.URL.Query().Get("jwt"), key, benchNow); !ok {
-				http.Error(w, "no", http.StatusUnauthorized)
-				return
-			}
-			var id [32]byte
-			http.SetCookie(w, &http.Cookie{Name: "s", Value: base64.RawURLEncoding.EncodeToString(id[:]), Path: "/",
-				Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true})
-			w.Header().Set("Location", "/dashboard")
-			w.WriteHeader(http.StatusFound)
-		})
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			floor.ServeHTTP(w, request())
-			if w.Code != http.StatusFound {
-				b.Fatal(w.Code)
-			}
-		}
-	})
-	b.Run("embedsso", func(b *testing.B) {
-		h := newBenchHandler(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, request())
-			if w.Code != http.StatusFound {
-				b.Fatal(w.Code, w.Body.String())
-			}
-		}
-	})
-}
-
-// newBenchHandler is the handler the benchmarks measure: the bench org, the
-// in-memory stores and the fixed clock.
-func newBenchHandler(b *testing.B) *Handler {
-	b.Helper()
-	now := func() time.Time { return benchNow }
-	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	orgs, err := NewMemoryOrgStore(benchOrg())
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{Now: now}, Sessions: sessions, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return h
 }

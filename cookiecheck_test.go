@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -84,7 +85,7 @@ func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
 	assert.Contains(t, offer.Body.String(), "Continue as jane@example.com")
 	assert.Contains(t, offer.Body.String(), "org_abc123")
 	assert.Equal(t, embedsso.EventResumeOffered, f.lastEvent(t).Kind)
-	assert.Equal(t, 1, f.sessions.Len(), "only the login's session")
+	assert.Equal(t, 1, f.store.SessionCount(), "only the login's session")
 
 	// Its button signs in here and checks again.
 	again := f.post(resumeURL, resumeForm(formTicket(t, offer.Body.String())), nil)
@@ -99,7 +100,7 @@ func TestCookieCheckExplainsABlockedCookieInsteadOfLooping(t *testing.T) {
 	final := f.get(resolve(resumeURL, next), map[string]string{"Cookie": cookiePair(sessionCookie(again))})
 	assert.Equal(t, http.StatusFound, final.Code)
 	assert.Equal(t, "/dashboard", final.Header().Get("Location"))
-	assert.Len(t, f.users.Users(), 1)
+	assert.Len(t, f.store.Users(), 1)
 
 	// The resume ticket works once.
 	twice := f.post(resumeURL, resumeForm(formTicket(t, offer.Body.String())), nil)
@@ -125,14 +126,14 @@ func TestResumeRefusesRequestsFromOtherSites(t *testing.T) {
 			f := newFixture(t)
 			_, checkURL, page := f.blockedLogin(t, "")
 			ticket := formTicket(t, page.Body.String())
-			replayed := f.replay.Len()
+			replayed := f.store.TokenIDCount()
 
 			w := f.post(checkURL, resumeForm(ticket), tc.headers)
 			assert.Equal(t, http.StatusForbidden, w.Code)
 			assert.Contains(t, w.Body.String(), "code: cross_site")
 			assert.Empty(t, sessionCookie(w))
-			assert.Equal(t, 1, f.sessions.Len(), "no session beyond the login's")
-			assert.Equal(t, replayed, f.replay.Len(), "the ticket is not spent")
+			assert.Equal(t, 1, f.store.SessionCount(), "no session beyond the login's")
+			assert.Equal(t, replayed, f.store.TokenIDCount(), "the ticket is not spent")
 			assert.Equal(t, embedsso.EventRefused, f.lastEvent(t).Kind)
 
 			// The same ticket still works from this app's own page.
@@ -146,13 +147,13 @@ func TestLinkScannersDoNotSpendResumeLinks(t *testing.T) {
 	f := newFixture(t)
 	_, checkURL, page := f.blockedLogin(t, "")
 	resumeURL := resolve(checkURL, resumeLink(t, page.Body.String()))
-	replayed := f.replay.Len()
+	replayed := f.store.TokenIDCount()
 	for range 3 {
 		assert.Equal(t, http.StatusOK, f.get(resumeURL, nil).Code)
 	}
 	assert.Equal(t, http.StatusMethodNotAllowed, f.do(http.MethodHead, resumeURL, nil).Code)
-	assert.Equal(t, replayed, f.replay.Len())
-	assert.Equal(t, 1, f.sessions.Len())
+	assert.Equal(t, replayed, f.store.TokenIDCount())
+	assert.Equal(t, 1, f.store.SessionCount())
 	assert.Equal(t, http.StatusSeeOther, f.post(resumeURL, resumeForm(formTicket(t, page.Body.String())), nil).Code)
 }
 
@@ -177,7 +178,7 @@ func TestCheckLinksCannotBeTurnedIntoSessions(t *testing.T) {
 	late := f.get(checkURL, nil)
 	assert.Equal(t, http.StatusBadRequest, late.Code)
 	assert.NotContains(t, late.Body.String(), "sso_resume")
-	assert.Equal(t, 1, f.sessions.Len())
+	assert.Equal(t, 1, f.store.SessionCount())
 }
 
 // countingOrgs records every organization id a store is asked for.
@@ -247,7 +248,7 @@ func TestCookieCheckTicketsCannotBeForgedOrKept(t *testing.T) {
 	f.now = f.now.Add(3 * time.Minute)
 	late := f.post(checkURL, resumeForm(ticket), nil)
 	assert.Equal(t, http.StatusBadRequest, late.Code, "an expired ticket")
-	assert.Equal(t, 1, f.sessions.Len(), "only the original login made a session")
+	assert.Equal(t, 1, f.store.SessionCount(), "only the original login made a session")
 }
 
 func TestEveryLoginFitsItsTickets(t *testing.T) {
@@ -452,29 +453,30 @@ func TestAUserSignedOutSinceCannotBeResumed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	_, checkURL, page := f.blockedLogin(t, "")
-	require.NoError(t, f.sessions.RevokeUserSessions(context.Background(), "org_abc123", f.users.Users()[0].ID))
+	require.NoError(t, f.store.RevokeUserSessions(context.Background(), "org_abc123", f.store.Users()[0].ID))
 	w := f.post(checkURL, resumeForm(formTicket(t, page.Body.String())), nil)
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.Contains(t, w.Body.String(), "code: ticket_invalid")
 	assert.Empty(t, sessionCookie(w))
-	assert.Zero(t, f.sessions.Len())
+	assert.Zero(t, f.store.SessionCount())
 }
 
 // countingReads is a session store that counts FindSession calls.
 type countingReads struct {
-	embedsso.MemorySessionStore
+	*memstore.Store
 	reads atomic.Int64
 }
 
 func (s *countingReads) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	s.reads.Add(1)
-	return s.MemorySessionStore.FindSession(ctx, idHash, now)
+	return s.Store.FindSession(ctx, idHash, now)
 }
 
 func TestTheCheckRecognisesTheCookieWithoutAStoreRead(t *testing.T) {
 	t.Parallel()
 	store := &countingReads{}
 	f := newFixture(t, func(c *embedsso.Config) {
+		store.Store = c.Users.(*memstore.Store) // the fixture's store
 		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
 		require.NoError(t, err)
 		c.Sessions = cookies

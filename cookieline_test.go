@@ -47,7 +47,7 @@ func TestCookieLinesAreWhatSetCookieWrites(t *testing.T) {
 		{"an expiry past 9999", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	for _, cc := range cookieConfigs {
-		c, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Name: cc.cfg.Name, Path: cc.cfg.Path,
+		c, err := NewCookieSessions(CookieConfig{Store: nopStore{}, Name: cc.cfg.Name, Path: cc.cfg.Path,
 			Domain: cc.cfg.Domain, SameSite: cc.cfg.SameSite, NotPartitioned: cc.cfg.NotPartitioned, TTL: cc.cfg.TTL})
 		require.NoError(t, err, cc.name)
 		hintName := cmp.Or(cc.cfg.Name, defaultHintCookie)
@@ -73,7 +73,7 @@ func TestCookieLinesAreWhatSetCookieWrites(t *testing.T) {
 }
 
 func TestAPlainCookieLineIsOneAllocation(t *testing.T) {
-	c, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}})
+	c, err := NewCookieSessions(CookieConfig{Store: nopStore{}})
 	require.NoError(t, err)
 	id, expires := "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE", c.now().Add(c.ttl)
 	allocs := testing.AllocsPerRun(100, func() { _ = c.sessionLine.line(id, expires) })
@@ -85,7 +85,7 @@ func FuzzCookieLine(f *testing.F) {
 	f.Add("a b", int64(-11676096000), int64(999999999))
 	f.Add("", int64(253402300800), int64(1))
 	f.Add("é\"", int64(0), int64(5))
-	c, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Domain: "example.com", Path: "/app"})
+	c, err := NewCookieSessions(CookieConfig{Store: nopStore{}, Domain: "example.com", Path: "/app"})
 	if err != nil {
 		f.Fatal(err)
 	}

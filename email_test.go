@@ -98,7 +98,7 @@ func TestEmailIdentity(t *testing.T) {
 			second := f.get(loginURL(rawToken(hs256, with(f.claims(), "email", tc.b, "firstName", "Second", "role", "VIEWER"), secretABC)), nil)
 			require.Equal(t, 302, second.Code, second.Body.String())
 
-			users := f.users.Users()
+			users := f.store.Users()
 			byEmail := map[string]embedsso.User{}
 			for _, u := range users {
 				byEmail[u.Email] = u

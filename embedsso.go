@@ -54,7 +54,7 @@ type Config struct {
 	Sessions SessionIssuer
 	// Replay records used token ids (jti) so each token logs in once. With
 	// several app instances it MUST be shared between them.
-	// Default: a new [MemoryReplayStore], right for a single instance.
+	// Default: token ids kept in memory, right for a single instance.
 	Replay ReplayStore
 	// SignIns, when set, makes each sign-in's writes (spend the token id,
 	// upsert the user, keep the session) in one call, one transaction on a
@@ -221,7 +221,7 @@ func New(cfg Config) (*Handler, error) {
 		h.signIns, h.oneStep = cfg.SignIns, oneStep
 	}
 	if h.replay == nil {
-		h.replay = &MemoryReplayStore{}
+		h.replay = &memoryReplay{}
 	}
 	h.checkCookie = !cfg.DisableCookieCheck
 	hintName := cfg.HintCookie

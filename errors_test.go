@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +58,7 @@ func TestKindsMapToTheirStatuses(t *testing.T) {
 }
 
 // brokenReads is a SessionStore whose reads fail.
-type brokenReads struct{ embedsso.MemorySessionStore }
+type brokenReads struct{ memstore.Store }
 
 func (*brokenReads) FindSession(context.Context, string, time.Time) (embedsso.Session, error) {
 	return embedsso.Session{}, errors.New("connection reset by peer")
@@ -68,7 +69,7 @@ func TestTheGuardLogsStoreFailures(t *testing.T) {
 	var logs bytes.Buffer
 	c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &brokenReads{}})
 	require.NoError(t, err)
-	h, err := embedsso.New(embedsso.Config{Orgs: newFixtureOrgs(t), Users: &embedsso.MemoryUserStore{}, Sessions: c,
+	h, err := embedsso.New(embedsso.Config{Orgs: newFixtureOrgs(t), Users: &memstore.Store{}, Sessions: c,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	require.NoError(t, err)
 	for name, accept := range map[string]string{"a page": "text/html", "an API call": "application/json"} {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 )
 
@@ -24,7 +25,8 @@ func ExampleNew() {
 	if secret == "" {
 		secret = signer.GenerateSecret() // a demo: a new secret only this run knows
 	}
-	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{
+	store := memstore.New() // organizations, users, sessions
+	err := store.PutOrg(context.Background(), embedsso.Org{
 		ID:               "org_abc123",
 		EmbeddingEnabled: true,
 		Secrets:          []embedsso.Secret{{Value: secret}},
@@ -35,14 +37,13 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err) // a short secret, a malformed origin or dashboard URL
 	}
-	users := &embedsso.MemoryUserStore{}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{Users: users}})
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}
 	sso, err := embedsso.New(embedsso.Config{
-		Orgs:     orgs,
-		Users:    users,
+		Orgs:     store,
+		Users:    store,
 		Sessions: sessions,
 		Logger:   slog.Default(),
 	})
@@ -68,10 +69,11 @@ func ExampleNew() {
 // browser loads the URL, the handler redirects with a session cookie.
 func ExampleHandler() {
 	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa" // signer.GenerateSecret()
-	orgs, _ := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+	store := memstore.New()
+	_ = store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{"https://portal.customer.example"}})
-	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
-	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions, DisableCookieCheck: true})
+	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sso, _ := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, DisableCookieCheck: true})
 
 	token, _ := signer.Signer{Secret: secret}.Sign(embedsso.Claims{
 		Email: "Jane@Example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
@@ -91,9 +93,10 @@ func ExampleHandler() {
 // code with errors.As.
 func ExampleError() {
 	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa"
-	orgs, _ := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
-	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
-	sso, _ := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions,
+	store := memstore.New()
+	_ = store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
+	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sso, _ := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions,
 		// Your own page for refusals: it gets the typed error.
 		ErrorPage: func(w http.ResponseWriter, r *http.Request, e *embedsso.Error) {
 			fmt.Println(e.Status, e.Code, errors.Is(e, embedsso.ErrTokenExpired))

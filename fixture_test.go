@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -57,17 +58,19 @@ func misconfiguredOrgs() []embedsso.Org {
 	}
 }
 
-// fixtureOrgs is a MemoryOrgStore of testOrgs that also returns the
+// fixtureOrgs is a memory store of testOrgs that also returns the
 // misconfiguredOrgs the memory store would refuse to hold.
 type fixtureOrgs struct {
-	*embedsso.MemoryOrgStore
+	*memstore.Store
 	unvalidated map[string]embedsso.Org
 }
 
 func newFixtureOrgs(t *testing.T) fixtureOrgs {
 	t.Helper()
-	s, err := embedsso.NewMemoryOrgStore(testOrgs()...)
-	require.NoError(t, err)
+	s := memstore.New()
+	for _, o := range testOrgs() {
+		require.NoError(t, s.PutOrg(context.Background(), o))
+	}
 	f := fixtureOrgs{s, map[string]embedsso.Org{}}
 	for _, o := range misconfiguredOrgs() {
 		require.Error(t, o.Validate(), o.ID)
@@ -80,18 +83,16 @@ func (s fixtureOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, erro
 	if o, ok := s.unvalidated[id]; ok {
 		return o, nil
 	}
-	return s.MemoryOrgStore.FindOrg(ctx, id)
+	return s.Store.FindOrg(ctx, id)
 }
 
 // fixture is a Handler over in-memory stores with a fixed clock, plus a
 // record of what the Observer saw.
 type fixture struct {
-	h        *embedsso.Handler
-	users    *embedsso.MemoryUserStore
-	sessions *embedsso.MemorySessionStore
-	replay   *embedsso.MemoryReplayStore
-	cookies  *embedsso.CookieSessions
-	now      time.Time
+	h       *embedsso.Handler
+	store   *memstore.Store // the users, the sessions and the used token ids
+	cookies *embedsso.CookieSessions
+	now     time.Time
 
 	mu     sync.Mutex
 	events []embedsso.Event
@@ -102,20 +103,17 @@ type fixtureOption func(*embedsso.Config)
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
 	f := &fixture{
-		users:    &embedsso.MemoryUserStore{},
-		sessions: &embedsso.MemorySessionStore{},
-		replay:   &embedsso.MemoryReplayStore{},
-		now:      time.Unix(fixedUnixTime, 0),
+		store: &memstore.Store{},
+		now:   time.Unix(fixedUnixTime, 0),
 	}
 	clock := func() time.Time { return f.now }
-	f.users.Now = clock
-	f.sessions.Users = f.users
+	f.store.Now = clock
 	var err error
-	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: f.sessions, Now: clock})
+	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: f.store, Now: clock})
 	require.NoError(t, err)
 	cfg := embedsso.Config{
-		Orgs: newFixtureOrgs(t), Users: f.users, Sessions: f.cookies,
-		Replay: f.replay, Now: clock,
+		Orgs: newFixtureOrgs(t), Users: f.store, Sessions: f.cookies,
+		Replay: f.store, Now: clock,
 		Observer: func(_ context.Context, e embedsso.Event) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -214,9 +212,9 @@ func loginURL(token string) string { return "/api/sso/jwt?jwt=" + token }
 // assertNothingWritten checks that a refused request left every store as it was.
 func (f *fixture) assertNothingWritten(t *testing.T) {
 	t.Helper()
-	require.Empty(t, f.users.Users(), "a refused login created a user")
-	require.Zero(t, f.sessions.Len(), "a refused login created a session")
-	require.Zero(t, f.replay.Len(), "a refused login consumed a token id")
+	require.Empty(t, f.store.Users(), "a refused login created a user")
+	require.Zero(t, f.store.SessionCount(), "a refused login created a session")
+	require.Zero(t, f.store.TokenIDCount(), "a refused login consumed a token id")
 }
 
 // sessionCookie returns the Set-Cookie header line of the session cookie.

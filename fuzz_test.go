@@ -155,16 +155,12 @@ func assertRefusal(t *testing.T, err error, statuses ...int) {
 // content), and every refusal is a 4xx *Error.
 func FuzzOpenTicket(f *testing.F) {
 	now := func() time.Time { return time.Unix(1_800_000_000, 0) }
-	sessions, err := NewCookieSessions(CookieConfig{Store: &MemorySessionStore{}, Now: now})
+	sessions, err := NewCookieSessions(CookieConfig{Store: nopStore{}, Now: now})
 	if err != nil {
 		f.Fatal(err)
 	}
 	org := benchOrg()
-	orgs, err := NewMemoryOrgStore(org)
-	if err != nil {
-		f.Fatal(err)
-	}
-	h, err := New(Config{Orgs: orgs, Users: &MemoryUserStore{}, Sessions: sessions, Now: now})
+	h, err := New(Config{Orgs: testOrgStore{org.ID: org}, Users: nopStore{}, Sessions: sessions, Now: now})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -51,13 +52,13 @@ func countedFixture(t *testing.T, join bool) (*fixture, *countingOrgs, *counting
 			reads = &countingReads{}
 			store = reads
 		}
-		reads.Users = c.Users.(*embedsso.MemoryUserStore)
+		reads.Store = c.Users.(*memstore.Store) // the fixture's store
 		var err error
 		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
 		c.Orgs, c.Sessions = orgs, cookies
 	})
-	f.cookies, f.sessions = cookies, &reads.MemorySessionStore
+	f.cookies = cookies
 	return f, orgs, reads, &plain
 }
 
@@ -121,7 +122,7 @@ func disabledAfterSignIn(t *testing.T, f *fixture, orgs *fixtureOrgs) []string {
 	c := signedIn(t, f, orgs)
 	off := testOrgs()[0]
 	off.EmbeddingEnabled = false
-	require.NoError(t, orgs.Put(off))
+	require.NoError(t, orgs.PutOrg(context.Background(), off))
 	return c
 }
 
@@ -196,7 +197,7 @@ func TestASessionStoreThatReturnsAnotherOrganizationIsAFailure(t *testing.T) {
 	other, err := plain.FindOrg(context.Background(), "org_open")
 	require.NoError(t, err)
 	wrong := &wrongOrg{SessionIssuer: f.cookies, org: other}
-	h, err := embedsso.New(embedsso.Config{Orgs: plain, Users: f.users, Sessions: wrong})
+	h, err := embedsso.New(embedsso.Config{Orgs: plain, Users: f.store, Sessions: wrong})
 	require.NoError(t, err)
 	w := f.visit(h.RequireUser(http.NotFoundHandler()), "/dashboard", []string{session}, nil)
 	assert.Equal(t, http.StatusInternalServerError, w.Code)

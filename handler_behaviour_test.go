@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ func TestTokenIDIsSingleUse(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, second.Code)
 	assert.True(t, errors.Is(f.lastEvent(t).Err, embedsso.ErrTokenReplayed))
 	assert.Empty(t, sessionCookie(second))
-	assert.Equal(t, 1, f.sessions.Len(), "the replay created no second session")
+	assert.Equal(t, 1, f.store.SessionCount(), "the replay created no second session")
 
 	// The same jti in another organization is another token.
 	other := rawToken(hs256, with(f.claims(), "jti", "tok-1", "orgId", "org_open"), secretOpen)
@@ -57,9 +58,9 @@ func TestRacingLoginsOfOneNewUserMakeOneUser(t *testing.T) {
 	for i, c := range codes {
 		assert.Equal(t, http.StatusFound, c, "login %d", i)
 	}
-	require.Len(t, f.users.Users(), 1)
-	assert.Equal(t, "ann@example.com", f.users.Users()[0].Email)
-	assert.Equal(t, n, f.sessions.Len())
+	require.Len(t, f.store.Users(), 1)
+	assert.Equal(t, "ann@example.com", f.store.Users()[0].Email)
+	assert.Equal(t, n, f.store.SessionCount())
 }
 
 func TestRacingRequestsWithOneTokenSignInOnce(t *testing.T) {
@@ -85,14 +86,14 @@ func TestRacingRequestsWithOneTokenSignInOnce(t *testing.T) {
 	close(start)
 	wg.Wait()
 	assert.Equal(t, map[int]int{http.StatusFound: 1, http.StatusUnauthorized: n - 1}, byCode)
-	assert.Equal(t, 1, f.sessions.Len())
+	assert.Equal(t, 1, f.store.SessionCount())
 }
 
 // Stores that fail, for the 500 paths.
 type (
 	failingOrgs     struct{}
 	failingUsers    struct{}
-	failingSessions struct{ embedsso.MemorySessionStore }
+	failingSessions struct{ memstore.Store }
 	failingReplay   struct{}
 )
 
@@ -239,14 +240,14 @@ func TestSignOutRevokesTheSession(t *testing.T) {
 	assert.Contains(t, w.Header().Get("Set-Cookie"), "Max-Age=0")
 	_, err := f.cookies.Session(httptest.NewRecorder(), r)
 	assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound))
-	assert.Zero(t, f.sessions.Len())
+	assert.Zero(t, f.store.SessionCount())
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	good := func() embedsso.Config {
-		s, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
-		return embedsso.Config{Orgs: &embedsso.MemoryOrgStore{}, Users: &embedsso.MemoryUserStore{}, Sessions: s}
+		s, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &memstore.Store{}})
+		return embedsso.Config{Orgs: &memstore.Store{}, Users: &memstore.Store{}, Sessions: s}
 	}
 	for name, mutate := range map[string]func(*embedsso.Config){
 		"no org store":                           func(c *embedsso.Config) { c.Orgs = nil },
@@ -261,7 +262,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 			c.SignIns = &oneStore{}
 		},
 		"one-step sign-ins with an issuer that cannot start a session unkept": func(c *embedsso.Config) {
-			c.SignIns, c.Replay = &oneStore{}, &embedsso.MemoryReplayStore{}
+			c.SignIns, c.Replay = &oneStore{}, &memstore.Store{}
 			c.Sessions = struct{ embedsso.SessionIssuer }{c.Sessions} // hides StartSession
 		},
 	} {
@@ -274,7 +275,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	assert.NoError(t, err)
 	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{})
 	assert.Error(t, err, "cookie sessions need a store")
-	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}, Name: "bad name;"})
+	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &memstore.Store{}, Name: "bad name;"})
 	assert.Error(t, err, "cookie names are tokens")
 }
 
@@ -302,12 +303,12 @@ func TestMemoryStoresForgetExpiredEntriesAsTheyGo(t *testing.T) {
 	f := newFixture(t)
 	first := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "a"), secretABC)), nil)
 	require.Equal(t, http.StatusFound, first.Code)
-	require.Equal(t, 1, f.sessions.Len())
-	require.Equal(t, 1, f.replay.Len())
+	require.Equal(t, 1, f.store.SessionCount())
+	require.Equal(t, 1, f.store.TokenIDCount())
 
 	f.now = f.now.Add(9 * time.Hour) // past the 8h session and the token's expiry
 	later := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "b"), secretABC)), nil)
 	require.Equal(t, http.StatusFound, later.Code)
-	assert.Equal(t, 1, f.sessions.Len(), "the expired session was dropped")
-	assert.Equal(t, 1, f.replay.Len(), "the expired token id was dropped")
+	assert.Equal(t, 1, f.store.SessionCount(), "the expired session was dropped")
+	assert.Equal(t, 1, f.store.TokenIDCount(), "the expired token id was dropped")
 }

@@ -98,13 +98,13 @@ func TestHandlerSignsIn(t *testing.T) {
 			assert.Equal(t, tc.wantCSP, res.Header.Get("Content-Security-Policy"))
 			assertSessionCookie(t, sessionCookie(w))
 
-			users := f.users.Users()
+			users := f.store.Users()
 			require.Len(t, users, 1)
 			got := users[0]
 			assert.NotEmpty(t, got.ID)
 			got.ID, got.CreatedAt, got.UpdatedAt = "", time.Time{}, time.Time{}
 			assert.Equal(t, tc.wantUser, got)
-			assert.Equal(t, 1, f.sessions.Len())
+			assert.Equal(t, 1, f.store.SessionCount())
 			ev := f.lastEvent(t)
 			assert.True(t, ev.Success)
 			assert.Equal(t, embedsso.EventSignedIn, ev.Kind)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func (g *writeGate) attempted() []string {
 }
 
 type gatedUsers struct {
-	*embedsso.MemoryUserStore
+	*memstore.Store
 	g *writeGate
 }
 
@@ -50,11 +51,11 @@ func (s gatedUsers) UpsertUser(ctx context.Context, p embedsso.Profile) (embedss
 	if err := s.g.write("UpsertUser"); err != nil {
 		return embedsso.User{}, err
 	}
-	return s.MemoryUserStore.UpsertUser(ctx, p)
+	return s.Store.UpsertUser(ctx, p)
 }
 
 type gatedReplay struct {
-	*embedsso.MemoryReplayStore
+	*memstore.Store
 	g *writeGate
 }
 
@@ -62,11 +63,11 @@ func (s gatedReplay) UseTokenID(ctx context.Context, orgID, id string, until, no
 	if err := s.g.write("UseTokenID"); err != nil {
 		return err
 	}
-	return s.MemoryReplayStore.UseTokenID(ctx, orgID, id, until, now)
+	return s.Store.UseTokenID(ctx, orgID, id, until, now)
 }
 
 type gatedSessions struct {
-	*embedsso.MemorySessionStore
+	*memstore.Store
 	g *writeGate
 }
 
@@ -74,28 +75,28 @@ func (s gatedSessions) CreateSession(ctx context.Context, sess embedsso.Session)
 	if err := s.g.write("CreateSession"); err != nil {
 		return err
 	}
-	return s.MemorySessionStore.CreateSession(ctx, sess)
+	return s.Store.CreateSession(ctx, sess)
 }
 
 func (s gatedSessions) TouchSession(ctx context.Context, idHash string, idle time.Time) error {
 	if err := s.g.write("TouchSession"); err != nil {
 		return err
 	}
-	return s.MemorySessionStore.TouchSession(ctx, idHash, idle)
+	return s.Store.TouchSession(ctx, idHash, idle)
 }
 
 func (s gatedSessions) RevokeSession(ctx context.Context, idHash string) error {
 	if err := s.g.write("RevokeSession"); err != nil {
 		return err
 	}
-	return s.MemorySessionStore.RevokeSession(ctx, idHash)
+	return s.Store.RevokeSession(ctx, idHash)
 }
 
 func (s gatedSessions) RevokeUserSessions(ctx context.Context, orgID, userID string) error {
 	if err := s.g.write("RevokeUserSessions"); err != nil {
 		return err
 	}
-	return s.MemorySessionStore.RevokeUserSessions(ctx, orgID, userID)
+	return s.Store.RevokeUserSessions(ctx, orgID, userID)
 }
 
 // gatedFixture is a fixture whose user, session and replay stores go
@@ -104,16 +105,13 @@ func (s gatedSessions) RevokeUserSessions(ctx context.Context, orgID, userID str
 func gatedFixture(t *testing.T, opts ...fixtureOption) (f *fixture, gate *writeGate, session string) {
 	t.Helper()
 	gate = &writeGate{}
-	var sessions *embedsso.MemorySessionStore
 	f = newFixture(t, append(opts, func(c *embedsso.Config) {
-		users := c.Users.(*embedsso.MemoryUserStore)
-		sessions = &embedsso.MemorySessionStore{Users: users}
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: gatedSessions{sessions, gate}, Now: func() time.Time { return f.now }})
+		store := c.Users.(*memstore.Store) // the fixture's users, sessions and token ids
+		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: gatedSessions{store, gate}, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
-		c.Users, c.Sessions = gatedUsers{users, gate}, cookies
-		c.Replay = gatedReplay{c.Replay.(*embedsso.MemoryReplayStore), gate}
+		c.Users, c.Sessions = gatedUsers{store, gate}, cookies
+		c.Replay = gatedReplay{c.Replay.(*memstore.Store), gate}
 	})...)
-	f.sessions = sessions
 	// Signed in two minutes before the fixture's clock, with a jti in case
 	// the handler requires one.
 	start := f.now
@@ -180,7 +178,7 @@ func TestNothingIsWrittenBeforeTheVerdictOfATicket(t *testing.T) {
 		}, embedsso.ErrTicketInvalid},
 		{"a resume of a sign-in that has ended", func(t *testing.T, f *fixture, checkURL, ticket string) *http.Response {
 			// Past the gate: the user signed out elsewhere.
-			require.NoError(t, f.sessions.RevokeUserSessions(context.Background(), "org_abc123", f.users.Users()[0].ID))
+			require.NoError(t, f.store.RevokeUserSessions(context.Background(), "org_abc123", f.store.Users()[0].ID))
 			return f.post(checkURL, resumeForm(ticket), nil).Result()
 		}, embedsso.ErrTicketInvalid},
 	} {

@@ -1,7 +1,6 @@
 package embedsso_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -81,34 +80,4 @@ func TestOrgValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestMemoryOrgStoreRefusesAnInvalidOrg(t *testing.T) {
-	t.Parallel()
-	weak := embedsso.Org{ID: "org_weak", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: "12345"}}}
-
-	t.Run("Put returns the error and stores nothing", func(t *testing.T) {
-		t.Parallel()
-		s := &embedsso.MemoryOrgStore{}
-		err := s.Put(weak)
-		require.Error(t, err)
-		assert.True(t, errors.Is(err, embedsso.ErrOrgInvalid))
-		_, err = s.FindOrg(context.Background(), "org_weak")
-		assert.True(t, errors.Is(err, embedsso.ErrOrgNotFound), "got %v", err)
-	})
-	t.Run("Put keeps the previous version of a replaced org", func(t *testing.T) {
-		t.Parallel()
-		s := &embedsso.MemoryOrgStore{}
-		require.NoError(t, s.Put(embedsso.Org{ID: "org_weak", Secrets: []embedsso.Secret{{Value: secretABC}}}))
-		require.Error(t, s.Put(weak))
-		got, err := s.FindOrg(context.Background(), "org_weak")
-		require.NoError(t, err)
-		assert.Equal(t, secretABC, got.Secrets[0].Value)
-	})
-	t.Run("NewMemoryOrgStore fails", func(t *testing.T) {
-		t.Parallel()
-		s, err := embedsso.NewMemoryOrgStore(testOrgs()[0], weak)
-		assert.Nil(t, s)
-		assert.True(t, errors.Is(err, embedsso.ErrOrgInvalid), "got %v", err)
-	})
 }

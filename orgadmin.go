@@ -13,7 +13,7 @@ type OrgRecord struct {
 	Name string
 	// CreatedAt and UpdatedAt are set by the caller of [OrgAdmin.CreateOrg]
 	// and of [OrgAdmin.UpdateOrg]; stores keep them as given. They are zero
-	// for an organization stored another way (MemoryOrgStore.Put,
+	// for an organization stored another way (memstore.Store.Put,
 	// sqlstore's PutOrg).
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -1,12 +1,14 @@
 package embedsso_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -70,7 +72,8 @@ func TestRotateSecrets(t *testing.T) {
 // from then on, by the handler's clock, even while the store still holds it.
 func TestHandlerIgnoresExpiredSecrets(t *testing.T) {
 	t.Parallel()
-	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+	orgs := memstore.New()
+	err := orgs.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{KeyID: "new", Value: secretNew}, {KeyID: "old", Value: secretOld, ExpiresAt: time.Unix(fixedUnixTime, 0).Add(time.Hour)}}})
 	require.NoError(t, err)
 	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })

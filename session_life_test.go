@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // touchCounter counts the session store's renewals and can fail them.
 type touchCounter struct {
-	*embedsso.MemorySessionStore
+	*memstore.Store
 	touches atomic.Int64
 	fail    error
 }
@@ -28,7 +29,7 @@ func (s *touchCounter) TouchSession(ctx context.Context, idHash string, idle tim
 	if s.fail != nil {
 		return s.fail
 	}
-	return s.MemorySessionStore.TouchSession(ctx, idHash, idle)
+	return s.Store.TouchSession(ctx, idHash, idle)
 }
 
 // lifeFixture signs jane in with the default session life (30m idle, 8h
@@ -36,17 +37,17 @@ func (s *touchCounter) TouchSession(ctx context.Context, idHash string, idle tim
 // from the sign-in.
 func lifeFixture(t *testing.T, logs *bytes.Buffer) (f *fixture, store *touchCounter, visit func(after time.Duration) int) {
 	t.Helper()
-	store = &touchCounter{MemorySessionStore: &embedsso.MemorySessionStore{}}
+	store = &touchCounter{}
 	var cookies *embedsso.CookieSessions
 	f = newFixture(t, func(c *embedsso.Config) {
-		store.Users = c.Users.(*embedsso.MemoryUserStore)
+		store.Store = c.Users.(*memstore.Store) // the fixture's store
 		var err error
 		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now },
 			Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 		require.NoError(t, err)
 		c.Sessions = cookies
 	})
-	f.cookies, f.sessions = cookies, store.MemorySessionStore
+	f.cookies = cookies
 	login := f.get(loginURL(rawToken(hs256, f.claims(), secretABC)), nil)
 	require.Equal(t, http.StatusFound, login.Code)
 	cookie := cookiePair(sessionCookie(login))
@@ -138,11 +139,13 @@ func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
 		"negative turns it off":         {-1, time.Time{}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			store := &embedsso.MemorySessionStore{}
+			store := &memstore.Store{}
 			c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, IdleTimeout: tc.idle, Now: func() time.Time { return now }})
 			require.NoError(t, err)
+			u, err := store.UpsertUser(context.Background(), embedsso.Profile{OrgID: "o", Email: "e@x.io"})
+			require.NoError(t, err)
 			w := httptest.NewRecorder()
-			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), embedsso.User{ID: "u", OrgID: "o", Email: "e@x.io"})
+			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u)
 			require.NoError(t, err)
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Cookie", cookiePair(w.Header().Get("Set-Cookie")))
@@ -159,7 +162,7 @@ func TestAShortIdleTimeoutIsRenewedByActivity(t *testing.T) {
 	var cookies *embedsso.CookieSessions
 	f = newFixture(t, func(c *embedsso.Config) {
 		var err error
-		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{},
+		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: c.Users.(*memstore.Store), // the fixture's store
 			IdleTimeout: 2 * time.Second, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
 		c.Sessions = cookies

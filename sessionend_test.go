@@ -108,7 +108,7 @@ func TestAnEndedSessionComesBackThroughTheLoginURLToTheSamePage(t *testing.T) {
 
 	// The session ends (here: revoked); the next page asks the customer's
 	// site for a fresh token, with this page as return_to.
-	require.NoError(t, f.sessions.RevokeUserSessions(context.Background(), "org_login", f.users.Users()[0].ID))
+	require.NoError(t, f.store.RevokeUserSessions(context.Background(), "org_login", f.store.Users()[0].ID))
 	w := f.visit(page, "/reports?tab=2", []string{session, hint}, nil)
 	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
 	loc, err := url.Parse(w.Header().Get("Location"))
@@ -272,7 +272,7 @@ func TestDisablingAnOrganizationEndsItsSessionsAtTheirNextRequest(t *testing.T) 
 
 	off := testOrgs()[0]
 	off.EmbeddingEnabled = false
-	require.NoError(t, orgs.Put(off))
+	require.NoError(t, orgs.PutOrg(context.Background(), off))
 	w := f.visit(page, "/dashboard", []string{session, hint}, nil)
 	assert.Equal(t, http.StatusUnauthorized, w.Code)
 	assert.NotContains(t, w.Body.String(), "hello")
@@ -285,7 +285,7 @@ func TestAStoreFailureBehindRequireUserIsARefusalThroughTheSpine(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	session, hint := f.signInto(t, "org_abc123", secretABC)
-	broken, err := embedsso.New(embedsso.Config{Orgs: failingOrgs{}, Users: f.users, Sessions: f.cookies,
+	broken, err := embedsso.New(embedsso.Config{Orgs: failingOrgs{}, Users: f.store, Sessions: f.cookies,
 		Observer: func(_ context.Context, e embedsso.Event) { f.mu.Lock(); f.events = append(f.events, e); f.mu.Unlock() }})
 	require.NoError(t, err)
 	w := f.visit(broken.RequireUser(http.NotFoundHandler()), "/dashboard", []string{session, hint}, nil)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,16 +16,14 @@ import (
 // oneStore is users, sessions and token ids in one value that can sign in
 // at once, counting how each write arrived.
 type oneStore struct {
-	embedsso.MemoryUserStore
-	embedsso.MemorySessionStore
-	embedsso.MemoryReplayStore
+	memstore.Store
 	signIns, upserts atomic.Int64
 	fail             error
 }
 
 func (s *oneStore) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso.User, error) {
 	s.upserts.Add(1)
-	return s.MemoryUserStore.UpsertUser(ctx, p)
+	return s.Store.UpsertUser(ctx, p)
 }
 
 func (s *oneStore) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
@@ -37,7 +36,7 @@ func (s *oneStore) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso
 			return embedsso.User{}, err
 		}
 	}
-	u, err := s.MemoryUserStore.UpsertUser(ctx, w.Profile)
+	u, err := s.Store.UpsertUser(ctx, w.Profile)
 	if err != nil {
 		return embedsso.User{}, err
 	}
@@ -59,7 +58,7 @@ func TestOneStoreSignsInInOneWrite(t *testing.T) {
 	assertSessionCookie(t, sessionCookie(w))
 	assert.Equal(t, int64(1), store.signIns.Load())
 	assert.Zero(t, store.upserts.Load(), "the user was written through SignIn only")
-	assert.Equal(t, 1, store.MemorySessionStore.Len())
+	assert.Equal(t, 1, store.Store.SessionCount())
 
 	replay := f.get(loginURL(rawToken(hs256, jti, secretABC)), nil)
 	assert.Equal(t, http.StatusUnauthorized, replay.Code)
@@ -97,9 +96,9 @@ func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 			assert.Zero(t, store.signIns.Load(), "SignIns is not set: SignIn is not called")
 			assert.Equal(t, int64(1), store.upserts.Load())
 			if sameReplay {
-				assert.Equal(t, 1, store.MemoryReplayStore.Len())
+				assert.Equal(t, 1, store.Store.TokenIDCount())
 			} else {
-				assert.Equal(t, 1, f.replay.Len())
+				assert.Equal(t, 1, f.store.TokenIDCount())
 			}
 		})
 	}

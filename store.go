@@ -2,9 +2,9 @@ package embedsso
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
+
+	"github.com/embedsso/embedsso/internal/replay"
 )
 
 // OrgStore looks up organizations.
@@ -139,27 +139,20 @@ type Purger interface {
 	PurgeExpired(ctx context.Context, now time.Time) (int, error)
 }
 
-// Compile-time checks that the in-memory stores satisfy their interfaces.
-var (
-	_ OrgStore     = (*MemoryOrgStore)(nil)
-	_ UserStore    = (*MemoryUserStore)(nil)
-	_ SessionStore = (*MemorySessionStore)(nil)
-	_ ReplayStore  = (*MemoryReplayStore)(nil)
-	_ Purger       = (*MemorySessionStore)(nil)
-	_ Purger       = (*MemoryReplayStore)(nil)
-)
+// memoryReplay is the default [ReplayStore]: token ids remembered in
+// memory, as package memstore remembers them, right for a single instance.
+type memoryReplay struct{ replay.Store }
+
+func (m *memoryReplay) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, now time.Time) error {
+	if !m.Use(orgID, tokenID, expiresAt, now) {
+		return ErrTokenReplayed
+	}
+	return nil
+}
 
 func nowFunc(f func() time.Time) func() time.Time {
 	if f == nil {
 		return time.Now
 	}
 	return f
-}
-
-// randomHex returns n random bytes in hex. crypto/rand.Read never fails on
-// supported platforms (Go 1.24 and later crash rather than return an error).
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

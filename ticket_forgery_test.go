@@ -97,7 +97,7 @@ func TestATicketsDestinationIsCheckedWhenItOpens(t *testing.T) {
 	for _, dest := range []string{"https://evil.example", "//evil.example", "/..//evil.example", `/\evil.example`,
 		"/%2F%2Fevil.example", "javascript:alert(1)", "", "/" + strings.Repeat("a", 2048)} {
 		t.Run(dest[:min(len(dest), 40)], func(t *testing.T) {
-			sessions := f.sessions.Len()
+			sessions := f.store.SessionCount()
 			for _, purpose := range []byte{1, 2} {
 				for step, res := range f.ticketAnswers(forge(purpose, dest), cookie) {
 					assert.Equal(t, http.StatusBadRequest, res.StatusCode, "%s of a purpose %d ticket", step, purpose)
@@ -105,7 +105,7 @@ func TestATicketsDestinationIsCheckedWhenItOpens(t *testing.T) {
 					assert.Empty(t, res.Header.Values("Set-Cookie"), step)
 				}
 			}
-			assert.Equal(t, sessions, f.sessions.Len(), "no session was issued")
+			assert.Equal(t, sessions, f.store.SessionCount(), "no session was issued")
 			assert.Equal(t, string(embedsso.ErrTicketInvalid), f.lastEvent(t).Err.Code)
 		})
 	}
@@ -157,7 +157,7 @@ func TestATicketUnderASecretPastItsGraceOpensNothing(t *testing.T) {
 					assert.Equal(t, http.StatusBadRequest, res.StatusCode, step)
 					assert.Empty(t, res.Header.Values("Set-Cookie"), step)
 				}
-				assert.Equal(t, 1, f.sessions.Len(), "only the sign-in made a session")
+				assert.Equal(t, 1, f.store.SessionCount(), "only the sign-in made a session")
 				// Nor does it verify a token (see TestHandlerIgnoresExpiredSecrets).
 				old := f.get(loginURL(rawToken(hs256, with(claims, "email", "sam@example.com"), secretOld)), nil)
 				assert.Equal(t, http.StatusUnauthorized, old.Code)

@@ -26,8 +26,8 @@
 //		})
 //	}
 //
-// The in-memory stores run it in the root package's
-// memory_conformance_test.go; sqlstore runs it on PostgreSQL and SQLite.
+// The memory store runs it in memstore/conformance_test.go; sqlstore runs
+// it on PostgreSQL and SQLite.
 //
 // Every factory is called once per subtest. Subtests run one after another;
 // some start 50 goroutines at once, so a store must be safe for concurrent

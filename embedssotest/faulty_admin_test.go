@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 )
 
 // Faulty stores for the organization API's rules of the kit, one fault
@@ -154,7 +155,7 @@ func (s *faultyAdmin) PurgeExpired(_ context.Context, now time.Time) (int, error
 
 // faultyRevoker wraps the memory session store.
 type faultyRevoker struct {
-	*embedsso.MemorySessionStore
+	*memstore.Store
 	orgIgnored, emailIgnoresOrg, unknownIsError bool
 }
 
@@ -165,31 +166,31 @@ func (s faultyRevoker) RevokeOrgSessions(ctx context.Context, orgID string) (int
 	if s.orgIgnored {
 		return 3, nil
 	}
-	return s.MemorySessionStore.RevokeOrgSessions(ctx, orgID)
+	return s.Store.RevokeOrgSessions(ctx, orgID)
 }
 
 func (s faultyRevoker) RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error) {
 	if s.emailIgnoresOrg {
-		a, _ := s.MemorySessionStore.RevokeEmailSessions(ctx, "org_a", email)
-		b, _ := s.MemorySessionStore.RevokeEmailSessions(ctx, "org_b", email)
+		a, _ := s.Store.RevokeEmailSessions(ctx, "org_a", email)
+		b, _ := s.Store.RevokeEmailSessions(ctx, "org_b", email)
 		return a + b, nil
 	}
-	return s.MemorySessionStore.RevokeEmailSessions(ctx, orgID, email)
+	return s.Store.RevokeEmailSessions(ctx, orgID, email)
 }
 
 // faultyKeys wraps the memory key store; cached makes it remember every key
 // it found, as a store with a per-process cache would.
 type faultyKeys struct {
-	*embedsso.MemoryAPIKeyStore
+	*memstore.Store
 	dropOrgIDs, plainNotFound, overwrite bool
 	cache                                *sync.Map
 }
 
 func (s faultyKeys) CreateAPIKey(ctx context.Context, k embedsso.APIKey) error {
 	if s.overwrite {
-		_ = s.MemoryAPIKeyStore.RevokeAPIKey(ctx, k.ID)
+		_ = s.Store.RevokeAPIKey(ctx, k.ID)
 	}
-	return s.MemoryAPIKeyStore.CreateAPIKey(ctx, k)
+	return s.Store.CreateAPIKey(ctx, k)
 }
 
 func (s faultyKeys) FindAPIKey(ctx context.Context, id string) (embedsso.APIKey, error) {
@@ -198,7 +199,7 @@ func (s faultyKeys) FindAPIKey(ctx context.Context, id string) (embedsso.APIKey,
 			return k.(embedsso.APIKey), nil
 		}
 	}
-	k, err := s.MemoryAPIKeyStore.FindAPIKey(ctx, id)
+	k, err := s.Store.FindAPIKey(ctx, id)
 	if err != nil && s.plainNotFound {
 		return k, errors.New("no such key")
 	}

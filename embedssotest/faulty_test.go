@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 )
 
 // Stores with one fault each, built to break one rule of the kit (see
@@ -19,7 +20,7 @@ import (
 
 // faultyOrgs wraps the memory org store.
 type faultyOrgs struct {
-	*embedsso.MemoryOrgStore
+	*memstore.Store
 	plainNotFound, dropKeyIDs, alwaysEnabled, foldCase bool
 }
 
@@ -27,7 +28,7 @@ func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error
 	if s.foldCase {
 		id = strings.ToLower(id)
 	}
-	o, err := s.MemoryOrgStore.FindOrg(ctx, id)
+	o, err := s.Store.FindOrg(ctx, id)
 	if s.plainNotFound && err != nil {
 		return o, errors.New("no such org")
 	}
@@ -123,35 +124,46 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 
 // faultySessions wraps the memory session store.
 type faultySessions struct {
-	*embedsso.MemorySessionStore
+	*memstore.Store
 	dropUser, plainNotFound, ignoreExpiry, noRevoke, noRevokeUser, noPurge bool
 	ignoreIdle, noTouch, snapshotUser                                      bool
+	// snapshots holds each session's user as it was at CreateSession, for
+	// snapshotUser: FindSession then returns it instead of the user now.
+	snapshots *sync.Map
 }
 
 func (s faultySessions) CreateSession(ctx context.Context, sess embedsso.Session) error {
 	if s.ignoreIdle {
 		sess.IdleExpiresAt = time.Time{}
 	}
-	return s.MemorySessionStore.CreateSession(ctx, sess)
+	if s.snapshotUser {
+		s.snapshots.Store(sess.IDHash, sess.User)
+	}
+	return s.Store.CreateSession(ctx, sess)
 }
 
 func (s faultySessions) TouchSession(ctx context.Context, idHash string, idle time.Time) error {
 	if s.noTouch {
 		return nil
 	}
-	return s.MemorySessionStore.TouchSession(ctx, idHash, idle)
+	return s.Store.TouchSession(ctx, idHash, idle)
 }
 
 func (s faultySessions) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	if s.ignoreExpiry {
 		now = time.Time{}
 	}
-	sess, err := s.MemorySessionStore.FindSession(ctx, idHash, now)
+	sess, err := s.Store.FindSession(ctx, idHash, now)
 	if s.plainNotFound && err != nil {
 		return sess, errors.New("no such session")
 	}
 	if s.dropUser {
 		sess.User = embedsso.User{}
+	}
+	if s.snapshotUser && err == nil {
+		if u, ok := s.snapshots.Load(idHash); ok {
+			sess.User = u.(embedsso.User)
+		}
 	}
 	return sess, err
 }
@@ -160,21 +172,21 @@ func (s faultySessions) RevokeSession(ctx context.Context, idHash string) error 
 	if s.noRevoke {
 		return nil
 	}
-	return s.MemorySessionStore.RevokeSession(ctx, idHash)
+	return s.Store.RevokeSession(ctx, idHash)
 }
 
 func (s faultySessions) RevokeUserSessions(ctx context.Context, orgID, userID string) error {
 	if s.noRevokeUser {
 		return nil
 	}
-	return s.MemorySessionStore.RevokeUserSessions(ctx, orgID, userID)
+	return s.Store.RevokeUserSessions(ctx, orgID, userID)
 }
 
 func (s faultySessions) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 	if s.noPurge {
 		return 0, nil
 	}
-	return s.MemorySessionStore.PurgeExpired(ctx, now)
+	return s.Store.PurgeExpired(ctx, now)
 }
 
 // replayFaults are the faults a faultyReplay can have.

@@ -1,6 +1,7 @@
 package embedssotest_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"regexp"
@@ -10,12 +11,13 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 )
 
 // faults pairs each rule of the kit with a store that breaks it, so the kit
 // is shown to catch what it claims to check (the in-memory stores, which
-// pass, are in the root package's memory_conformance_test.go).
+// pass, are in memstore/conformance_test.go).
 var faults = []struct {
 	name string           // a subtest of TestKitCatchesEachFault (in the child)
 	rule string           // the rule of the kit that must fail
@@ -104,8 +106,8 @@ func revokerKit(f faultyRevoker) func(*testing.T) {
 	return func(t *testing.T) {
 		embedssotest.TestSessionRevoker(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
 			f := f
-			f.MemorySessionStore = &embedsso.MemorySessionStore{}
-			return f, &embedsso.MemoryUserStore{}
+			f.Store = &memstore.Store{}
+			return f, f.Store
 		})
 	}
 }
@@ -116,7 +118,7 @@ func keysKit(f faultyKeys, fresh bool) func(*testing.T) {
 	return func(t *testing.T) {
 		embedssotest.TestAPIKeyStore(t, func(*testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
 			f := f
-			f.MemoryAPIKeyStore = &embedsso.MemoryAPIKeyStore{}
+			f.Store = &memstore.Store{}
 			b := f
 			if !fresh {
 				b.cache = &sync.Map{}
@@ -130,10 +132,11 @@ func orgKit(f faultyOrgs) func(*testing.T) {
 	return func(t *testing.T) {
 		embedssotest.TestOrgStore(t, func(t *testing.T, orgs ...embedsso.Org) embedsso.OrgStore {
 			f := f
-			var err error
-			f.MemoryOrgStore, err = embedsso.NewMemoryOrgStore(orgs...)
-			if err != nil {
-				t.Fatal(err)
+			f.Store = memstore.New()
+			for _, o := range orgs {
+				if err := f.Store.PutOrg(context.Background(), o); err != nil {
+					t.Fatal(err)
+				}
 			}
 			return f
 		})
@@ -150,12 +153,9 @@ func sessionKit(f faultySessions) func(*testing.T) {
 	return func(t *testing.T) {
 		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
 			f := f
-			users := &embedsso.MemoryUserStore{}
-			f.MemorySessionStore = &embedsso.MemorySessionStore{Users: users}
-			if f.snapshotUser {
-				f.MemorySessionStore.Users = nil
-			}
-			return f, users
+			f.Store = &memstore.Store{}
+			f.snapshots = &sync.Map{}
+			return f, f.Store
 		})
 	}
 }

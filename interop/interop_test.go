@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	embedsigner "github.com/embedsso/embedsso/signer"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -148,20 +149,21 @@ func TestMain(m *testing.M) {
 // fixture is the real handler over in-memory stores, recording refusals.
 type fixture struct {
 	h     *embedsso.Handler
-	users *embedsso.MemoryUserStore
+	users *memstore.Store
 	mu    sync.Mutex
 	last  embedsso.Event
 }
 
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{users: &embedsso.MemoryUserStore{}}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
-	require.NoError(t, err)
-	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+	store := memstore.New()
+	err := store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}})
 	require.NoError(t, err)
+	f := &fixture{users: store}
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	require.NoError(t, err)
 	f.h, err = embedsso.New(embedsso.Config{
-		Orgs:  orgs,
+		Orgs:  store,
 		Users: f.users, Sessions: sessions,
 		Observer: func(_ context.Context, e embedsso.Event) { f.mu.Lock(); f.last = e; f.mu.Unlock() },
 	})

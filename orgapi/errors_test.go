@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,7 @@ import (
 
 // brokenOrgs is an org store whose database is down; its error text holds
 // what must never reach a client.
-type brokenOrgs struct{ *embedsso.MemoryOrgStore }
+type brokenOrgs struct{ *memstore.Store }
 
 var errDatabaseDown = errors.New("dial tcp 10.0.0.7:5432: password=hunter2 refused")
 
@@ -36,7 +37,7 @@ func TestErrorAnswers(t *testing.T) {
 	wrongSecret := a.Admin[:len(a.Admin)-4] + "AAAA"
 
 	broken := orgapitest.MemoryStores()
-	broken.Orgs = brokenOrgs{&embedsso.MemoryOrgStore{}}
+	broken.Orgs = brokenOrgs{&memstore.Store{}}
 	b := orgapitest.NewApp(t, broken)
 
 	const (
@@ -171,7 +172,7 @@ func TestStoreFailureIsLoggedNotShown(t *testing.T) {
 	key, rec, err := orgapi.NewKey("ops", orgapi.KeyScope{Admin: true}, orgapitest.Start)
 	require.NoError(t, err)
 	require.NoError(t, s.Keys.CreateAPIKey(context.Background(), rec))
-	h, err := orgapi.New(orgapi.Config{Orgs: brokenOrgs{&embedsso.MemoryOrgStore{}}, Keys: s.Keys, Sessions: s.Sessions,
+	h, err := orgapi.New(orgapi.Config{Orgs: brokenOrgs{&memstore.Store{}}, Keys: s.Keys, Sessions: s.Sessions,
 		Logger: newTextLogger(&log)})
 	require.NoError(t, err)
 	r := httptest.NewRequest("GET", "/api/public/organizations/org_acme", nil)

@@ -7,18 +7,19 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
 	"github.com/stretchr/testify/assert"
 )
 
 // countingOrgs counts the writes that reached the store.
 type countingOrgs struct {
-	*embedsso.MemoryOrgStore
+	*memstore.Store
 	writes atomic.Int64
 }
 
 func (s *countingOrgs) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
-	err := s.MemoryOrgStore.CreateOrg(ctx, r)
+	err := s.Store.CreateOrg(ctx, r)
 	if err == nil {
 		s.writes.Add(1)
 	}
@@ -26,7 +27,7 @@ func (s *countingOrgs) CreateOrg(ctx context.Context, r embedsso.OrgRecord) erro
 }
 
 func (s *countingOrgs) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
-	r, err := s.MemoryOrgStore.UpdateOrg(ctx, id, change)
+	r, err := s.Store.UpdateOrg(ctx, id, change)
 	if err == nil {
 		s.writes.Add(1)
 	}
@@ -46,7 +47,7 @@ func FuzzOrgBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, patch bool, body string) {
 		s := orgapitest.MemoryStores()
-		orgs := &countingOrgs{MemoryOrgStore: &embedsso.MemoryOrgStore{}}
+		orgs := &countingOrgs{Store: &memstore.Store{}}
 		s.Orgs = orgs
 		a := orgapitest.NewApp(t, s)
 		method, path, ok := "POST", "/api/public/organizations", http.StatusCreated

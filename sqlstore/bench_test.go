@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 )
@@ -42,12 +43,11 @@ func BenchmarkLogin(b *testing.B) {
 			var s stores
 			switch c.kind {
 			case "memory":
-				orgs, err := embedsso.NewMemoryOrgStore(scaleOrg)
-				if err != nil {
+				st := memstore.New()
+				if err := st.PutOrg(context.Background(), scaleOrg); err != nil {
 					b.Fatal(err)
 				}
-				users := &embedsso.MemoryUserStore{}
-				s = stores{orgs, users, &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}}
+				s = stores{st, st, st, st}
 			default:
 				var st *sqlstore.Store
 				if c.kind == "sqlite-normal" { // as the example opens its file

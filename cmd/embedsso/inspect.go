@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 )
 
 func runInspect(e env, args []string) error {
@@ -60,11 +61,11 @@ func runInspect(e env, args []string) error {
 		if *embedder != "" {
 			org.AllowedOrigins = []string{*embedder}
 		}
-		held := &embedsso.MemoryOrgStore{}
+		held := memstore.New()
 		// A token that names no organization is refused before any store
 		// is read: there is then no organization to build.
 		if *orgID != "" {
-			if err := held.Put(org); err != nil {
+			if err := held.PutOrg(context.Background(), org); err != nil {
 				// The flags make an invalid organization: a short secret,
 				// a bad -origin or -roles. Say which.
 				return usageError{err}
@@ -83,13 +84,14 @@ func runInspect(e env, args []string) error {
 // stores for everything it would write, and returns what its Observer saw.
 // This is the handler's own code path, not a copy of its checks.
 func verdict(orgs embedsso.OrgStore, token, embedder string) (embedsso.Event, int, error) {
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	scratch := &memstore.Store{} // what the login writes, thrown away
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: scratch})
 	if err != nil {
 		return embedsso.Event{}, 0, err
 	}
 	var events []embedsso.Event
 	h, err := embedsso.New(embedsso.Config{
-		Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions, Replay: &embedsso.MemoryReplayStore{},
+		Orgs: orgs, Users: scratch, Sessions: sessions, Replay: scratch,
 		Observer: func(_ context.Context, ev embedsso.Event) { events = append(events, ev) },
 	})
 	if err != nil {

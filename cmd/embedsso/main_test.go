@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -111,9 +113,10 @@ func segment(t *testing.T, token string, i int) map[string]any {
 // returns the status.
 func login(t *testing.T, orgs embedsso.OrgStore, token string) int {
 	t.Helper()
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &embedsso.MemorySessionStore{}})
+	scratch := &memstore.Store{}
+	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: scratch})
 	require.NoError(t, err)
-	h, err := embedsso.New(embedsso.Config{Orgs: orgs, Users: &embedsso.MemoryUserStore{}, Sessions: sessions})
+	h, err := embedsso.New(embedsso.Config{Orgs: orgs, Users: scratch, Sessions: sessions})
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/sso/jwt?jwt="+url.QueryEscape(token), nil))
@@ -121,8 +124,8 @@ func login(t *testing.T, orgs embedsso.OrgStore, token string) int {
 }
 
 func acmeOrgs(secret string) embedsso.OrgStore {
-	s := &embedsso.MemoryOrgStore{}
-	if err := s.Put(embedsso.Org{ID: "org_acme", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "k1", Value: secret}}}); err != nil {
+	s := memstore.New()
+	if err := s.PutOrg(context.Background(), embedsso.Org{ID: "org_acme", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{KeyID: "k1", Value: secret}}}); err != nil {
 		panic(err)
 	}
 	return s

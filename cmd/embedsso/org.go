@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 )
 
@@ -178,7 +179,7 @@ func callAPI(e env, dsn string, mode openMode, grace time.Duration, method, path
 	if mode == readOnly {
 		orgs = readOnlyAdmin{db.store}
 	}
-	keys := &embedsso.MemoryAPIKeyStore{}
+	keys := &memstore.Store{}
 	key, rec, err := orgapi.NewKey("embedsso command", orgapi.KeyScope{Admin: true}, time.Now())
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/examples/scsissuer"
+	embedmem "github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,18 +55,19 @@ type app struct {
 	issuer *scsissuer.Issuer
 	store  *countingStore
 	orgs   *countingOrgs
-	users  *embedsso.MemoryUserStore
+	users  *embedmem.Store
 	events []embedsso.Event
 }
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	orgs, err := embedsso.NewMemoryOrgStore(embedsso.Org{ID: "org_abc", EmbeddingEnabled: true,
+	orgs := embedmem.New()
+	err := orgs.PutOrg(context.Background(), embedsso.Org{ID: "org_abc", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{customer},
 		DashboardURL: "/dashboard", LoginURL: customer + "/sso/embed-login"})
 	require.NoError(t, err)
 	a := &app{t: t, store: &countingStore{MemStore: memstore.NewWithCleanupInterval(0)}, orgs: &countingOrgs{OrgStore: orgs},
-		users: &embedsso.MemoryUserStore{}}
+		users: embedmem.New()}
 	sm := scs.New()
 	sm.Store = a.store
 	sm.IdleTimeout = 30 * time.Minute

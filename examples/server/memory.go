@@ -2,43 +2,26 @@ package main
 
 import (
 	"context"
-	"time"
-
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 )
 
 // memoryDB is the -db value that keeps everything in this process's memory.
 const memoryDB = "memory"
 
-// memoryStores are the library's in-memory stores: nothing survives a
-// restart and nothing is shared with another instance, so they suit a demo
-// or a load test, not a deployment.
+// memoryStores are the library's memory store, one value that is every
+// store: nothing survives a restart and nothing is shared with another
+// instance, so it suits a demo or a load test, not a deployment.
 func memoryStores(orgs []embedsso.Org) (stores, error) {
-	held, err := embedsso.NewMemoryOrgStore(orgs...)
-	if err != nil {
-		return stores{}, err
-	}
-	users := &embedsso.MemoryUserStore{}
-	sessions, replay := &embedsso.MemorySessionStore{Users: users}, &embedsso.MemoryReplayStore{}
-	return stores{
-		orgs: held, users: users,
-		sessions: sessions, replay: replay, purger: purgers{sessions, replay, held},
-		admin: held, keys: &embedsso.MemoryAPIKeyStore{}, revoker: sessions,
-		describe: "memory (lost when the server stops)", close: func() error { return nil },
-	}, nil
-}
-
-// purgers purges each of several stores in turn.
-type purgers []embedsso.Purger
-
-func (ps purgers) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
-	total := 0
-	for _, p := range ps {
-		n, err := p.PurgeExpired(ctx, now)
-		total += n
-		if err != nil {
-			return total, err
+	s := memstore.New()
+	for _, o := range orgs {
+		if err := s.PutOrg(context.Background(), o); err != nil {
+			return stores{}, err
 		}
 	}
-	return total, nil
+	return stores{
+		orgs: s, users: s, sessions: s, replay: s, purger: s,
+		admin: s, keys: s, revoker: s,
+		describe: "memory (lost when the server stops)", close: func() error { return nil },
+	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -37,7 +38,7 @@ func TestMemoryStorage(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Contains(t, body, `"email":"jane@example.com"`)
 	})
-	t.Run("purging the memory stores purges both and adds up what they deleted", func(t *testing.T) {
+	t.Run("purging the memory store purges sessions and token ids and adds up what it deleted", func(t *testing.T) {
 		t.Parallel()
 		s, err := memoryStores([]embedsso.Org{{ID: "org_a"}})
 		require.NoError(t, err)
@@ -49,7 +50,7 @@ func TestMemoryStorage(t *testing.T) {
 		n, err := s.purger.PurgeExpired(ctx, t0.Add(time.Hour))
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
-		assert.Zero(t, s.sessions.(*embedsso.MemorySessionStore).Len())
-		assert.Zero(t, s.replay.(*embedsso.MemoryReplayStore).Len())
+		assert.Zero(t, s.sessions.(*memstore.Store).SessionCount())
+		assert.Zero(t, s.replay.(*memstore.Store).TokenIDCount())
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
 	"github.com/pb33f/libopenapi"
@@ -21,7 +22,7 @@ import (
 )
 
 // failingOrgs is an org store whose database is down.
-type failingOrgs struct{ *embedsso.MemoryOrgStore }
+type failingOrgs struct{ *memstore.Store }
 
 var errDown = errors.New("database down")
 
@@ -140,7 +141,7 @@ func TestAnswersFollowTheDocument(t *testing.T) {
 	other := a.NewKey(t, orgapi.KeyScope{OrgIDs: []string{"org_other"}})
 
 	broken := orgapitest.MemoryStores()
-	broken.Orgs = failingOrgs{&embedsso.MemoryOrgStore{}}
+	broken.Orgs = failingOrgs{&memstore.Store{}}
 	b := orgapitest.NewApp(t, broken)
 
 	exercised := map[string]bool{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
@@ -44,10 +45,10 @@ type Stores struct {
 	Users    embedsso.UserStore
 }
 
-// MemoryStores returns new, empty in-memory stores.
+// MemoryStores returns a new, empty memory store as every store.
 func MemoryStores() Stores {
-	return Stores{Orgs: &embedsso.MemoryOrgStore{}, Keys: &embedsso.MemoryAPIKeyStore{},
-		Sessions: &embedsso.MemorySessionStore{}, Users: &embedsso.MemoryUserStore{}}
+	s := &memstore.Store{}
+	return Stores{Orgs: s, Keys: s, Sessions: s, Users: s}
 }
 
 // App is the organization API and the SSO endpoint over one set of stores,

@@ -1,4 +1,4 @@
-package embedsso
+package expiry
 
 import (
 	"math/rand/v2"
@@ -20,11 +20,11 @@ type testKey struct {
 	name    string
 }
 
-func (k testKey) shard() uint64 { return k.shardNo }
+func (k testKey) Shard() uint64 { return k.shardNo }
 
 type testValue struct{ exp time.Time }
 
-func (v testValue) expiry() time.Time { return v.exp }
+func (v testValue) Expiry() time.Time { return v.exp }
 
 var t0 = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -34,133 +34,133 @@ func TestExpiringPurge(t *testing.T) {
 	t.Parallel()
 	t.Run("purge deletes exactly the entries expired at or before now, across shards and chunks", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		rng := rand.New(rand.NewPCG(1, 2))
 		cut := t0.Add(30 * time.Minute)
 		wantGone := 0
-		// 10 shards get far more than purgeChunk expired entries each.
+		// 10 shards get far more than PurgeChunk expired entries each.
 		for i := range 20_000 {
 			exp := t0.Add(time.Duration(1+rng.IntN(60)) * time.Minute) // none expired at t0, when it is put
 			if !exp.After(cut) {
 				wantGone++
 			}
-			e.put(key(i%10, strconv.Itoa(i)), testValue{exp}, t0, false)
+			e.Put(key(i%10, strconv.Itoa(i)), testValue{exp}, t0, false)
 		}
-		require.Greater(t, wantGone/10, purgeChunk)
-		n := e.purge(cut)
+		require.Greater(t, wantGone/10, PurgeChunk)
+		n := e.Purge(cut)
 		assert.Equal(t, wantGone, n)
-		assert.Equal(t, 20_000-wantGone, e.len())
+		assert.Equal(t, 20_000-wantGone, e.Len())
 		for i := range e.shards {
 			for k, v := range e.shards[i].m {
 				assert.True(t, v.exp.After(cut), "%v survived the purge but expired at %v", k, v.exp)
 			}
 		}
-		assert.Zero(t, e.purge(cut), "a second purge finds nothing")
+		assert.Zero(t, e.Purge(cut), "a second purge finds nothing")
 	})
 	t.Run("purge releases the shard's lock after every chunk, so others get in between", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
-		// 256 per lock hold, as the README and MemorySessionStore's doc say.
+		var e Map[testKey, testValue]
+		// 256 per lock hold, as the README and memstore.Store's doc say.
 		for i := range 3*256 + 1 {
-			e.put(key(6, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
+			e.Put(key(6, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
 		}
-		e.put(key(6, "live"), testValue{t0.Add(time.Hour)}, t0, false)
+		e.Put(key(6, "live"), testValue{t0.Add(time.Hour)}, t0, false)
 		chunks := 0
-		e.afterChunk = func(shard int) {
+		e.AfterChunk = func(shard int) {
 			if shard != 6 {
 				return
 			}
 			chunks++
 			// Both would deadlock if purge still held the lock.
-			_, ok := e.get(key(6, "live"))
+			_, ok := e.Get(key(6, "live"))
 			assert.True(t, ok)
-			e.put(key(6, "during-"+strconv.Itoa(chunks)), testValue{t0.Add(time.Hour)}, t0, false)
+			e.Put(key(6, "during-"+strconv.Itoa(chunks)), testValue{t0.Add(time.Hour)}, t0, false)
 		}
-		assert.Equal(t, 3*256+1, e.purge(t0.Add(2*time.Minute)))
+		assert.Equal(t, 3*256+1, e.Purge(t0.Add(2*time.Minute)))
 		assert.Equal(t, 4, chunks)
-		assert.Equal(t, 5, e.len(), "the live entry and the four written between chunks")
+		assert.Equal(t, 5, e.Len(), "the live entry and the four written between chunks")
 	})
 	t.Run("keys spread over 64 shards", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		assert.Equal(t, 64, len(e.shards))
-		e.put(key(64+6, "a"), testValue{t0.Add(time.Hour)}, t0, false)
+		e.Put(key(64+6, "a"), testValue{t0.Add(time.Hour)}, t0, false)
 		assert.Len(t, e.shards[6].m, 1)
 	})
 	t.Run("lookups share a shard's lock", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
-		e.put(key(8, "a"), testValue{t0.Add(time.Hour)}, t0, false)
+		var e Map[testKey, testValue]
+		e.Put(key(8, "a"), testValue{t0.Add(time.Hour)}, t0, false)
 		// Another reader holds shard 8: a lookup still gets in (with an
 		// exclusive lock it would deadlock here).
 		e.shards[8].mu.RLock()
-		_, ok := e.get(key(8, "a"))
+		_, ok := e.Get(key(8, "a"))
 		e.shards[8].mu.RUnlock()
 		assert.True(t, ok)
 	})
 	t.Run("an entry replaced by a later one survives the purge of its first expiry", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		k := key(3, "a")
-		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
-		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
-		assert.Zero(t, e.purge(t0.Add(2*time.Minute)))
-		_, ok := e.get(k)
+		e.Put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		e.Put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		assert.Zero(t, e.Purge(t0.Add(2*time.Minute)))
+		_, ok := e.Get(k)
 		assert.True(t, ok)
-		assert.Equal(t, 1, e.purge(t0.Add(time.Hour)))
-		_, ok = e.get(k)
+		assert.Equal(t, 1, e.Purge(t0.Add(time.Hour)))
+		_, ok = e.Get(k)
 		assert.False(t, ok)
 	})
 	t.Run("an entry replaced by an earlier one is purged at the earlier time, and counted once", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		k := key(3, "a")
-		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
-		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
-		assert.Equal(t, 1, e.purge(t0.Add(2*time.Minute)))
-		assert.Zero(t, e.purge(t0.Add(2*time.Hour)))
-		assert.Zero(t, e.len())
+		e.Put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		e.Put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		assert.Equal(t, 1, e.Purge(t0.Add(2*time.Minute)))
+		assert.Zero(t, e.Purge(t0.Add(2*time.Hour)))
+		assert.Zero(t, e.Len())
 	})
 	t.Run("the heap item a deleted entry leaves behind deletes nothing", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		k := key(5, "a")
-		e.put(k, testValue{t0.Add(time.Minute)}, t0, false)
-		e.remove(k)
-		e.put(k, testValue{t0.Add(time.Hour)}, t0, false)
-		assert.Zero(t, e.purge(t0.Add(2*time.Minute)))
-		_, ok := e.get(k)
+		e.Put(k, testValue{t0.Add(time.Minute)}, t0, false)
+		e.Remove(k)
+		e.Put(k, testValue{t0.Add(time.Hour)}, t0, false)
+		assert.Zero(t, e.Purge(t0.Add(2*time.Minute)))
+		_, ok := e.Get(k)
 		assert.True(t, ok)
 	})
 	t.Run("a write deletes expired entries of its own shard as it goes", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
-		e.put(key(7, "old"), testValue{t0.Add(time.Minute)}, t0, false)
-		e.put(key(7, "new"), testValue{t0.Add(time.Hour)}, t0.Add(2*time.Minute), false)
-		_, ok := e.get(key(7, "old"))
+		var e Map[testKey, testValue]
+		e.Put(key(7, "old"), testValue{t0.Add(time.Minute)}, t0, false)
+		e.Put(key(7, "new"), testValue{t0.Add(time.Hour)}, t0.Add(2*time.Minute), false)
+		_, ok := e.Get(key(7, "old"))
 		assert.False(t, ok)
-		assert.Equal(t, 1, e.len())
+		assert.Equal(t, 1, e.Len())
 	})
 	t.Run("a write deletes expired entries of other shards once a sweep interval has passed", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
-		e.put(key(1, "old"), testValue{t0.Add(time.Second)}, t0, false) // the first write sweeps: next at t0+60s
-		e.put(key(2, "early"), testValue{t0.Add(time.Hour)}, t0.Add(30*time.Second), false)
-		_, ok := e.get(key(1, "old"))
+		var e Map[testKey, testValue]
+		e.Put(key(1, "old"), testValue{t0.Add(time.Second)}, t0, false) // the first write sweeps: next at t0+60s
+		e.Put(key(2, "early"), testValue{t0.Add(time.Hour)}, t0.Add(30*time.Second), false)
+		_, ok := e.Get(key(1, "old"))
 		assert.True(t, ok, "no sweep before the interval")
-		e.put(key(2, "late"), testValue{t0.Add(time.Hour)}, t0.Add(sweepEvery*time.Second), false)
-		_, ok = e.get(key(1, "old"))
+		e.Put(key(2, "late"), testValue{t0.Add(time.Hour)}, t0.Add(sweepEvery*time.Second), false)
+		_, ok = e.Get(key(1, "old"))
 		assert.False(t, ok, "the sweep reached shard 1")
-		assert.Equal(t, 2, e.len())
+		assert.Equal(t, 2, e.Len())
 	})
 	t.Run("an as-you-go sweep deletes at most sweepChunk entries of a shard", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		for i := range 3 * sweepChunk {
-			e.put(key(1, strconv.Itoa(i)), testValue{t0.Add(time.Second)}, t0, false)
+			e.Put(key(1, strconv.Itoa(i)), testValue{t0.Add(time.Second)}, t0, false)
 		}
-		e.put(key(2, "x"), testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), false)
-		assert.Equal(t, 2*sweepChunk+1, e.len())
+		e.Put(key(2, "x"), testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), false)
+		assert.Equal(t, 2*sweepChunk+1, e.Len())
 	})
 }
 
@@ -168,30 +168,30 @@ func TestExpiringPut(t *testing.T) {
 	t.Parallel()
 	t.Run("put refuses a key whose entry is live and changes nothing", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		k := key(4, "jti")
-		require.True(t, e.put(k, testValue{t0.Add(time.Hour)}, t0, true))
-		assert.False(t, e.put(k, testValue{t0.Add(2 * time.Hour)}, t0, true))
-		v, _ := e.get(k)
+		require.True(t, e.Put(k, testValue{t0.Add(time.Hour)}, t0, true))
+		assert.False(t, e.Put(k, testValue{t0.Add(2 * time.Hour)}, t0, true))
+		v, _ := e.Get(k)
 		assert.Equal(t, t0.Add(time.Hour), v.exp)
 		assert.Len(t, e.shards[4].heap, 1, "a refused put pushes nothing")
 	})
 	t.Run("put replaces an entry that expired at now", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		k := key(4, "jti")
-		require.True(t, e.put(k, testValue{t0.Add(time.Hour)}, t0, true))
-		assert.True(t, e.put(k, testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), true))
-		v, _ := e.get(k)
+		require.True(t, e.Put(k, testValue{t0.Add(time.Hour)}, t0, true))
+		assert.True(t, e.Put(k, testValue{t0.Add(2 * time.Hour)}, t0.Add(time.Hour), true))
+		v, _ := e.Get(k)
 		assert.Equal(t, t0.Add(2*time.Hour), v.exp)
 	})
 	t.Run("of racing puts for one key that keep live entries, exactly one succeeds", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		var wg sync.WaitGroup
 		wins := make([]bool, 50)
 		for i := range wins {
-			wg.Go(func() { wins[i] = e.put(key(9, "race"), testValue{t0.Add(time.Hour)}, t0, true) })
+			wg.Go(func() { wins[i] = e.Put(key(9, "race"), testValue{t0.Add(time.Hour)}, t0, true) })
 		}
 		wg.Wait()
 		n := 0
@@ -206,12 +206,12 @@ func TestExpiringPut(t *testing.T) {
 
 func TestExpiringRemoveWhere(t *testing.T) {
 	t.Parallel()
-	var e expiring[testKey, testValue]
+	var e Map[testKey, testValue]
 	for i := range 1000 {
-		e.put(key(i, strconv.Itoa(i)), testValue{t0.Add(time.Duration(i) * time.Second)}, t0, false)
+		e.Put(key(i, strconv.Itoa(i)), testValue{t0.Add(time.Duration(i) * time.Second)}, t0, false)
 	}
-	e.removeWhere(func(v testValue) bool { return v.exp.Sub(t0)%(2*time.Second) == 0 })
-	assert.Equal(t, 500, e.len())
+	e.RemoveWhere(func(v testValue) bool { return v.exp.Sub(t0)%(2*time.Second) == 0 })
+	assert.Equal(t, 500, e.Len())
 	for i := range e.shards {
 		for _, v := range e.shards[i].m {
 			assert.NotZero(t, v.exp.Sub(t0)%(2*time.Second), "an even entry survived")
@@ -226,7 +226,7 @@ func TestExpiryHeap(t *testing.T) {
 		var h expiryHeap[int]
 		rng := rand.New(rand.NewPCG(3, 4))
 		for i := range 5000 {
-			h.push(heapItem[int]{exp: unixNanos(t0.Add(time.Duration(rng.IntN(1000)) * time.Second)), key: i})
+			h.push(heapItem[int]{exp: UnixNanos(t0.Add(time.Duration(rng.IntN(1000)) * time.Second)), key: i})
 		}
 		prev := h.pop().exp
 		for len(h) > 0 {
@@ -237,11 +237,11 @@ func TestExpiryHeap(t *testing.T) {
 	})
 	t.Run("a purge gives the heap's memory back once most items are gone", func(t *testing.T) {
 		t.Parallel()
-		var e expiring[testKey, testValue]
+		var e Map[testKey, testValue]
 		for i := range 100_000 {
-			e.put(key(0, strconv.Itoa(i)), testValue{t0.Add(time.Duration(i + 1))}, t0, false)
+			e.Put(key(0, strconv.Itoa(i)), testValue{t0.Add(time.Duration(i + 1))}, t0, false)
 		}
-		assert.Equal(t, 99_000, e.purge(t0.Add(99_000)))
+		assert.Equal(t, 99_000, e.Purge(t0.Add(99_000)))
 		assert.Len(t, e.shards[0].heap, 1000)
 		assert.Less(t, cap(e.shards[0].heap), 100_000/4)
 	})
@@ -269,7 +269,7 @@ func TestPoppingTheHeapNeverAllocates(t *testing.T) {
 // watches, and afterwards every entry left is one that should be.
 func TestExpiringConcurrentUse(t *testing.T) {
 	t.Parallel()
-	var e expiring[testKey, testValue]
+	var e Map[testKey, testValue]
 	var wg sync.WaitGroup
 	const writers, perWriter = 4, 2000
 	cut := t0.Add(time.Hour)
@@ -281,31 +281,31 @@ func TestExpiringConcurrentUse(t *testing.T) {
 					exp = t0.Add(2 * time.Hour)
 				}
 				k := key(i, strconv.Itoa(w)+"-"+strconv.Itoa(i))
-				e.put(k, testValue{exp}, t0, false)
-				e.get(k)
+				e.Put(k, testValue{exp}, t0, false)
+				e.Get(k)
 			}
 		})
 	}
 	for range 2 {
 		wg.Go(func() {
 			for range 20 {
-				e.purge(cut)
-				e.removeWhere(func(v testValue) bool { return false })
+				e.Purge(cut)
+				e.RemoveWhere(func(v testValue) bool { return false })
 			}
 		})
 	}
 	wg.Wait()
-	e.purge(cut)
-	assert.Equal(t, writers*perWriter/2, e.len())
+	e.Purge(cut)
+	assert.Equal(t, writers*perWriter/2, e.Len())
 }
 
 // Not parallel: it sets GOMAXPROCS to 1, so that another goroutine runs
 // during a purge only if the purge lets it.
 func TestAPurgeLetsOtherGoroutinesRunBetweenChunks(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	var e expiring[testKey, testValue]
-	for i := range 4 * purgeChunk {
-		e.put(key(0, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
+	var e Map[testKey, testValue]
+	for i := range 4 * PurgeChunk {
+		e.Put(key(0, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
 	}
 	var ran atomic.Int64
 	stop := make(chan struct{})
@@ -323,8 +323,8 @@ func TestAPurgeLetsOtherGoroutinesRunBetweenChunks(t *testing.T) {
 		}
 	}()
 	var seen []int64
-	e.afterChunk = func(int) { seen = append(seen, ran.Load()) }
-	require.Equal(t, 4*purgeChunk, e.purge(t0.Add(time.Hour)))
+	e.AfterChunk = func(int) { seen = append(seen, ran.Load()) }
+	require.Equal(t, 4*PurgeChunk, e.Purge(t0.Add(time.Hour)))
 	close(stop)
 	<-done
 	require.GreaterOrEqual(t, len(seen), 4)
@@ -338,4 +338,17 @@ func TestAPurgeLetsOtherGoroutinesRunBetweenChunks(t *testing.T) {
 		}
 	}
 	assert.Greater(t, ranBetween, (len(seen)-1)/2, "the other goroutine ran between %d of %d pairs of chunks", ranBetween, len(seen)-1)
+}
+
+func TestExpiriesPastTheNanosecondRangeSortLast(t *testing.T) {
+	t.Parallel()
+	var e Map[testKey, testValue]
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.Put(key(0, "far"), testValue{far}, t0, false)
+	e.Put(key(0, "soon"), testValue{t0.Add(time.Minute)}, t0, false)
+	e.Put(key(0, "past"), testValue{time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)}, t0, false)
+	assert.Equal(t, 2, e.Purge(t0.Add(time.Hour)), "the year-1000 and the one-minute entries go")
+	_, ok := e.Get(key(0, "far"))
+	assert.True(t, ok, "the year-9999 entry stays")
+	assert.Equal(t, 1, e.Purge(far), "and goes once its time has come")
 }

@@ -1,14 +1,16 @@
-package embedsso
+package memstore
 
 import (
 	"time"
 	"unique"
+
+	"github.com/embedsso/embedsso"
 )
 
-// storedSession is a session as [MemorySessionStore] keeps it, shaped for the
+// storedSession is a session as [Store] keeps it, shaped for the
 // garbage collector. A collection marks every stored session, and a login's
 // share of that work grows with the number of sessions kept and with the
-// pointers each one holds: a [Session] holds fourteen (seven strings, five
+// pointers each one holds: an [embedsso.Session] holds fourteen (seven strings, five
 // times' locations, a map, a slice). Here an entry holds two: one to its
 // user's strings interned with [unique.Make], which every session of the same
 // user shares, and one to its attributes and groups, nil without them; the
@@ -70,7 +72,7 @@ const localBit = 1 << 31
 // A time comes back as the same instant, the zero time as the zero time, a
 // time in time.Local in time.Local and any other in UTC; the monotonic
 // clock reading is dropped, as a database store drops it.
-func storeSession(s *Session) storedSession {
+func storeSession(s *embedsso.Session) storedSession {
 	u := &s.User
 	su := storedUser{text: u.ID + u.OrgID + u.Email + u.FirstName + u.LastName + u.Role}
 	n := 0
@@ -106,7 +108,7 @@ func (st *storedSession) time(i int) time.Time {
 // userStrings is the session's user less its times: slices of the interned
 // text, which cost no allocation, and the attributes and groups. The revoke
 // scans match on it without building the times.
-func (st *storedSession) userStrings() User {
+func (st *storedSession) userStrings() embedsso.User {
 	su := st.user.Value()
 	var f [userFields]string
 	start := 0
@@ -114,7 +116,7 @@ func (st *storedSession) userStrings() User {
 		f[i], start = su.text[start:end], end
 	}
 	f[userFields-1] = su.text[start:]
-	u := User{
+	u := embedsso.User{
 		ID: f[fieldID], OrgID: f[fieldOrgID], Email: f[fieldEmail],
 		FirstName: f[fieldFirstName], LastName: f[fieldLastName], Role: f[fieldRole],
 	}
@@ -125,17 +127,17 @@ func (st *storedSession) userStrings() User {
 }
 
 // session is the stored session as a [Session] whose IDHash is idHash.
-func (st *storedSession) session(idHash string) Session {
+func (st *storedSession) session(idHash string) embedsso.Session {
 	u := st.userStrings()
 	u.CreatedAt, u.UpdatedAt = st.time(timeUserCreated), st.time(timeUserUpdated)
-	return Session{
+	return embedsso.Session{
 		IDHash: idHash, User: u,
 		CreatedAt: st.time(timeCreated), ExpiresAt: st.time(timeExpires), IdleExpiresAt: st.time(timeIdle),
 	}
 }
 
-// expiry is the earlier of the session's absolute and idle expiries.
-func (st storedSession) expiry() time.Time {
+// Expiry is the earlier of the session's absolute and idle expiries.
+func (st storedSession) Expiry() time.Time {
 	expires := st.time(timeExpires)
 	if idle := st.time(timeIdle); !idle.IsZero() && idle.Before(expires) {
 		return idle

@@ -1,11 +1,13 @@
 //go:build linux
 
-package embedsso
+package memstore
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/expiry"
 	"runtime"
 	"slices"
 	"strconv"
@@ -45,7 +47,7 @@ func BenchmarkPurgeLockHold(b *testing.B) {
 		sum := sha256.Sum256(strconv.AppendInt(nil, int64(i), 10))
 		keys[i] = hex.EncodeToString(sum[:])
 	}
-	user := User{ID: "usr_0123456789abcdef01234567", OrgID: "org_abc123", Email: "jane@example.com", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
+	user := embedsso.User{ID: "usr_0123456789abcdef01234567", OrgID: "org_abc123", Email: "jane@example.com", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
 	ctx := context.Background()
 	var holds, cpus, controlHolds, controlCPUs []time.Duration
 	// The thread's CPU clock is the purge's only while the purge keeps to
@@ -54,16 +56,16 @@ func BenchmarkPurgeLockHold(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	for range b.N {
 		b.StopTimer()
-		s := &MemorySessionStore{}
+		s := &sessionStore{}
 		for _, k := range keys {
-			if err := s.CreateSession(ctx, Session{IDHash: k, User: user, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
+			if err := s.CreateSession(ctx, embedsso.Session{IDHash: k, User: user, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		var locked time.Time
 		var lockedCPU time.Duration
-		s.sessions.chunkLocked = func(int) { locked, lockedCPU = time.Now(), threadCPUTime(b) }
-		s.sessions.afterChunk = func(int) {
+		s.sessions.ChunkLocked = func(int) { locked, lockedCPU = time.Now(), threadCPUTime(b) }
+		s.sessions.AfterChunk = func(int) {
 			holds, cpus = append(holds, time.Since(locked)), append(cpus, threadCPUTime(b)-lockedCPU)
 			// The control, right after each chunk and timed the same way.
 			start, startCPU := time.Now(), threadCPUTime(b)
@@ -93,7 +95,7 @@ func controlWork() {
 			controlBlock[i] = uint64(i)
 		}
 	}
-	for range 2 * purgeChunk {
+	for range 2 * expiry.PurgeChunk {
 		controlState = controlState*6364136223846793005 + 1442695040888963407
 		controlSum += controlBlock[(controlState>>24)%uint64(len(controlBlock))]
 	}

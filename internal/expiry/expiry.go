@@ -1,4 +1,6 @@
-package embedsso
+// Package expiry is the sharded map of expiring entries inside the memory
+// store's sessions and token ids (package memstore).
+package expiry
 
 import (
 	"hash/maphash"
@@ -9,7 +11,7 @@ import (
 	"time"
 )
 
-// expiring is the map inside the memory session and replay stores: entries
+// Map is the map inside the memory store's sessions and token ids: entries
 // that expire, split into shards that each have their own lock and their own
 // min-heap of expiry times. So a lookup waits only for writes to its own
 // shard, lookups never wait for each other, and deleting expired entries
@@ -20,40 +22,40 @@ import (
 // later replaced or deleted leave their heap item behind; such a stale item
 // is dropped when it reaches the top, so the heaps hold at most the items of
 // one expiry period more than the maps.
-type expiring[K shardKey, V expirer] struct {
+type Map[K Key, V Value] struct {
 	shards [shardCount]shard[K, V]
 	// nextSweep is the Unix second from which a write sweeps every shard.
 	nextSweep atomic.Int64
-	// chunkLocked, when set (by benchmarks), runs each time purge has taken
+	// ChunkLocked, when set (by benchmarks), runs each time purge has taken
 	// a shard's lock for a chunk, so that the hold can be timed exactly.
-	chunkLocked func(shard int)
-	// afterChunk, when set (by tests), runs each time purge has released a
+	ChunkLocked func(shard int)
+	// AfterChunk, when set (by tests), runs each time purge has released a
 	// shard's lock after a chunk.
-	afterChunk func(shard int)
+	AfterChunk func(shard int)
 }
 
-// shardKey is a map key that knows its shard.
-type shardKey interface {
+// Key is a map key that knows its shard.
+type Key interface {
 	comparable
-	shard() uint64
+	Shard() uint64
 }
 
-// expirer is a map value that knows when it expires.
-type expirer interface{ expiry() time.Time }
+// Value is a map value that knows when it expires.
+type Value interface{ Expiry() time.Time }
 
 const (
 	// shardCount spreads the locks: a million entries make 64 maps of about
 	// 16k, each scanned or grown on its own.
 	shardCount = 64
-	// purgeChunk bounds how long PurgeExpired holds one shard's lock: about
+	// PurgeChunk bounds how long Purge holds one shard's lock: about
 	// a tenth of a millisecond of heap pops and map deletes.
-	purgeChunk = 256
+	PurgeChunk = 256
 	// Purging as the store goes: every write deletes up to popOnWrite
 	// expired entries of its own shard, which keeps up with a steady flow of
 	// logins, and a write at most every sweepEvery seconds of the stores'
 	// clock deletes up to sweepChunk of every shard, which reaches the
 	// shards nobody writes to. Neither makes one write pay for a backlog:
-	// PurgeExpired is for that.
+	// Purge is for that.
 	popOnWrite = 2
 	sweepChunk = 32
 	sweepEvery = 60
@@ -63,19 +65,23 @@ const (
 // choose keys (a token's jti is the customer's) that all land in one shard.
 var shardSeed = maphash.MakeSeed()
 
-type shard[K shardKey, V expirer] struct {
+// Hash is a shard hash of k for a [Key]'s Shard method: keyed per process,
+// so keys chosen from outside spread over the shards.
+func Hash[K comparable](k K) uint64 { return maphash.Comparable(shardSeed, k) }
+
+type shard[K Key, V Value] struct {
 	mu   sync.RWMutex
 	m    map[K]V
 	heap expiryHeap[K]
 	_    [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
-func (e *expiring[K, V]) shardOf(k K) *shard[K, V] {
-	return &e.shards[k.shard()%shardCount]
+func (e *Map[K, V]) shardOf(k K) *shard[K, V] {
+	return &e.shards[k.Shard()%shardCount]
 }
 
-// get returns k's entry, expired or not.
-func (e *expiring[K, V]) get(k K) (V, bool) {
+// Get returns k's entry, expired or not.
+func (e *Map[K, V]) Get(k K) (V, bool) {
 	s := e.shardOf(k)
 	s.mu.RLock()
 	v, ok := s.m[k]
@@ -83,15 +89,15 @@ func (e *expiring[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
-// put stores v under k, now being the store's clock. With keepLive, a
-// stored entry that has not expired at now stays as it is and put returns
+// Put stores v under k, now being the store's clock. With keepLive, a
+// stored entry that has not expired at now stays as it is and Put returns
 // false. The check and the write are one step under the shard's lock, so of
-// racing keepLive puts for one key only one succeeds.
-func (e *expiring[K, V]) put(k K, v V, now time.Time, keepLive bool) bool {
+// racing keepLive Puts for one key only one succeeds.
+func (e *Map[K, V]) Put(k K, v V, now time.Time, keepLive bool) bool {
 	s := e.shardOf(k)
 	s.mu.Lock()
 	s.popExpired(now, popOnWrite)
-	if old, ok := s.m[k]; ok && keepLive && old.expiry().After(now) {
+	if old, ok := s.m[k]; ok && keepLive && old.Expiry().After(now) {
 		s.mu.Unlock()
 		return false
 	}
@@ -99,37 +105,37 @@ func (e *expiring[K, V]) put(k K, v V, now time.Time, keepLive bool) bool {
 		s.m = make(map[K]V)
 	}
 	s.m[k] = v
-	s.heap.push(heapItem[K]{exp: unixNanos(v.expiry()), key: k})
+	s.heap.push(heapItem[K]{exp: UnixNanos(v.Expiry()), key: k})
 	s.mu.Unlock()
 	e.maybeSweep(now)
 	return true
 }
 
-// update changes k's entry, if any, in place, and files its new expiry on
+// Update changes k's entry, if any, in place, and files its new expiry on
 // the heap (the old item is dropped as stale when it reaches the top).
-func (e *expiring[K, V]) update(k K, change func(*V)) {
+func (e *Map[K, V]) Update(k K, change func(*V)) {
 	s := e.shardOf(k)
 	s.mu.Lock()
 	if v, ok := s.m[k]; ok {
 		change(&v)
 		s.m[k] = v
-		s.heap.push(heapItem[K]{exp: unixNanos(v.expiry()), key: k})
+		s.heap.push(heapItem[K]{exp: UnixNanos(v.Expiry()), key: k})
 	}
 	s.mu.Unlock()
 }
 
-// remove deletes k's entry, if any.
-func (e *expiring[K, V]) remove(k K) {
+// Remove deletes k's entry, if any.
+func (e *Map[K, V]) Remove(k K) {
 	s := e.shardOf(k)
 	s.mu.Lock()
 	delete(s.m, k)
 	s.mu.Unlock()
 }
 
-// removeWhere deletes every entry for which match returns true, one shard at
+// RemoveWhere deletes every entry for which match returns true, one shard at
 // a time, and reports how many. It looks under the read lock, so lookups go on
 // meanwhile, and takes the write lock only to delete what it found.
-func (e *expiring[K, V]) removeWhere(match func(V) bool) int {
+func (e *Map[K, V]) RemoveWhere(match func(V) bool) int {
 	var found []K
 	n := 0
 	for i := range e.shards {
@@ -157,23 +163,23 @@ func (e *expiring[K, V]) removeWhere(match func(V) bool) int {
 	return n
 }
 
-// purge deletes every entry that expired at or before now and reports how
-// many it deleted. It holds each lock for at most purgeChunk heap pops.
-func (e *expiring[K, V]) purge(now time.Time) int {
+// Purge deletes every entry that expired at or before now and reports how
+// many it deleted. It holds each lock for at most PurgeChunk heap pops.
+func (e *Map[K, V]) Purge(now time.Time) int {
 	n := 0
 	for i := range e.shards {
 		s := &e.shards[i]
 		for more := true; more; {
 			var d int
 			s.mu.Lock()
-			if e.chunkLocked != nil {
-				e.chunkLocked(i)
+			if e.ChunkLocked != nil {
+				e.ChunkLocked(i)
 			}
-			d, more = s.popExpired(now, purgeChunk)
+			d, more = s.popExpired(now, PurgeChunk)
 			s.mu.Unlock()
 			n += d
-			if e.afterChunk != nil {
-				e.afterChunk(i)
+			if e.AfterChunk != nil {
+				e.AfterChunk(i)
 			}
 			// A purge is background work: between chunks it lets the
 			// requests waiting for a processor run, rather than keep one
@@ -187,7 +193,7 @@ func (e *expiring[K, V]) purge(now time.Time) int {
 
 // maybeSweep deletes up to sweepChunk expired entries of every shard, at
 // most once every sweepEvery seconds of now.
-func (e *expiring[K, V]) maybeSweep(now time.Time) {
+func (e *Map[K, V]) maybeSweep(now time.Time) {
 	sec := now.Unix()
 	next := e.nextSweep.Load()
 	if sec < next || !e.nextSweep.CompareAndSwap(next, sec+sweepEvery) {
@@ -202,8 +208,8 @@ func (e *expiring[K, V]) maybeSweep(now time.Time) {
 	}
 }
 
-// len reports how many entries are stored, expired ones included.
-func (e *expiring[K, V]) len() int {
+// Len reports how many entries are stored, expired ones included.
+func (e *Map[K, V]) Len() int {
 	n := 0
 	for i := range e.shards {
 		s := &e.shards[i]
@@ -218,7 +224,7 @@ func (e *expiring[K, V]) len() int {
 // heap, deletes their entries, and reports how many entries it deleted and
 // whether expired items remain. The caller holds s.mu.
 func (s *shard[K, V]) popExpired(now time.Time, max int) (deleted int, more bool) {
-	cut := unixNanos(now)
+	cut := UnixNanos(now)
 	for range max {
 		if len(s.heap) == 0 || s.heap[0].exp > cut {
 			return deleted, false
@@ -226,7 +232,7 @@ func (s *shard[K, V]) popExpired(now time.Time, max int) (deleted int, more bool
 		it := s.heap.pop()
 		// The entry may have been deleted since, or replaced by one that
 		// expires later and has its own heap item.
-		if v, ok := s.m[it.key]; ok && !v.expiry().After(now) {
+		if v, ok := s.m[it.key]; ok && !v.Expiry().After(now) {
 			delete(s.m, it.key)
 			deleted++
 		}
@@ -244,10 +250,10 @@ type heapItem[K any] struct {
 	key K
 }
 
-// unixNanos is t in Unix nanoseconds, held to the int64 range: the heaps
+// UnixNanos is t in Unix nanoseconds, held to the int64 range: the heaps
 // order expiries, and a time past 2262 (or before 1678) sorts as the last
 // (or first) there is.
-func unixNanos(t time.Time) int64 {
+func UnixNanos(t time.Time) int64 {
 	switch {
 	case t.After(maxUnixNanos):
 		return math.MaxInt64
@@ -329,3 +335,11 @@ func (s *shard[K, V]) compact() {
 	}
 	s.mu.Unlock()
 }
+
+// Digest is the memory store's key: 32 bytes that hold no pointer, so the
+// maps and heaps are blocks the garbage collector does not scan, and a key
+// costs no allocation of its own.
+type Digest [32]byte
+
+// Shard implements [Key].
+func (k Digest) Shard() uint64 { return Hash(k) }

@@ -1,4 +1,4 @@
-package embedsso
+package memstore
 
 import (
 	"context"
@@ -7,13 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedsso/embedsso"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// The memory stores key their maps with digests (memstore.go). These tests
-// hold the digests to the strings they stand for: different strings are
+// The memory store keys its sessions with digests (sessions.go). These
+// tests hold the digests to the strings they stand for: different strings are
 // different entries, whatever their shape.
+
+var t0 = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestMemorySessionStoreKeepsEveryIDHashApart(t *testing.T) {
 	t.Parallel()
@@ -29,51 +32,23 @@ func TestMemorySessionStoreKeepsEveryIDHashApart(t *testing.T) {
 		"the bytes the lowercase hex decodes to, raw": "\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab",
 		"a prefix byte and the same 32 bytes, raw":    "\x00\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab\xab",
 	}
-	s := &MemorySessionStore{}
+	s := &sessionStore{}
 	for name, id := range ids {
-		u := User{ID: "usr_" + name, OrgID: "org_a", Email: "a@example.com"}
-		require.NoError(t, s.CreateSession(ctx, Session{IDHash: id, User: u, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+		u := embedsso.User{ID: "usr_" + name, OrgID: "org_a", Email: "a@example.com"}
+		require.NoError(t, s.CreateSession(ctx, embedsso.Session{IDHash: id, User: u, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	}
 	require.Equal(t, len(ids), s.Len(), "every id hash is its own session")
 	for name, id := range ids {
-		got, err := s.FindSession(ctx, id, t0)
+		got, err := s.FindSession(ctx, id, t0, nil)
 		require.NoError(t, err, name)
 		assert.Equal(t, "usr_"+name, got.User.ID, name)
 		assert.Equal(t, id, got.IDHash, "%s: the session comes back under the id hash it was found by", name)
 	}
 	require.NoError(t, s.RevokeSession(ctx, strings.ToUpper(lower)))
-	_, err := s.FindSession(ctx, strings.ToUpper(lower), t0)
-	require.ErrorIs(t, err, ErrSessionNotFound)
-	_, err = s.FindSession(ctx, lower, t0)
+	_, err := s.FindSession(ctx, strings.ToUpper(lower), t0, nil)
+	require.ErrorIs(t, err, embedsso.ErrSessionNotFound)
+	_, err = s.FindSession(ctx, lower, t0, nil)
 	require.NoError(t, err, "revoking the upper-case id left the lower-case one")
-}
-
-func TestMemoryReplayStoreKeepsEveryOrgAndIDApart(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := &MemoryReplayStore{}
-	exp := t0.Add(time.Minute)
-	pairs := [][2]string{{"ab", "c"}, {"a", "bc"}, {"abc", ""}, {"", "abc"}, {"a\x01", "bc"}, {"org", "jti"}, {"org2", "jti"}}
-	for _, p := range pairs {
-		require.NoError(t, s.UseTokenID(ctx, p[0], p[1], exp, t0), "%q/%q is a first use", p[0], p[1])
-	}
-	for _, p := range pairs {
-		require.ErrorIs(t, s.UseTokenID(ctx, p[0], p[1], exp, t0), ErrTokenReplayed, "%q/%q again", p[0], p[1])
-	}
-	assert.Equal(t, len(pairs), s.Len())
-}
-
-func TestExpiriesPastTheNanosecondRangeSortLast(t *testing.T) {
-	t.Parallel()
-	var e expiring[testKey, testValue]
-	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	e.put(key(0, "far"), testValue{far}, t0, false)
-	e.put(key(0, "soon"), testValue{t0.Add(time.Minute)}, t0, false)
-	e.put(key(0, "past"), testValue{time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)}, t0, false)
-	assert.Equal(t, 2, e.purge(t0.Add(time.Hour)), "the year-1000 and the one-minute entries go")
-	_, ok := e.get(key(0, "far"))
-	assert.True(t, ok, "the year-9999 entry stays")
-	assert.Equal(t, 1, e.purge(far), "and goes once its time has come")
 }
 
 // FuzzDecodeLowerHex holds decodeLowerHex to encoding/hex on lowercase
