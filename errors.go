@@ -159,13 +159,6 @@ const (
 	// ErrOrgInvalid is wrapped by the error [Org.Validate] returns, and so by
 	// the stores that refuse to hold an invalid organization.
 	ErrOrgInvalid Kind = "org_invalid"
-	// ErrOrgExists is returned by [OrgAdmin.CreateOrg] when the id is taken.
-	ErrOrgExists Kind = "org_exists"
-	// ErrAPIKeyNotFound is returned for an unknown or revoked API key id.
-	ErrAPIKeyNotFound Kind = "api_key_not_found"
-	// ErrAPIKeyExists is returned by [APIKeyStore.CreateAPIKey] when the
-	// id is taken.
-	ErrAPIKeyExists Kind = "api_key_exists"
 
 	// ErrInternal: a store or the session issuer failed. The details go to
 	// the log only.
@@ -211,10 +204,7 @@ var kinds = map[Kind]kindInfo{
 
 	ErrOrgNotFound: {http.StatusNotFound, "This organization does not exist."},
 
-	ErrOrgInvalid:     {http.StatusBadRequest, "The organization's settings are not valid."},
-	ErrOrgExists:      {http.StatusConflict, "An organization with this id exists."},
-	ErrAPIKeyNotFound: {http.StatusUnauthorized, "The API key is not valid."},
-	ErrAPIKeyExists:   {http.StatusConflict, "An API key with this id exists."},
+	ErrOrgInvalid: {http.StatusBadRequest, "The organization's settings are not valid."},
 
 	ErrMethodNotAllowed: {http.StatusMethodNotAllowed, "This address does not accept this kind of request."},
 

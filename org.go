@@ -59,9 +59,14 @@ type Secret struct {
 	// HMAC key, with no base64 decoding (as Node's jsonwebtoken uses it).
 	Value string
 	// ExpiresAt, when not zero, is the end of the secret's grace period after
-	// a rotation (see [RotateSecrets]): from then on the handler no longer
+	// a rotation (see orgapi.RotateSecrets): from then on the handler no longer
 	// verifies with it, and stores drop it on their next update or purge.
 	ExpiresAt time.Time
+}
+
+// expired reports whether s's grace period is over at now.
+func (s Secret) expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
 }
 
 // Validate reports whether o can be stored: an ID a token's orgId can name,

@@ -1,11 +1,15 @@
 package embedsso_test
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,6 +81,43 @@ func TestOrgValidate(t *testing.T) {
 				if len(s.Value) > 4 {
 					assert.NotContains(t, err.Error(), s.Value, "the error shows a secret")
 				}
+			}
+		})
+	}
+}
+
+// A secret in its grace period verifies until the instant it expires and not
+// from then on, by the handler's clock, even while the store still holds it.
+func TestHandlerIgnoresExpiredSecrets(t *testing.T) {
+	t.Parallel()
+	orgs := memstore.New()
+	err := orgs.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
+		Secrets: []embedsso.Secret{{KeyID: "new", Value: secretNew}, {KeyID: "old", Value: secretOld, ExpiresAt: time.Unix(fixedUnixTime, 0).Add(time.Hour)}}})
+	require.NoError(t, err)
+	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
+	for _, tc := range []struct {
+		name   string
+		at     time.Duration
+		secret string
+		kid    string
+		status int
+	}{
+		{"the old secret verifies during the grace period", time.Hour - time.Second, secretOld, "", http.StatusFound},
+		{"the old secret verifies by its kid during the grace period", time.Hour - time.Second, secretOld, "old", http.StatusFound},
+		{"the old secret is refused once the grace period is over", time.Hour, secretOld, "", http.StatusUnauthorized},
+		{"the old secret is refused by its kid once the grace period is over", time.Hour, secretOld, "old", http.StatusUnauthorized},
+		{"the new secret verifies after the grace period", time.Hour, secretNew, "", http.StatusFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.now = time.Unix(fixedUnixTime, 0).Add(tc.at)
+			hdr := map[string]any{"alg": "HS256", "typ": "JWT"}
+			if tc.kid != "" {
+				hdr["kid"] = tc.kid
+			}
+			w := f.get(loginURL(rawToken(hdr, f.claims(), tc.secret)), nil)
+			assert.Equal(t, tc.status, w.Code)
+			if tc.status != http.StatusFound {
+				assert.ErrorIs(t, f.lastEvent(t).Err, embedsso.ErrSignatureInvalid)
 			}
 		})
 	}

@@ -5,31 +5,31 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestAPIKeyStore checks an [embedsso.APIKeyStore]. newStores returns two
+// TestAPIKeyStore checks an [orgapi.APIKeyStore]. newStores returns two
 // handles on the same empty database (for an in-memory store, the same value
 // twice): a key revoked through one must stop working through the other at
 // once.
-func TestAPIKeyStore(t *testing.T, newStores func(t *testing.T) (a, b embedsso.APIKeyStore)) {
+func TestAPIKeyStore(t *testing.T, newStores func(t *testing.T) (a, b orgapi.APIKeyStore)) {
 	ctx := context.Background()
-	scoped := embedsso.APIKey{ID: "0123456789abcdef", Hash: hashOf("scoped"), Name: "back office",
+	scoped := orgapi.APIKey{ID: "0123456789abcdef", Hash: hashOf("scoped"), Name: "back office",
 		OrgIDs: []string{"org_a", "org_b"}, CreatedAt: epoch}
-	admin := embedsso.APIKey{ID: "fedcba9876543210", Hash: hashOf("admin"), Admin: true, CreatedAt: epoch}
+	admin := orgapi.APIKey{ID: "fedcba9876543210", Hash: hashOf("admin"), Admin: true, CreatedAt: epoch}
 	notFound := func(t *testing.T, err error) {
 		t.Helper()
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, embedsso.ErrAPIKeyNotFound), "got %v", err)
+		assert.True(t, errors.Is(err, orgapi.ErrAPIKeyNotFound), "got %v", err)
 	}
 
 	t.Run("a created key is found whole by its id through both handles", func(t *testing.T) {
 		a, b := newStores(t)
 		require.NoError(t, a.CreateAPIKey(ctx, scoped))
 		require.NoError(t, a.CreateAPIKey(ctx, admin))
-		for _, s := range []embedsso.APIKeyStore{a, b} {
+		for _, s := range []orgapi.APIKeyStore{a, b} {
 			got, err := s.FindAPIKey(ctx, scoped.ID)
 			require.NoError(t, err)
 			assert.Equal(t, scoped, got)
@@ -54,7 +54,7 @@ func TestAPIKeyStore(t *testing.T, newStores func(t *testing.T) (a, b embedsso.A
 		evil.Hash, evil.Admin = hashOf("evil"), true
 		err := b.CreateAPIKey(ctx, evil)
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, embedsso.ErrAPIKeyExists), "got %v", err)
+		assert.True(t, errors.Is(err, orgapi.ErrAPIKeyExists), "got %v", err)
 		got, err := a.FindAPIKey(ctx, scoped.ID)
 		require.NoError(t, err)
 		assert.Equal(t, scoped, got)

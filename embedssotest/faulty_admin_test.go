@@ -8,6 +8,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
 // Faulty stores for the organization API's rules of the kit, one fault
@@ -28,13 +29,13 @@ type adminFaults struct {
 type faultyAdmin struct {
 	adminFaults
 	mu      sync.Mutex
-	orgs    map[string]embedsso.OrgRecord
+	orgs    map[string]orgapi.OrgRecord
 	waiting int
 	arrived sync.WaitGroup
 }
 
 func newFaultyAdmin(f adminFaults) *faultyAdmin {
-	s := &faultyAdmin{adminFaults: f, orgs: map[string]embedsso.OrgRecord{}}
+	s := &faultyAdmin{adminFaults: f, orgs: map[string]orgapi.OrgRecord{}}
 	s.arrived.Add(2)
 	return s
 }
@@ -53,7 +54,7 @@ func (s *faultyAdmin) pause(enabled bool) {
 	}
 }
 
-func clone(r embedsso.OrgRecord) embedsso.OrgRecord {
+func clone(r orgapi.OrgRecord) orgapi.OrgRecord {
 	r.Secrets = append([]embedsso.Secret(nil), r.Secrets...)
 	r.AllowedOrigins = append([]string(nil), r.AllowedOrigins...)
 	r.AllowedRoles = append([]string(nil), r.AllowedRoles...)
@@ -61,7 +62,7 @@ func clone(r embedsso.OrgRecord) embedsso.OrgRecord {
 	return r
 }
 
-func (s *faultyAdmin) CreateOrg(_ context.Context, r embedsso.OrgRecord) error {
+func (s *faultyAdmin) CreateOrg(_ context.Context, r orgapi.OrgRecord) error {
 	if err := r.Validate(); err != nil && !s.noValidate {
 		return err
 	}
@@ -70,7 +71,7 @@ func (s *faultyAdmin) CreateOrg(_ context.Context, r embedsso.OrgRecord) error {
 	s.mu.Unlock()
 	s.pause(s.checkThenCreate)
 	if taken && !s.overwrite {
-		return embedsso.ErrOrgExists
+		return orgapi.ErrOrgExists
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,7 +79,7 @@ func (s *faultyAdmin) CreateOrg(_ context.Context, r embedsso.OrgRecord) error {
 	return nil
 }
 
-func (s *faultyAdmin) FindOrgRecord(_ context.Context, id string) (embedsso.OrgRecord, error) {
+func (s *faultyAdmin) FindOrgRecord(_ context.Context, id string) (orgapi.OrgRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.orgs[id]
@@ -102,7 +103,7 @@ func (s *faultyAdmin) FindOrg(ctx context.Context, id string) (embedsso.Org, err
 	return r.Org, err
 }
 
-func (s *faultyAdmin) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *faultyAdmin) UpdateOrg(ctx context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	if s.readThenWrite {
 		r, err := s.FindOrgRecord(ctx, id)
 		if err != nil {
@@ -110,7 +111,7 @@ func (s *faultyAdmin) UpdateOrg(ctx context.Context, id string, change func(*emb
 		}
 		s.pause(true)
 		if err := change(&r); err != nil {
-			return embedsso.OrgRecord{}, err
+			return orgapi.OrgRecord{}, err
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -126,13 +127,13 @@ func (s *faultyAdmin) UpdateOrg(ctx context.Context, id string, change func(*emb
 	r = clone(r)
 	err := change(&r)
 	if err != nil && !s.storeOnError {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	if r.ID != id && !s.allowIDChange {
-		return embedsso.OrgRecord{}, errors.New("id changed")
+		return orgapi.OrgRecord{}, errors.New("id changed")
 	}
 	if err := r.Validate(); err != nil && !s.noValidate {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	s.orgs[r.ID] = clone(r)
 	return r, err
@@ -143,7 +144,7 @@ func (s *faultyAdmin) PurgeExpired(_ context.Context, now time.Time) (int, error
 	defer s.mu.Unlock()
 	n := 0
 	for id, r := range s.orgs {
-		kept := embedsso.DropExpiredSecrets(r.Secrets, now)
+		kept := orgapi.DropExpiredSecrets(r.Secrets, now)
 		n += len(r.Secrets) - len(kept)
 		if !s.noPurge {
 			r.Secrets = kept
@@ -186,17 +187,17 @@ type faultyKeys struct {
 	cache                                *sync.Map
 }
 
-func (s faultyKeys) CreateAPIKey(ctx context.Context, k embedsso.APIKey) error {
+func (s faultyKeys) CreateAPIKey(ctx context.Context, k orgapi.APIKey) error {
 	if s.overwrite {
 		_ = s.Store.RevokeAPIKey(ctx, k.ID)
 	}
 	return s.Store.CreateAPIKey(ctx, k)
 }
 
-func (s faultyKeys) FindAPIKey(ctx context.Context, id string) (embedsso.APIKey, error) {
+func (s faultyKeys) FindAPIKey(ctx context.Context, id string) (orgapi.APIKey, error) {
 	if s.cache != nil {
 		if k, ok := s.cache.Load(id); ok {
-			return k.(embedsso.APIKey), nil
+			return k.(orgapi.APIKey), nil
 		}
 	}
 	k, err := s.Store.FindAPIKey(ctx, id)

@@ -12,6 +12,7 @@ import (
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/memstore"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -92,7 +93,7 @@ var faults = []struct {
 // share their organizations, as two handles on one database must.
 func adminKit(f adminFaults, shared bool) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestOrgAdmin(t, func(*testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
+		embedssotest.TestOrgAdmin(t, func(*testing.T) (orgapi.OrgAdmin, orgapi.OrgAdmin) {
 			a := newFaultyAdmin(f)
 			if shared {
 				return a, a
@@ -116,7 +117,7 @@ func revokerKit(f faultyRevoker) func(*testing.T) {
 // keeps a cache of the keys it found.
 func keysKit(f faultyKeys, fresh bool) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestAPIKeyStore(t, func(*testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
+		embedssotest.TestAPIKeyStore(t, func(*testing.T) (orgapi.APIKeyStore, orgapi.APIKeyStore) {
 			f := f
 			f.Store = &memstore.Store{}
 			b := f

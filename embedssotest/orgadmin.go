@@ -9,18 +9,19 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestOrgAdmin checks an [embedsso.OrgAdmin]. newStores returns two handles
+// TestOrgAdmin checks an [orgapi.OrgAdmin]. newStores returns two handles
 // on the same empty database (for an in-memory store, the same value twice):
 // what one writes, the other reads at once. If the store is also an
 // [embedsso.Purger], purging expired secrets is checked too.
-func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgAdmin)) {
+func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b orgapi.OrgAdmin)) {
 	ctx := context.Background()
-	acme := func() embedsso.OrgRecord {
-		return embedsso.OrgRecord{
+	acme := func() orgapi.OrgRecord {
+		return orgapi.OrgRecord{
 			Org: embedsso.Org{
 				ID: "org_acme", EmbeddingEnabled: true,
 				Secrets: []embedsso.Secret{
@@ -46,7 +47,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		a, b := newStores(t)
 		want := acme()
 		require.NoError(t, a.CreateOrg(ctx, want))
-		for _, s := range []embedsso.OrgAdmin{a, b} {
+		for _, s := range []orgapi.OrgAdmin{a, b} {
 			got, err := s.FindOrgRecord(ctx, want.ID)
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
@@ -62,14 +63,14 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		again.Name, again.EmbeddingEnabled = "Impostor", false
 		err := b.CreateOrg(ctx, again)
 		require.Error(t, err)
-		assert.True(t, errors.Is(err, embedsso.ErrOrgExists), "got %v", err)
+		assert.True(t, errors.Is(err, orgapi.ErrOrgExists), "got %v", err)
 		got, err := a.FindOrgRecord(ctx, "org_acme")
 		require.NoError(t, err)
 		assert.Equal(t, acme(), got)
 	})
 	t.Run("50 racing creations of one id: exactly one succeeds", func(t *testing.T) {
 		a, b := newStores(t)
-		errs := raceOn(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
+		errs := raceOn(racers, a, b, func(s orgapi.OrgAdmin, i int) error {
 			r := acme()
 			r.Name = fmt.Sprint("racer ", i)
 			return s.CreateOrg(ctx, r)
@@ -80,7 +81,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 				wins++
 				continue
 			}
-			assert.True(t, errors.Is(err, embedsso.ErrOrgExists), "racer %d: %v", i, err)
+			assert.True(t, errors.Is(err, orgapi.ErrOrgExists), "racer %d: %v", i, err)
 		}
 		assert.Equal(t, 1, wins)
 	})
@@ -90,14 +91,14 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		_, err := a.FindOrgRecord(ctx, "org_nope")
 		notFound(t, err)
 		called := false
-		_, err = a.UpdateOrg(ctx, "ORG_ACME", func(*embedsso.OrgRecord) error { called = true; return nil })
+		_, err = a.UpdateOrg(ctx, "ORG_ACME", func(*orgapi.OrgRecord) error { called = true; return nil })
 		notFound(t, err)
 		assert.False(t, called, "change must not run for an unknown id")
 	})
 	t.Run("an update is stored, returned and read through the other handle", func(t *testing.T) {
 		a, b := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
-		got, err := a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
+		got, err := a.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error {
 			r.Name, r.EmbeddingEnabled, r.AllowedOrigins, r.LoginURL = "Acme", false, nil, ""
 			r.Secrets = r.Secrets[:1]
 			r.UpdatedAt = epoch.Add(time.Minute)
@@ -123,7 +124,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		a, _ := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
 		refused := errors.New("refused by the change")
-		_, err := a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
+		_, err := a.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error {
 			r.EmbeddingEnabled = false
 			return refused
 		})
@@ -135,7 +136,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 	t.Run("an update that changes the id is refused", func(t *testing.T) {
 		a, _ := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
-		_, err := a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error { r.ID = "org_other"; return nil })
+		_, err := a.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error { r.ID = "org_other"; return nil })
 		require.Error(t, err)
 		_, err = a.FindOrg(ctx, "org_other")
 		notFound(t, err)
@@ -152,7 +153,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		_, err = b.FindOrgRecord(ctx, "org_weak")
 		notFound(t, err)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
-		_, err = a.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
+		_, err = a.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error {
 			r.DashboardURL = "javascript:alert(1)"
 			return nil
 		})
@@ -164,8 +165,8 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 	t.Run("50 racing updates through two handles: none is lost", func(t *testing.T) {
 		a, b := newStores(t)
 		require.NoError(t, a.CreateOrg(ctx, acme()))
-		errs := raceOn(racers, a, b, func(s embedsso.OrgAdmin, i int) error {
-			_, err := s.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
+		errs := raceOn(racers, a, b, func(s orgapi.OrgAdmin, i int) error {
+			_, err := s.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error {
 				r.AllowedRoles = append(r.AllowedRoles, fmt.Sprint("R", i))
 				return nil
 			})
@@ -188,17 +189,17 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b embedsso.OrgA
 		require.NoError(t, a.CreateOrg(ctx, org))
 		// One racer fewer than MaxSecrets: with the first secret, every
 		// secret fits, so any missing one was lost, not dropped.
-		n := embedsso.MaxSecrets - 1
+		n := orgapi.MaxSecrets - 1
 		var mu sync.Mutex
 		returned := map[string]bool{}
-		errs := raceOn(n, a, b, func(s embedsso.OrgAdmin, i int) error {
+		errs := raceOn(n, a, b, func(s orgapi.OrgAdmin, i int) error {
 			next := embedsso.Secret{KeyID: fmt.Sprint("rot", i), Value: fmt.Sprintf("rotated-secret-%02d-0123456789-abcdefghijkl", i)}
-			r, err := s.UpdateOrg(ctx, "org_acme", func(r *embedsso.OrgRecord) error {
-				r.Secrets = embedsso.RotateSecrets(r.Secrets, next, epoch, time.Hour)
+			r, err := s.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error {
+				r.Secrets = orgapi.RotateSecrets(r.Secrets, next, epoch, time.Hour)
 				return nil
 			})
 			if err == nil {
-				cur, _ := embedsso.CurrentSecret(r.Secrets)
+				cur, _ := orgapi.CurrentSecret(r.Secrets)
 				mu.Lock()
 				returned[cur.Value] = true
 				mu.Unlock()

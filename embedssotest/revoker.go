@@ -7,25 +7,26 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestSessionRevoker checks an [embedsso.SessionRevoker]. newStores returns
+// TestSessionRevoker checks an [orgapi.SessionRevoker]. newStores returns
 // a session store that is also the revoker, and a user store, over the same
 // empty database.
 func TestSessionRevoker(t *testing.T, newStores func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore)) {
 	ctx := context.Background()
 	type fixture struct {
 		s embedsso.SessionStore
-		r embedsso.SessionRevoker
+		r orgapi.SessionRevoker
 		// sessions by name: jane (two, org_a), sam (org_a), jane@org_b.
 		ids map[string]string
 	}
 	setup := func(t *testing.T) fixture {
 		s, users := newStores(t)
-		r, ok := s.(embedsso.SessionRevoker)
-		require.True(t, ok, "the session store does not implement embedsso.SessionRevoker")
+		r, ok := s.(orgapi.SessionRevoker)
+		require.True(t, ok, "the session store does not implement orgapi.SessionRevoker")
 		f := fixture{s: s, r: r, ids: map[string]string{}}
 		for _, x := range []struct{ name, org, email string }{
 			{"jane-laptop", "org_a", "jane@example.com"},

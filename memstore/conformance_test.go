@@ -7,6 +7,7 @@ import (
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/memstore"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,7 +45,7 @@ func TestMemoryStoresConform(t *testing.T) {
 func TestMemoryAdminStoresConform(t *testing.T) {
 	t.Parallel()
 	t.Run("OrgAdmin", func(t *testing.T) {
-		embedssotest.TestOrgAdmin(t, func(*testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
+		embedssotest.TestOrgAdmin(t, func(*testing.T) (orgapi.OrgAdmin, orgapi.OrgAdmin) {
 			s := &memstore.Store{}
 			return s, s
 		})
@@ -56,7 +57,7 @@ func TestMemoryAdminStoresConform(t *testing.T) {
 		})
 	})
 	t.Run("APIKeyStore", func(t *testing.T) {
-		embedssotest.TestAPIKeyStore(t, func(*testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
+		embedssotest.TestAPIKeyStore(t, func(*testing.T) (orgapi.APIKeyStore, orgapi.APIKeyStore) {
 			s := &memstore.Store{}
 			return s, s
 		})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/internal/replay"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
 // Store holds organizations, users, sessions, used token ids and API keys
@@ -53,13 +54,13 @@ type Store struct {
 
 // Compile-time checks that a Store is every store.
 var (
-	_ embedsso.OrgStore       = (*Store)(nil)
-	_ embedsso.UserStore      = (*Store)(nil)
-	_ embedsso.SessionStore   = (*Store)(nil)
-	_ embedsso.ReplayStore    = (*Store)(nil)
-	_ embedsso.OrgAdmin       = (*Store)(nil)
-	_ embedsso.SessionRevoker = (*Store)(nil)
-	_ embedsso.APIKeyStore    = (*Store)(nil)
+	_ embedsso.OrgStore     = (*Store)(nil)
+	_ embedsso.UserStore    = (*Store)(nil)
+	_ embedsso.SessionStore = (*Store)(nil)
+	_ embedsso.ReplayStore  = (*Store)(nil)
+	_ orgapi.OrgAdmin       = (*Store)(nil)
+	_ orgapi.SessionRevoker = (*Store)(nil)
+	_ orgapi.APIKeyStore    = (*Store)(nil)
 )
 
 // New returns a new, empty store, as the zero value is; put organizations
@@ -74,17 +75,17 @@ func (s *Store) PutOrg(_ context.Context, o embedsso.Org) error { return s.orgs.
 // FindOrg implements [embedsso.OrgStore].
 func (s *Store) FindOrg(_ context.Context, id string) (embedsso.Org, error) { return s.orgs.find(id) }
 
-// CreateOrg implements [embedsso.OrgAdmin].
-func (s *Store) CreateOrg(_ context.Context, r embedsso.OrgRecord) error { return s.orgs.create(r) }
+// CreateOrg implements [orgapi.OrgAdmin].
+func (s *Store) CreateOrg(_ context.Context, r orgapi.OrgRecord) error { return s.orgs.create(r) }
 
-// FindOrgRecord implements [embedsso.OrgAdmin].
-func (s *Store) FindOrgRecord(_ context.Context, id string) (embedsso.OrgRecord, error) {
+// FindOrgRecord implements [orgapi.OrgAdmin].
+func (s *Store) FindOrgRecord(_ context.Context, id string) (orgapi.OrgRecord, error) {
 	return s.orgs.record(id)
 }
 
-// UpdateOrg implements [embedsso.OrgAdmin]. change runs under the store's
+// UpdateOrg implements [orgapi.OrgAdmin]. change runs under the store's
 // lock, so updates are serialized and none is lost.
-func (s *Store) UpdateOrg(_ context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *Store) UpdateOrg(_ context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	return s.orgs.update(id, change)
 }
 
@@ -129,13 +130,13 @@ func (s *Store) RevokeUserSessions(ctx context.Context, orgID, userID string) er
 	return s.sessions.RevokeUserSessions(ctx, orgID, userID)
 }
 
-// RevokeOrgSessions implements [embedsso.SessionRevoker]. It scans the
+// RevokeOrgSessions implements [orgapi.SessionRevoker]. It scans the
 // sessions' shards one at a time.
 func (s *Store) RevokeOrgSessions(ctx context.Context, orgID string) (int, error) {
 	return s.sessions.RevokeOrgSessions(ctx, orgID)
 }
 
-// RevokeEmailSessions implements [embedsso.SessionRevoker]. It scans the
+// RevokeEmailSessions implements [orgapi.SessionRevoker]. It scans the
 // sessions' shards one at a time.
 func (s *Store) RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error) {
 	return s.sessions.RevokeEmailSessions(ctx, orgID, email)
@@ -149,15 +150,15 @@ func (s *Store) UseTokenID(_ context.Context, orgID, tokenID string, expiresAt, 
 	return nil
 }
 
-// CreateAPIKey implements [embedsso.APIKeyStore].
-func (s *Store) CreateAPIKey(_ context.Context, k embedsso.APIKey) error { return s.keys.create(k) }
+// CreateAPIKey implements [orgapi.APIKeyStore].
+func (s *Store) CreateAPIKey(_ context.Context, k orgapi.APIKey) error { return s.keys.create(k) }
 
-// FindAPIKey implements [embedsso.APIKeyStore].
-func (s *Store) FindAPIKey(_ context.Context, id string) (embedsso.APIKey, error) {
+// FindAPIKey implements [orgapi.APIKeyStore].
+func (s *Store) FindAPIKey(_ context.Context, id string) (orgapi.APIKey, error) {
 	return s.keys.find(id)
 }
 
-// RevokeAPIKey implements [embedsso.APIKeyStore].
+// RevokeAPIKey implements [orgapi.APIKeyStore].
 func (s *Store) RevokeAPIKey(_ context.Context, id string) error { return s.keys.revoke(id) }
 
 // PurgeExpired deletes what expired at or before now: sessions, token ids,

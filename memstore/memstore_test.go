@@ -11,6 +11,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +46,7 @@ func TestMemoryOrgStoreRefusesAnInvalidOrg(t *testing.T) {
 	t.Run("CreateOrg returns the error and stores nothing", func(t *testing.T) {
 		t.Parallel()
 		s := memstore.New()
-		err := s.CreateOrg(context.Background(), embedsso.OrgRecord{Org: weak})
+		err := s.CreateOrg(context.Background(), orgapi.OrgRecord{Org: weak})
 		assert.True(t, errors.Is(err, embedsso.ErrOrgInvalid), "got %v", err)
 		_, err = s.FindOrg(context.Background(), "org_weak")
 		assert.True(t, errors.Is(err, embedsso.ErrOrgNotFound), "got %v", err)
@@ -81,9 +82,9 @@ func TestTheZeroValueIsEveryStoreReadyToUse(t *testing.T) {
 
 	require.NoError(t, s.UseTokenID(ctx, "org_a", "jti", t0.Add(time.Minute), t0))
 	assert.ErrorIs(t, s.UseTokenID(ctx, "org_a", "jti", t0.Add(time.Minute), t0), embedsso.ErrTokenReplayed)
-	require.NoError(t, s.CreateAPIKey(ctx, embedsso.APIKey{ID: "k1", Admin: true}))
-	assert.ErrorIs(t, s.CreateAPIKey(ctx, embedsso.APIKey{ID: "k1"}), embedsso.ErrAPIKeyExists)
-	assert.ErrorIs(t, s.CreateOrg(ctx, embedsso.OrgRecord{Org: embedsso.Org{ID: "org_a", Secrets: []embedsso.Secret{{Value: secret}}}}), embedsso.ErrOrgExists)
+	require.NoError(t, s.CreateAPIKey(ctx, orgapi.APIKey{ID: "k1", Admin: true}))
+	assert.ErrorIs(t, s.CreateAPIKey(ctx, orgapi.APIKey{ID: "k1"}), orgapi.ErrAPIKeyExists)
+	assert.ErrorIs(t, s.CreateOrg(ctx, orgapi.OrgRecord{Org: embedsso.Org{ID: "org_a", Secrets: []embedsso.Secret{{Value: secret}}}}), orgapi.ErrOrgExists)
 
 	assert.Equal(t, 2, s.SessionCount())
 	assert.Equal(t, 1, s.TokenIDCount())

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
 // orgStore is the organizations of a [Store]. The zero value is empty and
@@ -55,7 +56,7 @@ func cloneOrg(o embedsso.Org) embedsso.Org {
 	return o
 }
 
-func (s *orgStore) create(r embedsso.OrgRecord) error {
+func (s *orgStore) create(r orgapi.OrgRecord) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -63,13 +64,13 @@ func (s *orgStore) create(r embedsso.OrgRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[o.ID]; ok {
-		return embedsso.ErrOrgExists
+		return orgapi.ErrOrgExists
 	}
 	s.storeLocked(o, orgMeta{r.Name, r.CreatedAt, r.UpdatedAt})
 	return nil
 }
 
-func (s *orgStore) record(id string) (embedsso.OrgRecord, error) {
+func (s *orgStore) record(id string) (orgapi.OrgRecord, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.recordLocked(id)
@@ -77,21 +78,21 @@ func (s *orgStore) record(id string) (embedsso.OrgRecord, error) {
 
 // update runs change under the store's lock, so updates are serialized and
 // none is lost.
-func (s *orgStore) update(id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *orgStore) update(id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.recordLocked(id)
 	if err != nil {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	if err := change(&r); err != nil {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	if r.ID != id {
-		return embedsso.OrgRecord{}, errors.New("embedsso: UpdateOrg: the change altered the organization's id")
+		return orgapi.OrgRecord{}, errors.New("embedsso: UpdateOrg: the change altered the organization's id")
 	}
 	if err := r.Validate(); err != nil {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	s.storeLocked(cloneOrg(r.Org), orgMeta{r.Name, r.CreatedAt, r.UpdatedAt})
 	return r, nil
@@ -103,7 +104,7 @@ func (s *orgStore) purge(now time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for id, o := range s.orgs {
-		kept := embedsso.DropExpiredSecrets(o.Secrets, now)
+		kept := orgapi.DropExpiredSecrets(o.Secrets, now)
 		if len(kept) < len(o.Secrets) {
 			n += len(o.Secrets) - len(kept)
 			o.Secrets = kept
@@ -113,13 +114,13 @@ func (s *orgStore) purge(now time.Time) int {
 	return n
 }
 
-func (s *orgStore) recordLocked(id string) (embedsso.OrgRecord, error) {
+func (s *orgStore) recordLocked(id string) (orgapi.OrgRecord, error) {
 	o, ok := s.orgs[id]
 	if !ok {
-		return embedsso.OrgRecord{}, embedsso.ErrOrgNotFound
+		return orgapi.OrgRecord{}, embedsso.ErrOrgNotFound
 	}
 	m := s.meta[id]
-	return embedsso.OrgRecord{Org: cloneOrg(o), Name: m.name, CreatedAt: m.created, UpdatedAt: m.updated}, nil
+	return orgapi.OrgRecord{Org: cloneOrg(o), Name: m.name, CreatedAt: m.created, UpdatedAt: m.updated}, nil
 }
 
 func (s *orgStore) storeLocked(o embedsso.Org, m orgMeta) {

@@ -13,7 +13,7 @@
 //	DELETE /api/public/organizations/{id}/users/{email}/sessions
 //
 // Every request carries "Authorization: Bearer <key>", a key made by
-// [NewKey] and kept in an [embedsso.APIKeyStore] as a hash only. Every answer
+// [NewKey] and kept in an [APIKeyStore] as a hash only. Every answer
 // is JSON: {"data": …} on success, {"error": {"code": …, "message": …}}
 // otherwise. The API is for servers: requests a browser sends from another
 // site or origin, of any method (GET and HEAD included), are refused with

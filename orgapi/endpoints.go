@@ -11,7 +11,7 @@ import (
 )
 
 // create answers POST /api/public/organizations.
-func (h *Handler) create(r *http.Request, key embedsso.APIKey, w http.ResponseWriter) (int, any, *apiError) {
+func (h *Handler) create(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	withSecret, e := includeSecret(r)
 	if e != nil {
 		return 0, nil, e
@@ -24,7 +24,7 @@ func (h *Handler) create(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 		return 0, nil, e
 	}
 	now := h.now().UTC()
-	rec := embedsso.OrgRecord{CreatedAt: now, UpdatedAt: now}
+	rec := OrgRecord{CreatedAt: now, UpdatedAt: now}
 	rec.ID = newID("org_")
 	if in.id != nil {
 		rec.ID = *in.id
@@ -36,7 +36,7 @@ func (h *Handler) create(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 	}
 	err := h.orgs.CreateOrg(r.Context(), rec)
 	switch {
-	case errors.Is(err, embedsso.ErrOrgExists):
+	case errors.Is(err, ErrOrgExists):
 		return 0, nil, errOrgExists
 	case err != nil:
 		return 0, nil, internal(fmt.Errorf("create org: %w", err))
@@ -46,7 +46,7 @@ func (h *Handler) create(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 }
 
 // get answers GET /api/public/organizations/{id}.
-func (h *Handler) get(r *http.Request, key embedsso.APIKey, _ http.ResponseWriter) (int, any, *apiError) {
+func (h *Handler) get(r *http.Request, key APIKey, _ http.ResponseWriter) (int, any, *apiError) {
 	withSecret, e := includeSecret(r)
 	if e != nil {
 		return 0, nil, e
@@ -56,11 +56,11 @@ func (h *Handler) get(r *http.Request, key embedsso.APIKey, _ http.ResponseWrite
 		return 0, nil, e
 	}
 	now := h.now()
-	if len(embedsso.DropExpiredSecrets(rec.Secrets, now)) < len(rec.Secrets) {
+	if len(DropExpiredSecrets(rec.Secrets, now)) < len(rec.Secrets) {
 		// A secret whose grace period is over leaves the store now, not
 		// at the next purge.
-		if rec, e = h.updateOrg(r.Context(), key, rec.ID, func(r *embedsso.OrgRecord) *apiError {
-			r.Secrets = embedsso.DropExpiredSecrets(r.Secrets, now)
+		if rec, e = h.updateOrg(r.Context(), key, rec.ID, func(r *OrgRecord) *apiError {
+			r.Secrets = DropExpiredSecrets(r.Secrets, now)
 			return nil
 		}); e != nil {
 			return 0, nil, e
@@ -71,7 +71,7 @@ func (h *Handler) get(r *http.Request, key embedsso.APIKey, _ http.ResponseWrite
 
 // update answers PATCH /api/public/organizations/{id}. Turning embedding off
 // ends the organization's sessions once the change is stored.
-func (h *Handler) update(r *http.Request, key embedsso.APIKey, w http.ResponseWriter) (int, any, *apiError) {
+func (h *Handler) update(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	withSecret, e := includeSecret(r)
 	if e != nil {
 		return 0, nil, e
@@ -86,9 +86,9 @@ func (h *Handler) update(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 		return 0, nil, e
 	}
 	now, kid := h.now().UTC(), h.newKeyID()
-	rec, e := h.updateOrg(r.Context(), key, id, func(rec *embedsso.OrgRecord) *apiError {
+	rec, e := h.updateOrg(r.Context(), key, id, func(rec *OrgRecord) *apiError {
 		in.apply(rec, kid)
-		rec.Secrets = embedsso.DropExpiredSecrets(rec.Secrets, now)
+		rec.Secrets = DropExpiredSecrets(rec.Secrets, now)
 		rec.UpdatedAt = now
 		return checkOrg(rec.Org)
 	})
@@ -108,7 +108,7 @@ func (h *Handler) update(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 // rotate answers POST /api/public/organizations/{id}/jwt-secret/rotate. The
 // new secret is in the answer; the previous ones verify until the grace
 // period ends.
-func (h *Handler) rotate(r *http.Request, key embedsso.APIKey, w http.ResponseWriter) (int, any, *apiError) {
+func (h *Handler) rotate(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	id := r.PathValue("id")
 	if !mayManage(key, id) {
 		return 0, nil, errOrgNotFound
@@ -123,8 +123,8 @@ func (h *Handler) rotate(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 		}
 	}
 	now, next := h.now().UTC(), embedsso.Secret{KeyID: h.newKeyID(), Value: random.Base64URL(32)}
-	rec, e := h.updateOrg(r.Context(), key, id, func(rec *embedsso.OrgRecord) *apiError {
-		rec.Secrets = embedsso.RotateSecrets(rec.Secrets, next, now, h.grace)
+	rec, e := h.updateOrg(r.Context(), key, id, func(rec *OrgRecord) *apiError {
+		rec.Secrets = RotateSecrets(rec.Secrets, next, now, h.grace)
 		rec.UpdatedAt = now
 		return nil
 	})
@@ -135,7 +135,7 @@ func (h *Handler) rotate(r *http.Request, key embedsso.APIKey, w http.ResponseWr
 }
 
 // signOutUser answers DELETE /api/public/organizations/{id}/users/{email}/sessions.
-func (h *Handler) signOutUser(r *http.Request, key embedsso.APIKey, _ http.ResponseWriter) (int, any, *apiError) {
+func (h *Handler) signOutUser(r *http.Request, key APIKey, _ http.ResponseWriter) (int, any, *apiError) {
 	rec, e := h.findOrg(r.Context(), key, r.PathValue("id"))
 	if e != nil {
 		return 0, nil, e

@@ -76,7 +76,7 @@ func TestEndpoints(t *testing.T) {
 		a := orgapitest.NewApp(t, orgapitest.MemoryStores())
 		a.CreateAcme(t)
 		orgapitest.Data(t, a.Call("POST", "/api/public/organizations/org_acme/jwt-secret/rotate", a.Admin, ""), http.StatusOK)
-		a.Advance(embedsso.DefaultRotationGrace)
+		a.Advance(orgapi.DefaultRotationGrace)
 		stored, err := a.Stores.Orgs.FindOrg(ctx, "org_acme")
 		require.NoError(t, err)
 		require.Len(t, stored.Secrets, 2, "expired, not yet deleted")

@@ -8,6 +8,28 @@ import (
 	"github.com/embedsso/embedsso/internal/textcheck"
 )
 
+// Kind is an error the organization API's stores return, matched with
+// [errors.Is]: a store returns the constant itself or an error wrapping it.
+// The kinds are constants, so no importer can change what they mean.
+type Kind string
+
+// Error implements the error interface.
+func (k Kind) Error() string { return "embedsso: " + string(k) }
+
+// The kinds the stores return, beside the login's own that they share
+// ([embedsso.ErrOrgNotFound], [embedsso.ErrOrgInvalid]).
+const (
+	// ErrOrgExists is returned by [OrgAdmin.CreateOrg] when the id is taken.
+	// The API answers 409 org_exists.
+	ErrOrgExists Kind = "org_exists"
+	// ErrAPIKeyNotFound is returned for an unknown or revoked API key id.
+	// The API answers 401 unauthorized.
+	ErrAPIKeyNotFound Kind = "api_key_not_found"
+	// ErrAPIKeyExists is returned by [APIKeyStore.CreateAPIKey] when the
+	// id is taken.
+	ErrAPIKeyExists Kind = "api_key_exists"
+)
+
 // apiError is an answer other than success: its status, a stable code and a
 // message meant for the API's caller. It never carries a secret, a key or a
 // store's error text; causes go to the log only.

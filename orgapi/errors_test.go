@@ -3,12 +3,12 @@ package orgapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
@@ -22,8 +22,8 @@ type brokenOrgs struct{ *memstore.Store }
 
 var errDatabaseDown = errors.New("dial tcp 10.0.0.7:5432: password=hunter2 refused")
 
-func (brokenOrgs) FindOrgRecord(context.Context, string) (embedsso.OrgRecord, error) {
-	return embedsso.OrgRecord{}, errDatabaseDown
+func (brokenOrgs) FindOrgRecord(context.Context, string) (orgapi.OrgRecord, error) {
+	return orgapi.OrgRecord{}, errDatabaseDown
 }
 
 // Every error status the API answers with, each with its exact body.
@@ -207,4 +207,27 @@ func TestRefusedRequestLogIsBounded(t *testing.T) {
 	assert.Contains(t, lines[0], "(1000026 bytes)", "the line says how long the path was")
 	assert.Contains(t, lines[0], "(100000 bytes)", "and the method")
 	assert.Contains(t, lines[0], "code=unauthorized")
+}
+
+// The stores' error kinds are matched with errors.Is, wrapped or not, and
+// keep the text they had as embedsso kinds.
+func TestStoreErrorKinds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind orgapi.Kind
+		text string
+	}{
+		{orgapi.ErrOrgExists, "embedsso: org_exists"},
+		{orgapi.ErrAPIKeyNotFound, "embedsso: api_key_not_found"},
+		{orgapi.ErrAPIKeyExists, "embedsso: api_key_exists"},
+	} {
+		assert.Equal(t, tc.text, tc.kind.Error())
+		wrapped := fmt.Errorf("store: %w", tc.kind)
+		assert.True(t, errors.Is(wrapped, tc.kind), tc.text)
+		for _, other := range []orgapi.Kind{orgapi.ErrOrgExists, orgapi.ErrAPIKeyNotFound, orgapi.ErrAPIKeyExists} {
+			if other != tc.kind {
+				assert.False(t, errors.Is(wrapped, other), "%s is not %s", tc.text, other)
+			}
+		}
+	}
 }

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
 	"github.com/stretchr/testify/assert"
 )
@@ -18,7 +18,7 @@ type countingOrgs struct {
 	writes atomic.Int64
 }
 
-func (s *countingOrgs) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
+func (s *countingOrgs) CreateOrg(ctx context.Context, r orgapi.OrgRecord) error {
 	err := s.Store.CreateOrg(ctx, r)
 	if err == nil {
 		s.writes.Add(1)
@@ -26,7 +26,7 @@ func (s *countingOrgs) CreateOrg(ctx context.Context, r embedsso.OrgRecord) erro
 	return err
 }
 
-func (s *countingOrgs) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *countingOrgs) UpdateOrg(ctx context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	r, err := s.Store.UpdateOrg(ctx, id, change)
 	if err == nil {
 		s.writes.Add(1)

@@ -21,15 +21,15 @@ type Config struct {
 	// Orgs stores the organizations. It MUST be the store (or a store over
 	// the same database) the SSO handler reads as its [embedsso.OrgStore],
 	// or changes made here do not reach logins. Required.
-	Orgs embedsso.OrgAdmin
+	Orgs OrgAdmin
 	// Keys holds the API keys requests are authenticated with. Required.
-	Keys embedsso.APIKeyStore
+	Keys APIKeyStore
 	// Sessions ends sessions: all of an organization's when its embedding
 	// is turned off, all of one user's on DELETE …/users/{email}/sessions.
 	// It MUST be the session store the app's CookieSessions use. Required.
-	Sessions embedsso.SessionRevoker
+	Sessions SessionRevoker
 	// RotationGrace is how long the previous secret keeps verifying after a
-	// rotation. Default: [embedsso.DefaultRotationGrace] (24h).
+	// rotation. Default: [DefaultRotationGrace] (24h).
 	RotationGrace time.Duration
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
@@ -42,9 +42,9 @@ type Config struct {
 // Handler serves the organization API. Mount it at "/api/public/" of the
 // app's mux, without stripping the prefix. It is safe for concurrent use.
 type Handler struct {
-	orgs     embedsso.OrgAdmin
-	keys     embedsso.APIKeyStore
-	sessions embedsso.SessionRevoker
+	orgs     OrgAdmin
+	keys     APIKeyStore
+	sessions SessionRevoker
 	grace    time.Duration
 	now      func() time.Time
 	log      *slog.Logger
@@ -65,7 +65,7 @@ func New(cfg Config) (*Handler, error) {
 		now: cfg.Now, log: cfg.Logger, browsers: http.NewCrossOriginProtection(),
 	}
 	if h.grace == 0 {
-		h.grace = embedsso.DefaultRotationGrace
+		h.grace = DefaultRotationGrace
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -131,7 +131,7 @@ func unsafe(r *http.Request) *http.Request {
 
 // endpoint is one operation: it returns the status and data of a success,
 // or the error to answer with.
-type endpoint func(r *http.Request, key embedsso.APIKey, w http.ResponseWriter) (int, any, *apiError)
+type endpoint func(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError)
 
 func (h *Handler) route(pattern string, f endpoint) {
 	withID := strings.Contains(pattern, "{id}")
@@ -143,7 +143,7 @@ func (h *Handler) route(pattern string, f endpoint) {
 			h.fail(w, r, errBadPathID)
 			return
 		}
-		key, _ := r.Context().Value(keyContext{}).(embedsso.APIKey)
+		key, _ := r.Context().Value(keyContext{}).(APIKey)
 		status, data, e := f(r, key, w)
 		if e != nil {
 			h.fail(w, r, e)
@@ -185,27 +185,27 @@ func bounded(s string) string {
 
 // findOrg returns the organization id if key may manage it; otherwise, as
 // for an unknown id, errOrgNotFound.
-func (h *Handler) findOrg(ctx context.Context, key embedsso.APIKey, id string) (embedsso.OrgRecord, *apiError) {
+func (h *Handler) findOrg(ctx context.Context, key APIKey, id string) (OrgRecord, *apiError) {
 	if !mayManage(key, id) {
-		return embedsso.OrgRecord{}, errOrgNotFound
+		return OrgRecord{}, errOrgNotFound
 	}
 	rec, err := h.orgs.FindOrgRecord(ctx, id)
 	switch {
 	case errors.Is(err, embedsso.ErrOrgNotFound):
-		return embedsso.OrgRecord{}, errOrgNotFound
+		return OrgRecord{}, errOrgNotFound
 	case err != nil:
-		return embedsso.OrgRecord{}, internal(fmt.Errorf("find org: %w", err))
+		return OrgRecord{}, internal(fmt.Errorf("find org: %w", err))
 	}
 	return rec, nil
 }
 
 // updateOrg runs change through the store; an *apiError from change is
 // answered as it is, nothing having been stored.
-func (h *Handler) updateOrg(ctx context.Context, key embedsso.APIKey, id string, change func(*embedsso.OrgRecord) *apiError) (embedsso.OrgRecord, *apiError) {
+func (h *Handler) updateOrg(ctx context.Context, key APIKey, id string, change func(*OrgRecord) *apiError) (OrgRecord, *apiError) {
 	if !mayManage(key, id) {
-		return embedsso.OrgRecord{}, errOrgNotFound
+		return OrgRecord{}, errOrgNotFound
 	}
-	rec, err := h.orgs.UpdateOrg(ctx, id, func(r *embedsso.OrgRecord) error {
+	rec, err := h.orgs.UpdateOrg(ctx, id, func(r *OrgRecord) error {
 		if e := change(r); e != nil {
 			return e
 		}
@@ -216,11 +216,11 @@ func (h *Handler) updateOrg(ctx context.Context, key embedsso.APIKey, id string,
 	case err == nil:
 		return rec, nil
 	case errors.As(err, &e):
-		return embedsso.OrgRecord{}, e
+		return OrgRecord{}, e
 	case errors.Is(err, embedsso.ErrOrgNotFound):
-		return embedsso.OrgRecord{}, errOrgNotFound
+		return OrgRecord{}, errOrgNotFound
 	default:
-		return embedsso.OrgRecord{}, internal(fmt.Errorf("update org: %w", err))
+		return OrgRecord{}, internal(fmt.Errorf("update org: %w", err))
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/embedsso/embedsso"
 )
 
 // KeyPrefix starts every API key, so that a leaked key is recognisable (by
@@ -41,13 +39,13 @@ type KeyScope struct {
 }
 
 // NewKey returns a new API key, to show once, and the record to store with
-// [embedsso.APIKeyStore.CreateAPIKey], which holds only the key's hash.
-func NewKey(name string, scope KeyScope, now time.Time) (key string, record embedsso.APIKey, err error) {
+// [APIKeyStore.CreateAPIKey], which holds only the key's hash.
+func NewKey(name string, scope KeyScope, now time.Time) (key string, record APIKey, err error) {
 	if !scope.Admin && len(scope.OrgIDs) == 0 {
-		return "", embedsso.APIKey{}, errors.New("orgapi: a key is either an admin key or scoped to at least one organization")
+		return "", APIKey{}, errors.New("orgapi: a key is either an admin key or scoped to at least one organization")
 	}
 	if scope.Admin && len(scope.OrgIDs) > 0 {
-		return "", embedsso.APIKey{}, errors.New("orgapi: an admin key manages every organization; give no organization ids")
+		return "", APIKey{}, errors.New("orgapi: an admin key manages every organization; give no organization ids")
 	}
 	var id [keyIDHexLen / 2]byte
 	var secret [32]byte
@@ -61,12 +59,12 @@ func NewKey(name string, scope KeyScope, now time.Time) (key string, record embe
 // KeyRecord returns the record to store for an existing key, such as one an
 // operator keeps in an environment variable. It fails if key is not shaped
 // as [NewKey] makes them.
-func KeyRecord(key, name string, scope KeyScope, now time.Time) (embedsso.APIKey, error) {
+func KeyRecord(key, name string, scope KeyScope, now time.Time) (APIKey, error) {
 	id, ok := keyID(key)
 	if !ok {
-		return embedsso.APIKey{}, errors.New("orgapi: not an API key (esk_ followed by 16 hex digits, _ and 43 base64url characters)")
+		return APIKey{}, errors.New("orgapi: not an API key (esk_ followed by 16 hex digits, _ and 43 base64url characters)")
 	}
-	return embedsso.APIKey{ID: id, Hash: hashKey(key), Name: name, Admin: scope.Admin,
+	return APIKey{ID: id, Hash: hashKey(key), Name: name, Admin: scope.Admin,
 		OrgIDs: slices.Clone(scope.OrgIDs), CreatedAt: now.UTC()}, nil
 }
 
@@ -94,31 +92,31 @@ func hashKey(key string) string {
 // authenticate returns the key r's Authorization header carries. A missing,
 // malformed, unknown, revoked or wrong key is errUnauthorized; a store
 // failure is internal.
-func (h *Handler) authenticate(r *http.Request) (embedsso.APIKey, *apiError) {
+func (h *Handler) authenticate(r *http.Request) (APIKey, *apiError) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return embedsso.APIKey{}, errUnauthorized
+		return APIKey{}, errUnauthorized
 	}
 	id, ok := keyID(strings.TrimSpace(key))
 	if !ok {
-		return embedsso.APIKey{}, errUnauthorized
+		return APIKey{}, errUnauthorized
 	}
 	k, err := h.keys.FindAPIKey(r.Context(), id)
 	switch {
-	case errors.Is(err, embedsso.ErrAPIKeyNotFound):
-		return embedsso.APIKey{}, errUnauthorized
+	case errors.Is(err, ErrAPIKeyNotFound):
+		return APIKey{}, errUnauthorized
 	case err != nil:
-		return embedsso.APIKey{}, internal(err)
+		return APIKey{}, internal(err)
 	}
 	// Constant time, so that how long a refusal takes says nothing about
 	// how much of the hash matched.
 	if subtle.ConstantTimeCompare([]byte(hashKey(strings.TrimSpace(key))), []byte(k.Hash)) != 1 {
-		return embedsso.APIKey{}, errUnauthorized
+		return APIKey{}, errUnauthorized
 	}
 	return k, nil
 }
 
 // mayManage reports whether k may see and change the organization id.
-func mayManage(k embedsso.APIKey, id string) bool {
+func mayManage(k APIKey, id string) bool {
 	return k.Admin || slices.Contains(k.OrgIDs, id)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/embedsso/embedsso/internal/origin"
 )
 
-// organization is the API's view of an [embedsso.OrgRecord].
+// organization is the API's view of an [OrgRecord].
 type organization struct {
 	ID                  string       `json:"id"`
 	Name                string       `json:"name"`
@@ -39,7 +39,7 @@ type secretInfo struct {
 	ExpiresAt *time.Time `json:"expiresAt"` // null for the current secret
 }
 
-func present(r embedsso.OrgRecord, withSecret bool) organization {
+func present(r OrgRecord, withSecret bool) organization {
 	o := organization{
 		ID: r.ID, Name: r.Name, FullEmbedEnabled: r.EmbeddingEnabled,
 		EmbedAllowedOrigins: nonNil(r.AllowedOrigins), EmbedAllowedRoles: nonNil(r.AllowedRoles),
@@ -50,7 +50,7 @@ func present(r embedsso.OrgRecord, withSecret bool) organization {
 	for _, s := range r.Secrets {
 		o.JWTSecrets = append(o.JWTSecrets, secretInfo{KeyID: s.KeyID, ExpiresAt: timeOrNull(s.ExpiresAt)})
 	}
-	if cur, ok := embedsso.CurrentSecret(r.Secrets); ok && withSecret {
+	if cur, ok := CurrentSecret(r.Secrets); ok && withSecret {
 		o.JWTSecret, o.JWTSecretKeyID = &cur.Value, &cur.KeyID
 	}
 	return o
@@ -162,7 +162,7 @@ func readOrgInput(w http.ResponseWriter, r *http.Request, creating bool) (orgInp
 }
 
 // apply sets the fields in carries on r. newKeyID names a secret in sets.
-func (in orgInput) apply(r *embedsso.OrgRecord, newKeyID string) {
+func (in orgInput) apply(r *OrgRecord, newKeyID string) {
 	if in.name != nil {
 		r.Name = *in.name
 	}

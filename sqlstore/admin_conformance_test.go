@@ -5,6 +5,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
 )
 
@@ -18,7 +19,7 @@ func TestAdminConformance(t *testing.T) {
 		}
 		t.Run(v.name, func(t *testing.T) {
 			t.Run("OrgAdmin", func(t *testing.T) {
-				embedssotest.TestOrgAdmin(t, func(t *testing.T) (embedsso.OrgAdmin, embedsso.OrgAdmin) {
+				embedssotest.TestOrgAdmin(t, func(t *testing.T) (orgapi.OrgAdmin, orgapi.OrgAdmin) {
 					db := newDatabase(t, v.kind)
 					return v.store(t, db), v.store(t, db)
 				})
@@ -30,7 +31,7 @@ func TestAdminConformance(t *testing.T) {
 				})
 			})
 			t.Run("APIKeyStore", func(t *testing.T) {
-				embedssotest.TestAPIKeyStore(t, func(t *testing.T) (embedsso.APIKeyStore, embedsso.APIKeyStore) {
+				embedssotest.TestAPIKeyStore(t, func(t *testing.T) (orgapi.APIKeyStore, orgapi.APIKeyStore) {
 					db := newDatabase(t, v.kind)
 					return v.store(t, db), v.store(t, db)
 				})

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
-// CreateAPIKey implements [embedsso.APIKeyStore].
-func (s *Store) CreateAPIKey(ctx context.Context, k embedsso.APIKey) error {
+// CreateAPIKey implements [orgapi.APIKeyStore].
+func (s *Store) CreateAPIKey(ctx context.Context, k orgapi.APIKey) error {
 	oj, _ := json.Marshal(nonNil(k.OrgIDs))
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -25,27 +25,27 @@ func (s *Store) CreateAPIKey(ctx context.Context, k embedsso.APIKey) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlstore: create API key: %w", err)
 	} else if n == 0 {
-		return embedsso.ErrAPIKeyExists
+		return orgapi.ErrAPIKeyExists
 	}
 	return nil
 }
 
-// FindAPIKey implements [embedsso.APIKeyStore]. Every call reads the
+// FindAPIKey implements [orgapi.APIKeyStore]. Every call reads the
 // database: a key revoked on one instance is refused by all at once.
-func (s *Store) FindAPIKey(ctx context.Context, id string) (embedsso.APIKey, error) {
-	var k embedsso.APIKey
+func (s *Store) FindAPIKey(ctx context.Context, id string) (orgapi.APIKey, error) {
+	var k orgapi.APIKey
 	var oj string
 	var created int64
 	err := s.read.QueryRowContext(ctx, `SELECT id, hash, name, admin, org_ids, created_at FROM embedsso_api_keys WHERE id = $1`, id).
 		Scan(&k.ID, &k.Hash, &k.Name, &k.Admin, &oj, &created)
 	if isNoRows(err) {
-		return embedsso.APIKey{}, embedsso.ErrAPIKeyNotFound
+		return orgapi.APIKey{}, orgapi.ErrAPIKeyNotFound
 	}
 	if err != nil {
-		return embedsso.APIKey{}, fmt.Errorf("sqlstore: find API key: %w", err)
+		return orgapi.APIKey{}, fmt.Errorf("sqlstore: find API key: %w", err)
 	}
 	if err := json.Unmarshal([]byte(oj), &k.OrgIDs); err != nil {
-		return embedsso.APIKey{}, fmt.Errorf("sqlstore: API key %q: org_ids: %w", id, err)
+		return orgapi.APIKey{}, fmt.Errorf("sqlstore: API key %q: org_ids: %w", id, err)
 	}
 	if len(k.OrgIDs) == 0 {
 		k.OrgIDs = nil
@@ -54,7 +54,7 @@ func (s *Store) FindAPIKey(ctx context.Context, id string) (embedsso.APIKey, err
 	return k, nil
 }
 
-// RevokeAPIKey implements [embedsso.APIKeyStore]: it deletes the row.
+// RevokeAPIKey implements [orgapi.APIKeyStore]: it deletes the row.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlstore: revoke API key: %w", err)
 	} else if n == 0 {
-		return embedsso.ErrAPIKeyNotFound
+		return orgapi.ErrAPIKeyNotFound
 	}
 	return nil
 }

@@ -9,19 +9,20 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
-// The organization API's side of the Store: it is an embedsso.OrgAdmin, an
-// embedsso.SessionRevoker and an embedsso.APIKeyStore (apikeys.go).
+// The organization API's side of the Store: it is an orgapi.OrgAdmin, an
+// orgapi.SessionRevoker and an orgapi.APIKeyStore (apikeys.go).
 var (
-	_ embedsso.OrgAdmin       = (*Store)(nil)
-	_ embedsso.SessionRevoker = (*Store)(nil)
-	_ embedsso.APIKeyStore    = (*Store)(nil)
+	_ orgapi.OrgAdmin       = (*Store)(nil)
+	_ orgapi.SessionRevoker = (*Store)(nil)
+	_ orgapi.APIKeyStore    = (*Store)(nil)
 )
 
-// CreateOrg implements [embedsso.OrgAdmin]. The primary key decides between
+// CreateOrg implements [orgapi.OrgAdmin]. The primary key decides between
 // racing creations of one id, on any number of instances.
-func (s *Store) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
+func (s *Store) CreateOrg(ctx context.Context, r orgapi.OrgRecord) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("sqlstore: create org: %w", err)
 	}
@@ -35,7 +36,7 @@ func (s *Store) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(embedsso.ErrOrgExists, err)
+			return errors.Join(orgapi.ErrOrgExists, err)
 		}
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO embedsso_org_records (org_id, name, login_url, allowed_groups, version, created_at, updated_at)
@@ -47,16 +48,16 @@ func (s *Store) CreateOrg(ctx context.Context, r embedsso.OrgRecord) error {
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, embedsso.ErrOrgExists) {
-			return embedsso.ErrOrgExists
+		if errors.Is(err, orgapi.ErrOrgExists) {
+			return orgapi.ErrOrgExists
 		}
 		return fmt.Errorf("sqlstore: create org %q: %w", r.ID, err)
 	}
 	return nil
 }
 
-// FindOrgRecord implements [embedsso.OrgAdmin].
-func (s *Store) FindOrgRecord(ctx context.Context, id string) (embedsso.OrgRecord, error) {
+// FindOrgRecord implements [orgapi.OrgAdmin].
+func (s *Store) FindOrgRecord(ctx context.Context, id string) (orgapi.OrgRecord, error) {
 	r, _, err := s.findRecord(ctx, s.read, id)
 	return r, err
 }
@@ -70,27 +71,27 @@ const maxUpdateAttempts = 1000
 // write.
 var errStale = errors.New("sqlstore: organization changed during the update")
 
-// UpdateOrg implements [embedsso.OrgAdmin] with optimistic concurrency: it
+// UpdateOrg implements [orgapi.OrgAdmin] with optimistic concurrency: it
 // reads the organization and its version, applies change, and writes only
 // if the version is still the one it read, in the same transaction that
 // bumps it. When another update (or [Store.PutOrg]) won, it reads again and
 // applies change to what that one stored. No lock is held between the read
 // and the write, so a slow change delays nobody.
-func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	for range maxUpdateAttempts {
 		cur, version, err := s.findRecord(ctx, s.read, id)
 		if err != nil {
-			return embedsso.OrgRecord{}, err
+			return orgapi.OrgRecord{}, err
 		}
 		next := cloneRecord(cur)
 		if err := change(&next); err != nil {
-			return embedsso.OrgRecord{}, err
+			return orgapi.OrgRecord{}, err
 		}
 		if next.ID != id {
-			return embedsso.OrgRecord{}, errors.New("sqlstore: UpdateOrg: the change altered the organization's id")
+			return orgapi.OrgRecord{}, errors.New("sqlstore: UpdateOrg: the change altered the organization's id")
 		}
 		if err := next.Validate(); err != nil {
-			return embedsso.OrgRecord{}, fmt.Errorf("sqlstore: update org: %w", err)
+			return orgapi.OrgRecord{}, fmt.Errorf("sqlstore: update org: %w", err)
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error { return writeRecord(ctx, tx, next, version) })
 		switch {
@@ -99,19 +100,19 @@ func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*embedsso.
 		case errors.Is(err, errStale):
 			continue
 		case errors.Is(err, embedsso.ErrOrgNotFound):
-			return embedsso.OrgRecord{}, err
+			return orgapi.OrgRecord{}, err
 		default:
-			return embedsso.OrgRecord{}, fmt.Errorf("sqlstore: update org %q: %w", id, err)
+			return orgapi.OrgRecord{}, fmt.Errorf("sqlstore: update org %q: %w", id, err)
 		}
 	}
-	return embedsso.OrgRecord{}, fmt.Errorf("sqlstore: update org %q: %w %d times", id, errStale, maxUpdateAttempts)
+	return orgapi.OrgRecord{}, fmt.Errorf("sqlstore: update org %q: %w %d times", id, errStale, maxUpdateAttempts)
 }
 
 // writeRecord stores r if its version is still version. The version row is
 // written first: on SQLite that takes the write lock at once, on PostgreSQL
 // it locks the row, so of two racing writers the second waits, then finds
 // the version moved on and stops with errStale.
-func writeRecord(ctx context.Context, tx *sql.Tx, r embedsso.OrgRecord, version int64) error {
+func writeRecord(ctx context.Context, tx *sql.Tx, r orgapi.OrgRecord, version int64) error {
 	var res sql.Result
 	var err error
 	if version == 0 {
@@ -173,8 +174,8 @@ func (s *Store) purgeExpiredSecrets(ctx context.Context, now time.Time) (int, er
 	total := 0
 	for _, id := range ids {
 		n := 0
-		_, err := s.UpdateOrg(ctx, id, func(r *embedsso.OrgRecord) error {
-			kept := embedsso.DropExpiredSecrets(r.Secrets, now)
+		_, err := s.UpdateOrg(ctx, id, func(r *orgapi.OrgRecord) error {
+			kept := orgapi.DropExpiredSecrets(r.Secrets, now)
 			if n = len(r.Secrets) - len(kept); n == 0 {
 				return errNothingToPurge
 			}
@@ -194,13 +195,13 @@ func (s *Store) purgeExpiredSecrets(ctx context.Context, now time.Time) (int, er
 
 var errNothingToPurge = errors.New("nothing to purge")
 
-// RevokeOrgSessions implements [embedsso.SessionRevoker].
+// RevokeOrgSessions implements [orgapi.SessionRevoker].
 func (s *Store) RevokeOrgSessions(ctx context.Context, orgID string) (int, error) {
 	return s.deleteSessions(ctx, `
 		DELETE FROM embedsso_sessions WHERE user_id IN (SELECT id FROM embedsso_users WHERE org_id = $1)`, orgID)
 }
 
-// RevokeEmailSessions implements [embedsso.SessionRevoker].
+// RevokeEmailSessions implements [orgapi.SessionRevoker].
 func (s *Store) RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error) {
 	return s.deleteSessions(ctx, `
 		DELETE FROM embedsso_sessions WHERE user_id IN (SELECT id FROM embedsso_users WHERE org_id = $1 AND email = $2)`,
@@ -243,7 +244,7 @@ func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func cloneRecord(r embedsso.OrgRecord) embedsso.OrgRecord {
+func cloneRecord(r orgapi.OrgRecord) orgapi.OrgRecord {
 	r.Secrets = slices.Clone(r.Secrets)
 	r.AllowedOrigins = slices.Clone(r.AllowedOrigins)
 	r.AllowedRoles = slices.Clone(r.AllowedRoles)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 )
 
 type secretJSON struct {
@@ -69,23 +70,23 @@ const orgSelect = `
 	WHERE o.id = $1`
 
 // findRecord returns the organization id and its version.
-func (s *Store) findRecord(ctx context.Context, q querier, id string) (embedsso.OrgRecord, int64, error) {
-	var r embedsso.OrgRecord
+func (s *Store) findRecord(ctx context.Context, q querier, id string) (orgapi.OrgRecord, int64, error) {
+	var r orgapi.OrgRecord
 	var sj, oj, rj, gj string
 	var version, created, updated int64
 	err := q.QueryRowContext(ctx, orgSelect, id).Scan(&r.ID, &r.EmbeddingEnabled, &sj, &oj, &rj, &r.DashboardURL,
 		&r.LoginURL, &gj, &r.Name, &version, &created, &updated)
 	if isNoRows(err) {
-		return embedsso.OrgRecord{}, 0, embedsso.ErrOrgNotFound
+		return orgapi.OrgRecord{}, 0, embedsso.ErrOrgNotFound
 	}
 	if err != nil {
-		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: find org: %w", err)
+		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: find org: %w", err)
 	}
 	if err := decodeOrg(&r.Org, sj, oj, rj); err != nil {
-		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
+		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
 	}
 	if err := json.Unmarshal([]byte(gj), &r.AllowedGroups); err != nil {
-		return embedsso.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: allowed_groups: %w", id, err)
+		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: allowed_groups: %w", id, err)
 	}
 	if len(r.AllowedGroups) == 0 {
 		r.AllowedGroups = nil

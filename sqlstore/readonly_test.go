@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +38,7 @@ func TestOpenReadOnly(t *testing.T) {
 			_, err = ro.FindOrgRecord(ctx, "org_ro")
 			require.NoError(t, err)
 			assert.Error(t, ro.PutOrg(ctx, embedsso.Org{ID: "org_new", Secrets: readOnlyOrg.Secrets}), "a write")
-			_, err = ro.UpdateOrg(ctx, "org_ro", func(r *embedsso.OrgRecord) error { r.Name = "changed"; return nil })
+			_, err = ro.UpdateOrg(ctx, "org_ro", func(r *orgapi.OrgRecord) error { r.Name = "changed"; return nil })
 			assert.Error(t, err, "an update")
 			_, err = ro.RevokeOrgSessions(ctx, "org_ro")
 			assert.Error(t, err, "a revocation")
@@ -58,7 +59,7 @@ func TestOpenReadOnly(t *testing.T) {
 		_, err = ro.FindOrgRecord(ctx, "org_ro")
 		require.NoError(t, err)
 		_, err = ro.FindAPIKey(ctx, "0123456789abcdef")
-		assert.True(t, errors.Is(err, embedsso.ErrAPIKeyNotFound), "%v", err)
+		assert.True(t, errors.Is(err, orgapi.ErrAPIKeyNotFound), "%v", err)
 	})
 	for _, kind := range []string{"postgres", "sqlite"} {
 		t.Run(kind+": a database without the tables is ErrNotMigrated and stays without them", func(t *testing.T) {

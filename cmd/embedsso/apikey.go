@@ -113,7 +113,7 @@ func apikeyRevoke(e env, args []string) error {
 	}
 	defer db.Close()
 	err = db.store.RevokeAPIKey(context.Background(), id)
-	if errors.Is(err, embedsso.ErrAPIKeyNotFound) {
+	if errors.Is(err, orgapi.ErrAPIKeyNotFound) {
 		return fmt.Errorf("no key with id %q", id)
 	}
 	if err != nil {

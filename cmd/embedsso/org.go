@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 )
@@ -151,7 +150,7 @@ func orgRotate(e env, args []string) error {
 		"Gives the organization a new secret and prints it; the previous one keeps verifying for -grace.", e.stderr)
 	dsn := fs.String("db", "", "the database: postgres://… or a SQLite file")
 	id := fs.String("id", "", "the organization id; required")
-	grace := fs.Duration("grace", embedsso.DefaultRotationGrace, "how long the previous secret keeps verifying")
+	grace := fs.Duration("grace", orgapi.DefaultRotationGrace, "how long the previous secret keeps verifying")
 	if err := noArgs(parse(fs, args)); err != nil {
 		return err
 	}
@@ -175,7 +174,7 @@ func callAPI(e env, dsn string, mode openMode, grace time.Duration, method, path
 		return err
 	}
 	defer db.Close()
-	var orgs embedsso.OrgAdmin = db.store
+	var orgs orgapi.OrgAdmin = db.store
 	if mode == readOnly {
 		orgs = readOnlyAdmin{db.store}
 	}
@@ -244,19 +243,19 @@ func noArgs(pos []string, err error) error {
 // write: UpdateOrg (which GET calls to drop a secret past its grace period)
 // applies the change to the record it read and stores nothing, so org get
 // shows what the API would show and leaves the database as it was.
-type readOnlyAdmin struct{ embedsso.OrgAdmin }
+type readOnlyAdmin struct{ orgapi.OrgAdmin }
 
 var errReadOnly = errors.New("the database is open read-only")
 
-func (readOnlyAdmin) CreateOrg(context.Context, embedsso.OrgRecord) error { return errReadOnly }
+func (readOnlyAdmin) CreateOrg(context.Context, orgapi.OrgRecord) error { return errReadOnly }
 
-func (a readOnlyAdmin) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (a readOnlyAdmin) UpdateOrg(ctx context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	rec, err := a.FindOrgRecord(ctx, id)
 	if err != nil {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	if err := change(&rec); err != nil {
-		return embedsso.OrgRecord{}, err
+		return orgapi.OrgRecord{}, err
 	}
 	return rec, nil
 }

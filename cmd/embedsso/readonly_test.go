@@ -15,6 +15,7 @@ import (
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/internal/pgtest"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -95,7 +96,7 @@ func TestReadingCommandsWriteNothing(t *testing.T) {
 		require.NoError(t, sqlstore.New(db).PutOrg(ctx, roOrg))
 		// A secret past its grace period: GET drops it from its answer,
 		// and would drop it from the store were it allowed to write.
-		_, err = sqlstore.New(db).UpdateOrg(ctx, "org_ro", func(r *embedsso.OrgRecord) error {
+		_, err = sqlstore.New(db).UpdateOrg(ctx, "org_ro", func(r *orgapi.OrgRecord) error {
 			r.Secrets = append(r.Secrets, embedsso.Secret{KeyID: "old", Value: "an-old-secret-past-its-grace-0123456789-abc", ExpiresAt: time.Now().Add(-time.Hour)})
 			return nil
 		})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/orgapi"
 )
 
@@ -46,7 +45,7 @@ func installAdminKey(ctx context.Context, s stores, fromEnv string) (string, err
 		return "", err
 	}
 	err = s.keys.CreateAPIKey(ctx, record)
-	if errors.Is(err, embedsso.ErrAPIKeyExists) {
+	if errors.Is(err, orgapi.ErrAPIKeyExists) {
 		// The environment's key was stored under another name (by embedsso
 		// apikey create): it becomes the banner's.
 		if err = s.keys.RevokeAPIKey(ctx, record.ID); err == nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/sqlstore"
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for -db postgres://…
 	_ "modernc.org/sqlite"             // "sqlite", pure Go, for the default file
@@ -35,9 +36,9 @@ type stores struct {
 	signIns embedsso.SignInStore
 	purger  embedsso.Purger
 	// The organization API's side (app.go, adminkey.go).
-	admin    embedsso.OrgAdmin
-	keys     embedsso.APIKeyStore
-	revoker  embedsso.SessionRevoker
+	admin    orgapi.OrgAdmin
+	keys     orgapi.APIKeyStore
+	revoker  orgapi.SessionRevoker
 	describe string       // for the banner
 	removed  []removedOrg // organizations of earlier runs, deleted at start
 	close    func() error

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
@@ -26,12 +25,12 @@ type failingOrgs struct{ *memstore.Store }
 
 var errDown = errors.New("database down")
 
-func (failingOrgs) CreateOrg(context.Context, embedsso.OrgRecord) error { return errDown }
-func (failingOrgs) FindOrgRecord(context.Context, string) (embedsso.OrgRecord, error) {
-	return embedsso.OrgRecord{}, errDown
+func (failingOrgs) CreateOrg(context.Context, orgapi.OrgRecord) error { return errDown }
+func (failingOrgs) FindOrgRecord(context.Context, string) (orgapi.OrgRecord, error) {
+	return orgapi.OrgRecord{}, errDown
 }
-func (failingOrgs) UpdateOrg(context.Context, string, func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
-	return embedsso.OrgRecord{}, errDown
+func (failingOrgs) UpdateOrg(context.Context, string, func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
+	return orgapi.OrgRecord{}, errDown
 }
 
 // call is one real request to the handler, named by the operation of the

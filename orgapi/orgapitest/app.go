@@ -33,14 +33,14 @@ var Start = time.Date(2030, 3, 4, 5, 6, 7, 0, time.UTC)
 // Sessions is a session store that can also revoke in bulk.
 type Sessions interface {
 	embedsso.SessionStore
-	embedsso.SessionRevoker
+	orgapi.SessionRevoker
 }
 
 // Stores are an app's storage, shared by the organization API and the SSO
 // endpoint: empty, over one database.
 type Stores struct {
-	Orgs     embedsso.OrgAdmin
-	Keys     embedsso.APIKeyStore
+	Orgs     orgapi.OrgAdmin
+	Keys     orgapi.APIKeyStore
 	Sessions Sessions
 	Users    embedsso.UserStore
 }

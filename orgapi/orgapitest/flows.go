@@ -67,9 +67,9 @@ func TestFlows(t *testing.T, newStores func(t *testing.T) Stores) {
 		assert.Equal(t, rotated.JWTSecretKeyID, rotated.JWTSecrets[0].KeyID)
 		assert.Nil(t, rotated.JWTSecrets[0].ExpiresAt, "the new secret is current")
 		require.NotNil(t, rotated.JWTSecrets[1].ExpiresAt)
-		assert.Equal(t, Start.Add(embedsso.DefaultRotationGrace), rotated.JWTSecrets[1].ExpiresAt.UTC())
+		assert.Equal(t, Start.Add(orgapi.DefaultRotationGrace), rotated.JWTSecrets[1].ExpiresAt.UTC())
 
-		a.Advance(embedsso.DefaultRotationGrace - time.Second)
+		a.Advance(orgapi.DefaultRotationGrace - time.Second)
 		for name, s := range map[string]string{"old": old, "new": rotated.JWTSecret} {
 			status, _ := a.Login(t, s, "jane@acme.example")
 			assert.Equal(t, http.StatusFound, status, "the %s secret during the grace period: %s", name, a.LastCode())
@@ -325,7 +325,7 @@ func manyOrigins(n int) string {
 
 // idSpy records the organization ids its stores are asked about.
 type idSpy struct {
-	embedsso.OrgAdmin
+	orgapi.OrgAdmin
 	Sessions
 	mu  sync.Mutex
 	ids []string
@@ -348,12 +348,12 @@ func (s *idSpy) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
 	return s.OrgAdmin.FindOrg(ctx, id)
 }
 
-func (s *idSpy) FindOrgRecord(ctx context.Context, id string) (embedsso.OrgRecord, error) {
+func (s *idSpy) FindOrgRecord(ctx context.Context, id string) (orgapi.OrgRecord, error) {
 	s.saw(id)
 	return s.OrgAdmin.FindOrgRecord(ctx, id)
 }
 
-func (s *idSpy) UpdateOrg(ctx context.Context, id string, change func(*embedsso.OrgRecord) error) (embedsso.OrgRecord, error) {
+func (s *idSpy) UpdateOrg(ctx context.Context, id string, change func(*orgapi.OrgRecord) error) (orgapi.OrgRecord, error) {
 	s.saw(id)
 	return s.OrgAdmin.UpdateOrg(ctx, id, change)
 }

@@ -1,8 +1,10 @@
-package embedsso
+package orgapi
 
 import (
 	"slices"
 	"time"
+
+	"github.com/embedsso/embedsso"
 )
 
 // DefaultRotationGrace is how long a rotated-out secret keeps verifying when
@@ -16,8 +18,9 @@ const DefaultRotationGrace = 24 * time.Hour
 // costs.
 const MaxSecrets = 10
 
-// expired reports whether s's grace period is over at now.
-func (s Secret) expired(now time.Time) bool {
+// expired reports whether s's grace period is over at now, as the handler
+// judges it.
+func expired(s embedsso.Secret, now time.Time) bool {
 	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
 }
 
@@ -27,9 +30,9 @@ func (s Secret) expired(now time.Time) bool {
 // expired at now are dropped, and if more than [MaxSecrets] would remain,
 // those that expire first are dropped. A grace of 0 drops the old secrets at
 // once (for a leaked secret). secrets is not modified.
-func RotateSecrets(secrets []Secret, next Secret, now time.Time, grace time.Duration) []Secret {
+func RotateSecrets(secrets []embedsso.Secret, next embedsso.Secret, now time.Time, grace time.Duration) []embedsso.Secret {
 	next.ExpiresAt = time.Time{}
-	out := []Secret{next}
+	out := []embedsso.Secret{next}
 	for _, s := range secrets {
 		if s.ExpiresAt.IsZero() {
 			s.ExpiresAt = now.Add(grace)
@@ -53,10 +56,10 @@ func RotateSecrets(secrets []Secret, next Secret, now time.Time, grace time.Dura
 
 // DropExpiredSecrets returns secrets without those whose grace period is over
 // at now. secrets is not modified.
-func DropExpiredSecrets(secrets []Secret, now time.Time) []Secret {
-	out := make([]Secret, 0, len(secrets))
+func DropExpiredSecrets(secrets []embedsso.Secret, now time.Time) []embedsso.Secret {
+	out := make([]embedsso.Secret, 0, len(secrets))
 	for _, s := range secrets {
-		if !s.expired(now) {
+		if !expired(s, now) {
 			out = append(out, s)
 		}
 	}
@@ -66,11 +69,11 @@ func DropExpiredSecrets(secrets []Secret, now time.Time) []Secret {
 // CurrentSecret returns the secret an organization's customer should sign
 // with: the first without an expiry. ok is false when every secret is in a
 // grace period or there is none.
-func CurrentSecret(secrets []Secret) (s Secret, ok bool) {
+func CurrentSecret(secrets []embedsso.Secret) (s embedsso.Secret, ok bool) {
 	for _, s := range secrets {
 		if s.ExpiresAt.IsZero() {
 			return s, true
 		}
 	}
-	return Secret{}, false
+	return embedsso.Secret{}, false
 }
