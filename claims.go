@@ -32,7 +32,7 @@ type Claims struct {
 	TokenID   string  `json:"jti,omitempty"`
 	// Attributes are extra claims for [github.com/embedsso/embedsso/signer.Signer.Sign] to add: string, number
 	// or boolean values under names matching [A-Za-z][A-Za-z0-9_.-]{0,63}
-	// (see the README's "Attributes and groups"). The handler reads them
+	// (see docs/embedding.md, "Attributes and groups"). The handler reads them
 	// into [Profile.Attributes], not here.
 	Attributes map[string]any `json:"-"`
 	// Groups is the groups claim for [github.com/embedsso/embedsso/signer.Signer.Sign] to add. The handler reads

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -400,4 +401,32 @@ func TestDocsBuildsLandInIgnoredPaths(t *testing.T) {
 	assert.NotZero(t, n, "the README shows a build")
 	err := exec.Command("git", "-C", "../..", "ls-files", "--error-unmatch", "go.work.sum").Run()
 	assert.Error(t, err, "go.work.sum is tracked")
+}
+
+// examples/server/README.md's table names every flag of the example, and no other.
+func TestTheExamplesREADMEListsEveryFlag(t *testing.T) {
+	t.Parallel()
+	var usage strings.Builder
+	_, err := parseFlags([]string{"-h"}, &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	var want []string
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(usage.String(), -1) {
+		want = append(want, m[1])
+	}
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var got []string
+	for _, line := range strings.Split(string(b), "\n") {
+		cols := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `-") || len(cols) < 2 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`-([a-z-]+)").FindAllStringSubmatch(cols[0], -1) {
+			got = append(got, m[1])
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, got)
 }

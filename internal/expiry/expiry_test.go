@@ -60,7 +60,7 @@ func TestExpiringPurge(t *testing.T) {
 	t.Run("purge releases the shard's lock after every chunk, so others get in between", func(t *testing.T) {
 		t.Parallel()
 		var e Map[testKey, testValue]
-		// 256 per lock hold, as the README and memstore.Store's doc say.
+		// 256 per lock hold, as memstore.Store's doc and docs/performance.md say.
 		for i := range 3*256 + 1 {
 			e.Put(key(6, strconv.Itoa(i)), testValue{t0.Add(time.Minute)}, t0, false)
 		}
