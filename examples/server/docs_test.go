@@ -430,3 +430,24 @@ func TestTheExamplesREADMEListsEveryFlag(t *testing.T) {
 	require.NotEmpty(t, want)
 	assert.Equal(t, want, got)
 }
+
+// The documents' relative links name files and directories of the repository.
+func TestDocsLinksResolve(t *testing.T) {
+	t.Parallel()
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	n := 0
+	for _, file := range docFiles(t) {
+		b, err := os.ReadFile("../../" + file)
+		require.NoError(t, err)
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target, _, _ := strings.Cut(m[1], "#")
+			if target == "" || strings.Contains(target, "://") {
+				continue
+			}
+			n++
+			_, err := os.Stat(filepath.Join("../..", filepath.Dir(file), target))
+			assert.NoError(t, err, "%s links to %s", file, m[1])
+		}
+	}
+	assert.NotZero(t, n)
+}
