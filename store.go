@@ -18,8 +18,10 @@ type OrgStore interface {
 // Profile is what a verified token says about its user, validated. It is the
 // input of [UserStore.UpsertUser].
 //
-// Email is always as [NormalizeEmail] returns it: ASCII letters in lower
-// case, the domain in its ASCII form, every other byte as the token had it.
+// Email is the token's email normalized: ASCII letters in lower case, the
+// domain in its ASCII (IDNA2008) form, every other byte as the token had it
+// (no Unicode case mapping: U+212A KELVIN SIGN is not k); the handler refuses
+// an address that would need any other mapping.
 // It identifies the user byte for byte; a store MUST NOT fold or map it
 // again (no Unicode lower-casing, no case-insensitive collation), which
 // could merge two users the normalization keeps apart.
@@ -128,15 +130,6 @@ type ReplayStore interface {
 	// several calls with the same id race, exactly one succeeds. Other errors
 	// mean the store failed.
 	UseTokenID(ctx context.Context, orgID, tokenID string, expiresAt, now time.Time) error
-}
-
-// Purger is implemented by stores that can delete expired entries (sessions,
-// token ids) in bulk. Run it periodically; the in-memory stores also purge as
-// they go.
-type Purger interface {
-	// PurgeExpired deletes entries that expired at or before now and reports
-	// how many it deleted.
-	PurgeExpired(ctx context.Context, now time.Time) (int, error)
 }
 
 // memoryReplay is the default [ReplayStore]: token ids remembered in

@@ -33,10 +33,20 @@
 // some start 50 goroutines at once, so a store must be safe for concurrent
 // use. The kit passes its own times (in 2031, so a store that reads the wall
 // clock instead is caught) and reads no clock itself. Purging rules are
-// skipped, with a message, for a store that is not an [embedsso.Purger].
+// skipped, with a message, for a store without a PurgeExpired method.
 package embedssotest
 
-import "time"
+import (
+	"context"
+	"time"
+)
+
+// purger is a store that deletes expired entries in bulk, as the memory
+// store and sqlstore do: PurgeExpired deletes what expired at or before now
+// and reports how many it deleted.
+type purger interface {
+	PurgeExpired(ctx context.Context, now time.Time) (int, error)
+}
 
 // epoch is the kit's clock: fixed, so expiry rules are checked exactly,
 // and in the future of any real clock, so a store that ignores the now it is

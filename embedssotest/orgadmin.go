@@ -16,8 +16,9 @@ import (
 
 // TestOrgAdmin checks an [orgapi.OrgAdmin]. newStores returns two handles
 // on the same empty database (for an in-memory store, the same value twice):
-// what one writes, the other reads at once. If the store is also an
-// [embedsso.Purger], purging expired secrets is checked too.
+// what one writes, the other reads at once. If the store also has
+// PurgeExpired(ctx, now) (int, error), purging expired secrets is checked
+// too.
 func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b orgapi.OrgAdmin)) {
 	ctx := context.Background()
 	acme := func() orgapi.OrgRecord {
@@ -229,9 +230,9 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b orgapi.OrgAdm
 	})
 	t.Run("expired secrets are purged", func(t *testing.T) {
 		a, b := newStores(t)
-		p, ok := a.(embedsso.Purger)
+		p, ok := a.(purger)
 		if !ok {
-			t.Skip("the org store does not implement embedsso.Purger")
+			t.Skip("the org store has no PurgeExpired method")
 		}
 		require.NoError(t, a.CreateOrg(ctx, acme()))
 		n, err := p.PurgeExpired(ctx, epoch.Add(time.Hour-time.Second))

@@ -15,7 +15,8 @@ import (
 // TestReplayStore checks an [embedsso.ReplayStore]. newStores returns two
 // handles on the same empty database (for an in-memory store, the same value
 // twice): a token id used through one must be refused through the other. If
-// the store is also an [embedsso.Purger], purging is checked too.
+// the store also has PurgeExpired(ctx, now) (int, error), purging is checked
+// too.
 func TestReplayStore(t *testing.T, newStores func(t *testing.T) (a, b embedsso.ReplayStore)) {
 	ctx := context.Background()
 	until := epoch.Add(10 * time.Minute)
@@ -85,9 +86,9 @@ func TestReplayStore(t *testing.T, newStores func(t *testing.T) (a, b embedsso.R
 	})
 	t.Run("expired entries are purged", func(t *testing.T) {
 		a, _ := newStores(t)
-		p, ok := a.(embedsso.Purger)
+		p, ok := a.(purger)
 		if !ok {
-			t.Skip("the replay store does not implement embedsso.Purger")
+			t.Skip("the replay store has no PurgeExpired method")
 		}
 		require.NoError(t, a.UseTokenID(ctx, "org_a", "stale-1", until, epoch))
 		require.NoError(t, a.UseTokenID(ctx, "org_a", "stale-2", until, epoch))

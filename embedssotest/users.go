@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/email"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -72,7 +73,7 @@ func TestUserStore(t *testing.T, newStore func(t *testing.T) embedsso.UserStore)
 		s := newStore(t)
 		byID := map[string]string{}
 		for _, e := range emails {
-			n, err := embedsso.NormalizeEmail(e)
+			n, err := email.Normalize(e)
 			require.NoError(t, err)
 			require.Equal(t, e, n, "the kit passes only emails the handler could pass")
 			p := jane

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/internal/email"
 	"github.com/embedsso/embedsso/internal/random"
 )
 
@@ -140,13 +141,13 @@ func (h *Handler) signOutUser(r *http.Request, key APIKey, _ http.ResponseWriter
 	if e != nil {
 		return 0, nil, e
 	}
-	email, err := embedsso.NormalizeEmail(r.PathValue("email"))
+	addr, err := email.Normalize(r.PathValue("email"))
 	if err != nil {
 		return 0, nil, newError(http.StatusBadRequest, codeInvalidParameter, "The email in the path is not a valid address.")
 	}
-	n, err := h.sessions.RevokeEmailSessions(r.Context(), rec.ID, email)
+	n, err := h.sessions.RevokeEmailSessions(r.Context(), rec.ID, addr)
 	if err != nil {
 		return 0, nil, internal(fmt.Errorf("revoke user sessions: %w", err))
 	}
-	return http.StatusOK, map[string]any{"orgId": rec.ID, "email": email, "sessionsRevoked": n}, nil
+	return http.StatusOK, map[string]any{"orgId": rec.ID, "email": addr, "sessionsRevoked": n}, nil
 }

@@ -48,7 +48,7 @@ func useTokenID(ctx context.Context, q querier, orgID, tokenID string, expiresAt
 	return nil
 }
 
-// PurgeExpired implements [embedsso.Purger]: it deletes expired sessions,
+// PurgeExpired deletes expired sessions,
 // token ids and secrets past their grace period. Run it every few minutes
 // from one instance (or all: it is idempotent).
 //

@@ -44,8 +44,8 @@ import (
 )
 
 // Store is an [embedsso.OrgStore], [embedsso.UserStore],
-// [embedsso.SessionStore], [embedsso.ReplayStore], [embedsso.SignInStore] and
-// [embedsso.Purger] over one database. It is safe for concurrent use; so are
+// [embedsso.SessionStore], [embedsso.ReplayStore] and [embedsso.SignInStore]
+// over one database, which [Store.PurgeExpired] keeps clear of expired rows. It is safe for concurrent use; so are
 // several Stores over the same database.
 type Store struct {
 	db      *sql.DB // every write, and the reads of a Store from New
@@ -62,7 +62,6 @@ var (
 	_ embedsso.SessionStore = (*Store)(nil)
 	_ embedsso.ReplayStore  = (*Store)(nil)
 	_ embedsso.SignInStore  = (*Store)(nil)
-	_ embedsso.Purger       = (*Store)(nil)
 )
 
 // New returns a Store over db, whose tables [Migrate] created.

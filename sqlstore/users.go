@@ -13,7 +13,7 @@ import (
 // UpsertUser implements [embedsso.UserStore] with one INSERT … ON CONFLICT:
 // the unique key on (org_id, email) decides, so racing logins of one new
 // user, on any number of instances, make one row. The email is stored as
-// the handler normalized it ([embedsso.NormalizeEmail]) and compared byte for
+// the handler normalized it ([embedsso.Profile]) and compared byte for
 // byte: lower-casing it again here would map U+212A KELVIN SIGN to k and
 // merge two users.
 func (s *Store) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso.User, error) {

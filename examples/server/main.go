@@ -197,7 +197,7 @@ func serve(ctx context.Context, logger *slog.Logger, t timeouts, handlers map[ne
 }
 
 // purgeEvery deletes expired sessions and token ids until ctx is done.
-func purgeEvery(ctx context.Context, every time.Duration, p embedsso.Purger, logger *slog.Logger) {
+func purgeEvery(ctx context.Context, every time.Duration, p purger, logger *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

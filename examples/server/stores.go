@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/orgapi"
@@ -26,6 +27,12 @@ const defaultDB = "embedsso-example.db"
 const pgConns = 20
 
 // stores are the example's storage: one sqlstore.Store serves as all four.
+// purger deletes a store's expired entries in bulk: PurgeExpired of the
+// memory store and of sqlstore.
+type purger interface {
+	PurgeExpired(ctx context.Context, now time.Time) (int, error)
+}
+
 type stores struct {
 	orgs     embedsso.OrgStore
 	users    embedsso.UserStore
@@ -34,7 +41,7 @@ type stores struct {
 	// signIns makes a sign-in's writes in one transaction; nil for the
 	// memory stores, which write one step at a time.
 	signIns embedsso.SignInStore
-	purger  embedsso.Purger
+	purger  purger
 	// The organization API's side (app.go, adminkey.go).
 	admin    orgapi.OrgAdmin
 	keys     orgapi.APIKeyStore

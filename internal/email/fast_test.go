@@ -1,4 +1,4 @@
-package embedsso
+package email
 
 import (
 	"strings"
@@ -85,7 +85,7 @@ func TestAPlainEmailCostsAtMostItsLowerCasing(t *testing.T) {
 		{"Jane.Doe@Example.com", 1},
 	} {
 		var got string
-		assert.Equal(t, tc.allocs, testing.AllocsPerRun(100, func() { got, _ = normalizeEmail(tc.in) }), tc.in)
+		assert.Equal(t, tc.allocs, testing.AllocsPerRun(100, func() { got, _ = Normalize(tc.in) }), tc.in)
 		assert.Equal(t, "jane.doe@example.com", got)
 	}
 }
@@ -110,9 +110,9 @@ func FuzzEmailFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		full, fullErr := parseEmail(s)
-		got, err := normalizeEmail(s)
+		got, err := Normalize(s)
 		if (err == nil) != (fullErr == nil) || got != full {
-			t.Fatalf("normalizeEmail(%q) = %q, %v; the full path gives %q, %v", s, got, err, full, fullErr)
+			t.Fatalf("Normalize(%q) = %q, %v; the full path gives %q, %v", s, got, err, full, fullErr)
 		}
 		fast, taken := plainEmail(s)
 		if !taken {

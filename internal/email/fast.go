@@ -1,8 +1,8 @@
-package embedsso
+package email
 
 import "strings"
 
-// plainEmail is [normalizeEmail]'s fast path. Nearly every login's email is
+// plainEmail is [Normalize]'s fast path. Nearly every login's email is
 // a plain ASCII address, such as jane.doe@example.com, for which the full
 // path's net/mail parse and IDNA conversion cost about six allocations and
 // change nothing but ASCII case. plainEmail recognises that form by hand and
@@ -16,7 +16,7 @@ import "strings"
 // the full path gives byte for byte the same result.
 //
 // The form:
-//   - at most maxEmailBytes bytes, one @;
+//   - at most MaxBytes bytes, one @;
 //   - the local part a dot-atom (RFC 5322) of ASCII atext: no leading,
 //     trailing or double dot, which is exactly what net/mail accepts without
 //     quotes;
@@ -25,7 +25,7 @@ import "strings"
 //     holding no "--", at most 253 bytes in all: a name IDNA2008's
 //     registration profile returns as it is, once lower-cased.
 func plainEmail(s string) (e string, ok bool) {
-	if len(s) > maxEmailBytes {
+	if len(s) > MaxBytes {
 		return "", false
 	}
 	at := strings.IndexByte(s, '@')
