@@ -38,6 +38,18 @@ import (
 //     so another site cannot sign a visitor in as someone else (login
 //     CSRF); it spends the ticket and signs in through the login's own
 //     sign-in tail, then checks the cookie again.
+//   - The frame's "Allow cookies and continue" button posts the same
+//     ticket, once document.requestStorageAccess() was granted and a
+//     cookie set in the frame comes back (a grant that changes nothing is
+//     said so on the page, and signs no one in). The two ways out work in
+//     either order: a resume POST from a browser that already carries a
+//     valid session of the ticket's user (the new tab signed in, and the
+//     frame now sees that first-party cookie) goes on to the destination
+//     with no new session, even when the ticket was spent.
+//
+// In a tab of its own (Sec-Fetch-Dest: document) the page offers no way
+// out: there is no better place for the cookie. It says which setting to
+// change.
 //
 // Tickets are sealed with AES-256-GCM under a key derived from the
 // organization's secret (ticket.go), so any app instance can open them and
@@ -170,15 +182,26 @@ func (h *Handler) check(r *http.Request, raw string) outcome {
 		ev.Kind = EventCookieConfirmed
 		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusFound}
 	}
+	ev.Kind = EventCookieBlocked
+	if inTab(r) {
+		// A tab of its own is the best place a browser has for the app's
+		// cookie: no way out from here, only the setting to change.
+		return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) { writeCookieBlockedPage(w, "", "") }}
+	}
 	resume, err := h.ticketURL(&org, purposeResume, idHash, t.email, t.dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	ev.Kind = EventCookieBlocked
 	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
 		writeCookieBlockedPage(w, resume, resume[len(here(resumeParam+"=")):])
 	}}
 }
+
+// inTab reports whether r loads a top-level document, as its fetch
+// metadata says (Sec-Fetch-Dest: document), not one inside a frame. A
+// browser that sends no fetch metadata gets the frame's page, whose script
+// turns it into the tab's when it finds no parent window.
+func inTab(r *http.Request) bool { return r.Header.Get("Sec-Fetch-Dest") == "document" }
 
 // offerResume answers GET ?sso_resume: the "Continue as" page. It writes
 // nothing and spends nothing, so a link scanner or prefetch that fetches the
@@ -217,6 +240,18 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	if err != nil {
 		return refused(ev, policy, err)
 	}
+	// Every check of the request passed. A browser that already carries a
+	// valid session of the ticket's user (the other way out signed it in:
+	// the new tab, whose first-party cookie a frame granted storage access
+	// now sees) goes on to the destination, whether or not the ticket was
+	// spent: it needs no new session, and gets none.
+	if s, ok := h.carriesSessionOf(w, r, org.ID, t.email); ok {
+		if err := h.spend(ctx, &t); err != nil && !errors.Is(err, ErrTicketInvalid) {
+			return refused(ev, policy, err)
+		}
+		ev.Kind, ev.UserID = EventCookieConfirmed, s.User.ID
+		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusSeeOther}
+	}
 	first, err := h.sessions.FindSession(ctx, hex.EncodeToString(t.sessionHash[:]))
 	switch {
 	case errors.Is(err, ErrSessionNotFound):
@@ -243,6 +278,17 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	ev.Kind, ev.Success, ev.UserID = EventResumed, true, user.ID
 	return outcome{ev: ev, policy: policy, location: next, status: http.StatusSeeOther}
+}
+
+// carriesSessionOf returns the valid session r carries when it is one of
+// the user email of orgID. Reading it may renew it, as any signed-in
+// request does.
+func (h *Handler) carriesSessionOf(w http.ResponseWriter, r *http.Request, orgID, email string) (Session, bool) {
+	s, err := h.sessions.Session(w, r)
+	if err != nil || s.User.OrgID != orgID || s.User.Email != email {
+		return Session{}, false
+	}
+	return s, true
 }
 
 // sameSite refuses a request that another site made. Go's

@@ -127,7 +127,7 @@ type Event struct {
 	// Email is the normalized email, set only once the signature verified
 	// (or the ticket opened).
 	Email string
-	// UserID is set when a session was issued.
+	// UserID is set when a session was issued, or found by a resume.
 	UserID string
 	// Origin is the embedding page's origin, when known.
 	Origin string
@@ -146,7 +146,10 @@ const (
 	// EventSignedIn: a token signed the user in.
 	EventSignedIn
 	// EventCookieConfirmed: after a sign-in, the browser sent the session
-	// cookie back; the user goes on to the destination.
+	// cookie back; or a resume found the browser already carrying a valid
+	// session of the ticket's user (the other way out of the cookie-blocked
+	// page signed it in), and issued none. The user goes on to the
+	// destination.
 	EventCookieConfirmed
 	// EventCookieBlocked: after a sign-in, the session cookie did not come
 	// back; the user is shown the page that offers the ways out.

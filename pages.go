@@ -58,6 +58,12 @@ var errorPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body
 var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
   <span class="badge warn">Cookies blocked</span>
   <h1>Your browser blocked this app's sign-in cookie</h1>
+  <div id="in-tab"{{if .Ticket}} hidden{{end}}>
+  <p>You were signed in, but this browser does not let the app keep its cookie, even in a tab of its own, so the next page would not know you. This is a browser privacy setting, not a problem with your account.</p>
+  <p>Allow cookies for this site in the browser's settings, then open the app again from the site you came from.</p>
+  </div>
+{{- if .Ticket}}
+  <div id="in-frame">
   <p>You were signed in, but this browser does not let the app keep a cookie while it is shown inside another site, so the next page would not know you. This is a browser privacy setting, not a problem with your account.</p>
   <form id="resume" method="post" action="?">
     <input type="hidden" name="sso_resume" value="{{.Ticket}}">
@@ -67,25 +73,55 @@ var cookieBlockedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defi
     <a class="button" id="newtab" href="{{.ResumeURL}}" target="_blank" rel="noopener noreferrer">Open in a new tab</a>
   </div>
   <p id="status" aria-live="polite"></p>
+  </div>
+{{- end}}
   <code>code: {{.Code}}</code>
+{{- if .Ticket}}
 <script>
 (function () {
   var allow = document.getElementById("allow");
   var status = document.getElementById("status");
+  if (window.parent === window) {
+    // Not in a frame after all: this is the tab's page, with no way out.
+    document.getElementById("in-frame").hidden = true;
+    document.getElementById("in-tab").hidden = false;
+    return;
+  }
   if (!document.requestStorageAccess) {
     status.textContent = "This browser cannot grant access from here: open the app in a new tab instead.";
     return;
   }
+  // cookiesKept reports whether a cookie set here now comes back: a grant
+  // that changes nothing must not sign in again.
+  function cookiesKept() {
+    var probe = "embedsso_probe=" + Math.random().toString(36).slice(2);
+    document.cookie = probe + "; Path=/; Secure; SameSite=None; Max-Age=60";
+    var kept = document.cookie.split("; ").indexOf(probe) >= 0;
+    document.cookie = "embedsso_probe=; Path=/; Secure; SameSite=None; Max-Age=0";
+    return kept;
+  }
   allow.hidden = false;
   allow.addEventListener("click", function () {
+    allow.disabled = true;
+    status.textContent = "Asking the browser…";
     document.requestStorageAccess().then(function () {
+      if (!cookiesKept()) {
+        allow.disabled = false;
+        status.textContent = "The browser allowed it, but still does not keep the app's cookie here. Open the app in a new tab instead.";
+        return;
+      }
+      // With access, this frame sees what a visit in a new tab left:
+      // the resume goes on with that session, or signs in here.
+      status.textContent = "Signing in…";
       document.getElementById("resume").submit();
     }, function () {
+      allow.disabled = false;
       status.textContent = "The browser did not allow it. Open the app in a new tab instead.";
     });
   });
 })();
 </script>
+{{- end}}
 {{end}}`))
 
 var continuePage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
@@ -105,6 +141,13 @@ var sessionEndedPage = template.Must(template.Must(pages.Clone()).Parse(`{{defin
   {{else}}<p>You were signed out after a while without activity, or your access changed. Reload the page to sign in again.</p>{{end}}
   <code>code: {{.Code}}</code>
 {{.Script}}
+{{end}}`))
+
+var notSignedInPage = template.Must(template.Must(pages.Clone()).Parse(`{{define "body"}}
+  <span class="badge warn">Not signed in</span>
+  <h1>You are not signed in</h1>
+  <p>This app signs you in through your organization's site. Open it from there, where it is shown inside the site's own page.</p>
+  <code>code: {{.Code}}</code>
 {{end}}`))
 
 // postMessageScript posts Message to the parent window once per target
@@ -149,8 +192,10 @@ func WriteErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
 
 // writeCookieBlockedPage renders the page shown when the session cookie did
 // not come back (see cookiecheck.go). It answers 401: the user is not signed
-// in here. Its button posts the resume ticket once the browser granted
-// storage access; its link opens the "Continue as" page in a new tab.
+// in here. In a frame (a ticket given) its button posts the resume ticket
+// once the browser granted storage access and a cookie set in the frame
+// comes back; its link opens the "Continue as" page in a new tab. In a tab
+// (no ticket) it offers neither: it says which setting to change.
 func writeCookieBlockedPage(w http.ResponseWriter, resumeURL, ticket string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(ErrCookieBlocked.Status())
@@ -188,4 +233,14 @@ func writeSessionEndedPage(w http.ResponseWriter, orgID string, targets []string
 		Stopped     bool
 		Script      template.HTML
 	}{"Your session has ended", string(ErrSessionNotFound), stopped, script})
+}
+
+// writeNotSignedInPage renders the page a request without a session gets
+// when this browser never signed in here (see sessionend.go): 401, no
+// message to any window, since no organization is known.
+func writeNotSignedInPage(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = notSignedInPage.ExecuteTemplate(w, "layout", struct{ Title, Code string }{
+		"You are not signed in", string(ErrSessionNotFound)})
 }

@@ -22,6 +22,8 @@ import (
 //     LoginURL: a redirect there with return_to set to this page, so the
 //     user comes back to it signed in with no click; at most
 //     [maxBounces] times a minute, after which the page below explains;
+//   - a page for a visitor this browser never saw sign in (no hint
+//     cookie): "You are not signed in", and how to sign in;
 //   - otherwise: a small page that says the session ended and posts
 //     {type: "embedsso:session-expired", orgId, returnTo} to the parent
 //     window, once for each of the organization's allowed origins as the
@@ -52,7 +54,12 @@ func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool,
 	if !isLocalPath(returnTo) {
 		returnTo = "/"
 	}
-	if !known || endedOrg != "" {
+	if !known && endedOrg == "" {
+		// No sign-in ever named an organization in this browser (here):
+		// nothing has ended, the visitor has not signed in.
+		return outcome{ev: ev, page: writeNotSignedInPage}
+	}
+	if endedOrg != "" {
 		return outcome{ev: ev, page: func(w http.ResponseWriter) { writeSessionEndedPage(w, "", nil, returnTo, false, false) }}
 	}
 	ev.OrgID = hnt.orgID

@@ -221,7 +221,7 @@ func TestSignedOutVisitorsAreToldSo(t *testing.T) {
 	assert.JSONEq(t, `{"error":{"code":"session_not_found","message":"You are not signed in."}}`, body)
 	res, body = get(t, u.app+"/dashboard", "", "")
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	assert.Contains(t, body, "Your session has ended")
+	assert.Contains(t, body, "<h1>You are not signed in</h1>", "this browser never signed in: nothing ended")
 	assert.NotContains(t, body, "postMessage", "no organization hint, so no one to tell")
 }
 
