@@ -40,3 +40,25 @@ func WriteWait(s *Store) time.Duration { return s.writer.wait }
 
 // SetClock makes s read the time from now.
 func SetClock(s *Store, now func() time.Time) { s.now = now }
+
+// StaleAfter is the cache's bound: another Store's change is honoured
+// within it.
+const StaleAfter = staleAfter
+
+// CutFeed makes s's change feed drop every signal, as a cut connection
+// would, and RemoveFallback makes s serve its cache however long its feed
+// has been silent: together they show what the fallback protects.
+func CutFeed(s *Store)        { s.cache.deaf.Store(true) }
+func RemoveFallback(s *Store) { s.cache.trustAlways.Store(true) }
+
+// CacheServes reports whether s's cache is on and trusted now.
+func CacheServes(s *Store) bool { c := s.lookupCache(); return c != nil && c.trusted() }
+
+// CacheSize reports how many sessions, users and organizations s caches.
+func CacheSize(s *Store) (sessions, users, orgs int) { return s.cache.size() }
+
+// Cached reports whether s serves the session idHash from its cache now.
+func Cached(s *Store, idHash string) bool {
+	_, _, ok := s.cache.session(idHash)
+	return ok
+}

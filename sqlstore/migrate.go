@@ -31,6 +31,9 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		if err = migrateOnce(ctx, db); err == nil {
 			err = addColumns(ctx, db)
 		}
+		if err == nil {
+			err = addChangeSignals(ctx, db)
+		}
 		if err == nil || ctx.Err() != nil {
 			break
 		}

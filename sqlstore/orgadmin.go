@@ -94,6 +94,9 @@ func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*orgapi.Or
 			return orgapi.OrgRecord{}, fmt.Errorf("sqlstore: update org: %w", err)
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error { return writeRecord(ctx, tx, next, version) })
+		if c := s.cache; c != nil {
+			c.dropOrg(id)
+		}
 		switch {
 		case err == nil:
 			return next, nil
@@ -197,12 +200,21 @@ var errNothingToPurge = errors.New("nothing to purge")
 
 // RevokeOrgSessions implements [orgapi.SessionRevoker].
 func (s *Store) RevokeOrgSessions(ctx context.Context, orgID string) (int, error) {
+	defer s.dropUsersWhere(func(u *embedsso.User) bool { return u.OrgID == orgID })
 	return s.deleteSessions(ctx, `
 		DELETE FROM embedsso_sessions WHERE user_id IN (SELECT id FROM embedsso_users WHERE org_id = $1)`, orgID)
 }
 
+// dropUsersWhere drops the cached users match selects, with their sessions.
+func (s *Store) dropUsersWhere(match func(*embedsso.User) bool) {
+	if c := s.cache; c != nil {
+		c.dropUsersWhere(match)
+	}
+}
+
 // RevokeEmailSessions implements [orgapi.SessionRevoker].
 func (s *Store) RevokeEmailSessions(ctx context.Context, orgID, email string) (int, error) {
+	defer s.dropUsersWhere(func(u *embedsso.User) bool { return u.OrgID == orgID && u.Email == email })
 	return s.deleteSessions(ctx, `
 		DELETE FROM embedsso_sessions WHERE user_id IN (SELECT id FROM embedsso_users WHERE org_id = $1 AND email = $2)`,
 		orgID, email)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/embedsso/embedsso"
@@ -35,6 +36,9 @@ func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 				version = embedsso_org_records.version + 1`, o.ID, o.LoginURL, encodeList(o.AllowedGroups))
 		return err
 	})
+	if c := s.cache; c != nil {
+		c.dropOrg(o.ID)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: put org %q: %w", o.ID, err)
 	}
@@ -53,10 +57,37 @@ func putOrgRow(ctx context.Context, q querier, o embedsso.Org) error {
 	return err
 }
 
-// FindOrg implements [embedsso.OrgStore].
+// FindOrg implements [embedsso.OrgStore], from the cache (see
+// [CacheOptions]) or else in one statement.
 func (s *Store) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
-	r, _, err := s.findRecord(ctx, s.read, id)
+	c := s.lookupCache()
+	var seq uint64
+	if c != nil {
+		if o, ok := c.org(id); ok {
+			return o, nil
+		}
+		seq = c.begin()
+	}
+	r, _, err := s.findRecord(ctx, preparedQuerier{s.findOrgStmt}, id)
+	if err == nil && c != nil {
+		c.putOrg(seq, r.Org)
+	}
 	return r.Org, err
+}
+
+// preparedQuerier runs its one prepared statement whatever query it is given.
+type preparedQuerier struct{ p *prepared }
+
+func (q preparedQuerier) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	s, err := q.p.get(ctx)
+	if err != nil {
+		return q.p.db.QueryRowContext(ctx, q.p.query, args...) // prepared again next time
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+func (q preparedQuerier) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, errors.New("sqlstore: preparedQuerier only reads")
 }
 
 // orgSelect reads an organization and what the organization API keeps
@@ -85,11 +116,8 @@ func (s *Store) findRecord(ctx context.Context, q querier, id string) (orgapi.Or
 	if err := decodeOrg(&r.Org, sj, oj, rj); err != nil {
 		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(gj), &r.AllowedGroups); err != nil {
-		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: allowed_groups: %w", id, err)
-	}
-	if len(r.AllowedGroups) == 0 {
-		r.AllowedGroups = nil
+	if err := decodeGroups(&r.Org, sql.NullString{String: gj, Valid: true}); err != nil {
+		return orgapi.OrgRecord{}, 0, fmt.Errorf("sqlstore: org %q: %w", id, err)
 	}
 	if created != 0 {
 		r.CreatedAt = fromMicros(created)
@@ -139,6 +167,20 @@ func decodeOrg(o *embedsso.Org, secrets, origins, roles string) error {
 	}
 	if len(o.AllowedRoles) == 0 {
 		o.AllowedRoles = nil
+	}
+	return nil
+}
+
+// decodeGroups fills o.AllowedGroups from its column, NULL for none.
+func decodeGroups(o *embedsso.Org, groups sql.NullString) error {
+	if !groups.Valid || groups.String == "[]" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(groups.String), &o.AllowedGroups); err != nil {
+		return fmt.Errorf("allowed_groups: %w", err)
+	}
+	if len(o.AllowedGroups) == 0 {
+		o.AllowedGroups = nil
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 )
 
 // ErrNotMigrated is returned by [OpenReadOnly] when the database lacks
@@ -42,7 +41,10 @@ func OpenReadOnly(ctx context.Context, driverName, dsn string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, read: db, dialect: dialectOf(db), now: time.Now, close: db.Close}, nil
+	// A command reads once: no cache, no change feed.
+	s := newStore(db, db, CacheOptions{Off: true})
+	s.dialect, s.close = dialectOf(db), db.Close
+	return s, nil
 }
 
 // isPostgres reports whether d is a PostgreSQL driver sqlstore knows.

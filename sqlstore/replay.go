@@ -76,7 +76,28 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	n, err := s.purgeExpiredSecrets(ctx, now)
+	if err == nil && s.engine(ctx) == sqliteEngine {
+		err = s.purgeChanges(ctx, now)
+	}
 	return total + n, err
+}
+
+// changeLogKept is how long SQLite's change log keeps a change: far longer
+// than any Store takes to read it (a Store that finds one purged before it
+// read it forgets its whole cache).
+const changeLogKept = time.Hour
+
+// purgeChanges deletes the change log's entries older than changeLogKept.
+func (s *Store) purgeChanges(ctx context.Context, now time.Time) error {
+	done, err := s.writing(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: purge changes: %w", err)
+	}
+	defer done()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM embedsso_changes WHERE at < $1`, now.Add(-changeLogKept).Unix()); err != nil {
+		return fmt.Errorf("sqlstore: purge changes: %w", err)
+	}
+	return nil
 }
 
 // purgeBatch is how many rows one purge statement deletes at most.

@@ -116,7 +116,7 @@ func TestSessionLifeAcrossTwoInstances(t *testing.T) {
 				s, err := storeA.FindSession(ctx, hashCookie(cookie), c.Now())
 				require.NoError(t, err)
 				require.NoError(t, storeA.RevokeUserSessions(ctx, scaleOrg.ID, s.User.ID))
-				assert.Equal(t, http.StatusUnauthorized, b.visit(c, start, 2*time.Minute, cookie))
+				refusedWithin(t, time.Now(), func() bool { return b.visit(c, start, 2*time.Minute, cookie) == http.StatusOK })
 			})
 			t.Run("disabling the organization on one instance ends its sessions on the other", func(t *testing.T) {
 				start := c.Now()
@@ -125,8 +125,8 @@ func TestSessionLifeAcrossTwoInstances(t *testing.T) {
 				off := scaleOrg
 				off.EmbeddingEnabled = false
 				require.NoError(t, storeA.PutOrg(ctx, off))
-				assert.Equal(t, http.StatusUnauthorized, b.visit(c, start, 2*time.Minute, cookie))
-				assert.Equal(t, http.StatusUnauthorized, a.visit(c, start, 3*time.Minute, cookie))
+				assert.Equal(t, http.StatusUnauthorized, a.visit(c, start, 3*time.Minute, cookie), "at once on the instance that made the change")
+				refusedWithin(t, time.Now(), func() bool { return b.visit(c, start, 2*time.Minute, cookie) == http.StatusOK })
 				require.NoError(t, storeA.PutOrg(ctx, scaleOrg))
 			})
 		})

@@ -33,6 +33,9 @@ func (s *Store) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.Us
 	} else {
 		u, err = s.signInTx(ctx, w)
 	}
+	if c := s.cache; c != nil && err == nil {
+		c.dropUser(u.ID) // its names, role or attributes may have changed
+	}
 	switch {
 	case errors.Is(err, embedsso.ErrTokenReplayed):
 		return embedsso.User{}, err

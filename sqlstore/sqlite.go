@@ -25,6 +25,10 @@ type SQLiteOptions struct {
 	// SQLITE_BUSY. Within one Store no two writes contend: they take turns.
 	// Default: 5s.
 	BusyTimeout time.Duration
+	// Cache tunes the read cache (see [CacheOptions]), whose change feed
+	// polls on a read-only connection of its own. Default: on, with
+	// CacheOptions' defaults.
+	Cache CacheOptions
 }
 
 // OpenSQLite opens the SQLite database dsn for a server and creates its
@@ -73,13 +77,14 @@ func OpenSQLite(ctx context.Context, driverName, dsn string, o SQLiteOptions) (*
 	read := sql.OpenDB(pragmaConnector{base, append(common, "PRAGMA query_only = ON")})
 	read.SetMaxOpenConns(o.ReadConns)
 	read.SetMaxIdleConns(o.ReadConns)
-	return &Store{
-		db: write, read: read,
-		writer:  &writer{wait: o.WriteWait},
-		dialect: portable,
-		now:     time.Now,
-		close:   func() error { return errors.Join(read.Close(), write.Close()) },
-	}, nil
+	feed := sql.OpenDB(pragmaConnector{base, append(common, "PRAGMA query_only = ON")})
+	feed.SetMaxOpenConns(1)
+	s := newStore(write, read, o.Cache)
+	s.writer = &writer{wait: o.WriteWait}
+	s.dialect = portable
+	s.feedConn = feed.Conn
+	s.close = func() error { return errors.Join(feed.Close(), read.Close(), write.Close()) }
+	return s, nil
 }
 
 func (o SQLiteOptions) withDefaults() SQLiteOptions {

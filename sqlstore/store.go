@@ -31,13 +31,24 @@
 // For a server on SQLite, open the file with [OpenSQLite]: one writer
 // connection that writes take in turn, first come first served, and a pool
 // of read-only connections beside it.
+//
+// A signed-in request costs at most one statement: FindSession reads the
+// session, its user and its organization in one indexed read, through
+// statements prepared once per connection. In front of that, a read cache,
+// on by default, serves a steady stream of page views without any
+// statement, and hears of every change (from any instance) through
+// triggers that Migrate creates: another instance's sign-out or revocation
+// is honoured within 100 ms, the instance's own at once; see [CacheOptions].
 package sqlstore
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/embedsso/embedsso"
@@ -54,6 +65,22 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	close   func() error
+
+	// The hot path's statements, prepared once (prepared.go).
+	findSessionStmt, findOrgStmt, touchStmt *prepared
+
+	// cache is the read cache (cache.go), nil when off; its feed starts
+	// with the first lookup and stops with Close.
+	cache    *cache
+	cacheOff atomic.Bool // the database cannot feed the cache
+	feedOnce sync.Once
+	feedDone chan struct{}
+	stopFeed context.CancelFunc
+	// feedConn opens the connection a SQLite feed polls on; nil: none.
+	feedConn func(context.Context) (*sql.Conn, error)
+
+	engineOnce sync.Once
+	eng        engine
 }
 
 var (
@@ -79,14 +106,72 @@ var (
 // For PostgreSQL, bound the pool (db.SetMaxOpenConns) so that all instances
 // together stay under the server's max_connections.
 //
+// The Store caches what FindSession and FindOrg read (see [CacheOptions]);
+// give it a CacheOptions to tune or turn off the cache. On SQLite its change
+// feed holds one of db's connections, so the cache stays off when db is
+// limited to one (db.SetMaxOpenConns(1)).
+//
 // The caller owns db: [Store.Close] leaves it open.
-func New(db *sql.DB) *Store {
-	return &Store{db: db, read: db, dialect: dialectOf(db), now: time.Now, close: func() error { return nil }}
+func New(db *sql.DB, cache ...CacheOptions) *Store {
+	var co CacheOptions
+	if len(cache) > 0 {
+		co = cache[0]
+	}
+	s := newStore(db, db, co)
+	s.dialect = dialectOf(db)
+	if db.Stats().MaxOpenConnections != 1 {
+		s.feedConn = db.Conn
+	}
+	return s
 }
 
-// Close closes the database handles a Store from [OpenSQLite] opened. For a
-// Store from [New] it does nothing: the caller opened the *sql.DB and closes it.
-func (s *Store) Close() error { return s.close() }
+// newStore is a Store writing through db and reading through read.
+func newStore(db, read *sql.DB, co CacheOptions) *Store {
+	s := &Store{db: db, read: read, now: time.Now, close: func() error { return nil }}
+	s.findSessionStmt = newPrepared(read, findSessionSQL)
+	s.findOrgStmt = newPrepared(read, orgSelect)
+	s.touchStmt = newPrepared(db, touchSessionSQL)
+	if !co.Off {
+		s.cache = newCache(co.withDefaults())
+	}
+	return s
+}
+
+// Close stops the cache's change feed, closes the Store's prepared
+// statements and the database handles a Store from [OpenSQLite] opened. For
+// a Store from [New] it leaves the *sql.DB open: the caller opened it and
+// closes it.
+func (s *Store) Close() error {
+	s.feedOnce.Do(func() {}) // no feed starts after Close
+	if s.stopFeed != nil {
+		s.stopFeed()
+		<-s.feedDone
+	}
+	return errors.Join(s.findSessionStmt.close(), s.findOrgStmt.close(), s.touchStmt.close(), s.close())
+}
+
+// lookupCache returns the cache, starting its feed on first use, or nil
+// when it is off.
+func (s *Store) lookupCache() *cache {
+	if s.cache == nil {
+		return nil
+	}
+	s.feedOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopFeed, s.feedDone = cancel, make(chan struct{})
+		go s.startFeed(ctx)
+	})
+	if s.cacheOff.Load() {
+		return nil
+	}
+	return s.cache
+}
+
+// engine is the database s reads, asked once.
+func (s *Store) engine(ctx context.Context) engine {
+	s.engineOnce.Do(func() { s.eng = engineOf(ctx, s.read) })
+	return s.eng
+}
 
 func micros(t time.Time) int64      { return t.UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

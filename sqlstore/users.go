@@ -26,6 +26,9 @@ func (s *Store) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso.Us
 	if err != nil {
 		return embedsso.User{}, fmt.Errorf("sqlstore: upsert user: %w", err)
 	}
+	if c := s.cache; c != nil {
+		c.dropUser(u.ID) // its names, role or attributes may have changed
+	}
 	return u, nil
 }
 

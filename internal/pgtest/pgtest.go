@@ -28,7 +28,13 @@ type Server struct {
 	bin, dir, data string
 	port           int
 	asPostgres     bool // root cannot run the server: run it as the postgres user
+	statStatements bool // pg_stat_statements is loaded
 }
+
+// CountsStatements reports whether the server loaded pg_stat_statements,
+// so that a database can CREATE EXTENSION pg_stat_statements and read how
+// many times each statement ran.
+func (s *Server) CountsStatements() bool { return s.statStatements }
 
 // ErrNoBinaries means no PostgreSQL server binaries were found.
 var ErrNoBinaries = errors.New("pgtest: no PostgreSQL binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH")
@@ -88,6 +94,11 @@ func start(durability string) (*Server, error) {
 		return nil, err
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 %s -c max_connections=200", s.port, s.dir, durability)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(bin), "lib", "pg_stat_statements.so")); err == nil {
+		// The tests count the statements a request makes (CountsStatements).
+		opts += " -c shared_preload_libraries=pg_stat_statements"
+		s.statStatements = true
+	}
 	if out, err := s.run("pg_ctl", "-D", s.data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		s.Stop()
