@@ -406,6 +406,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if err != nil {
 		return refused(ev, nil, err)
 	}
+	// A return_to that ends a LoginURL round trip carries its nonce.
+	returnTo, trip := cutTrip(returnTo)
 
 	// Parsing rejects malformed tokens and foreign algorithms before any
 	// store is consulted; orgId is the only claim read unverified.
@@ -419,7 +421,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 		return refused(ev, nil, err)
 	}
 	// From here on, even error pages may only be framed by the org's sites.
-	if ev.Origin, err = checkOrigin(r, policy.allowed); err != nil && !h.backFromLoginURL(r, &org, err) {
+	if ev.Origin, err = checkOrigin(r, policy.allowed); err != nil && !h.backFromLoginURL(r, &org, err, trip) {
 		return refused(ev, policy, err)
 	}
 

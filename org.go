@@ -42,8 +42,9 @@ type Org struct {
 	DashboardURL string
 	// LoginURL is an endpoint on the organization's own site that mints a
 	// fresh token for its signed-in user and redirects to the SSO endpoint
-	// with the return_to it was given (Metabase calls it the JWT identity
-	// provider URI). When a framed page behind [Handler.RequireUser] finds no
+	// with the return_to it was given, exactly as given: it ends with the
+	// round trip's nonce, without which that login is refused (Metabase
+	// calls it the JWT identity provider URI). When a framed page behind [Handler.RequireUser] finds no
 	// valid session, the user is sent there and comes back to the same page
 	// signed in, with no click. It MUST be https (or http on a loopback
 	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page

@@ -1,6 +1,7 @@
 package embedsso
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,10 +19,14 @@ import (
 //   - an API request (Accept: application/json, or a fetch): 401 JSON,
 //     never a redirect;
 //   - when the organization (from the hint cookie, see hint.go) still
-//     exists, may embed, and has a
-//     LoginURL: a redirect there with return_to set to this page, so the
-//     user comes back to it signed in with no click; at most
-//     [maxBounces] times a minute, after which the page below explains;
+//     exists, may embed, and has a LoginURL, and the page is in a frame
+//     (Sec-Fetch-Dest: iframe, or no fetch metadata at all): a redirect
+//     there with return_to set to this page, so the user comes back to it
+//     signed in with no click; at most [maxBounces] times a minute, after
+//     which the page below explains. The round trip gets a single-use
+//     nonce, kept in the hint cookie and appended to return_to as a
+//     fragment (#sso_trip=NONCE), which the login that ends the trip must
+//     carry back (see backFromLoginURL);
 //   - a page for a visitor this browser never saw sign in (no hint
 //     cookie): "You are not signed in", and how to sign in;
 //   - otherwise: a small page that says the session ended and posts
@@ -71,11 +76,13 @@ func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool,
 	if now.Sub(hnt.at) > time.Minute {
 		hnt.bounces, hnt.at = 0, now
 	}
-	if org.LoginURL != "" && hnt.bounces < maxBounces {
-		if target, err := loginRedirect(&org, policy, returnTo); err != nil {
+	if org.LoginURL != "" && hnt.bounces < maxBounces && inFrame(r) {
+		trip := newTrip()
+		if target, err := loginRedirect(&org, policy, withTrip(returnTo, trip)); err != nil {
 			h.logOutcome(r.Context(), Event{Kind: EventRefused, OrgID: org.ID, Err: ErrOrgMisconfigured.because(err)})
 		} else {
 			hnt.bounces++
+			hnt.trip = trip
 			h.setHint(w, hnt)
 			ev.Kind = EventLoginRedirect
 			return outcome{ev: ev, policy: policy, location: target, status: http.StatusFound}
@@ -111,24 +118,64 @@ func loginRedirect(org *Org, policy *orgPolicy, returnTo string) (string, error)
 }
 
 // backFromLoginURL reports whether a login that names no site (err is
-// ErrOriginMissing) ends a round trip through org's LoginURL that this app
-// began. Such a login carries neither the customer's Origin nor its
-// Referer: a browser sends no Origin with a GET navigation, and the frame's
-// navigation began at one of the app's own pages, so the Referer (if any)
-// would be the app's, whatever the LoginURL's redirect says. What vouches
-// for it instead is the organization hint: it is HttpOnly, so no page can
-// write it; Partitioned, so it lives only under the top-level site where a
-// login passed the origin check; and it records that this app sent this
-// browser to org's LoginURL less than a minute ago. The sign-in that
-// follows resets that record, so it vouches for one login. Without
+// ErrOriginMissing) ends the round trip through org's LoginURL that this
+// app began in this frame; trip is the nonce the login's return_to
+// carried back (see cutTrip). Such a login carries neither the customer's
+// Origin nor its Referer: a browser sends no Origin with a GET navigation,
+// and the frame's navigation began at one of the app's own pages, so the
+// Referer (if any) would be the app's, whatever the LoginURL's redirect
+// says. What vouches for it instead is the organization hint: it is
+// HttpOnly, so no page can write it; Partitioned, so it lives only under
+// the top-level site where a login passed the origin check; and it records
+// that this app sent this browser to org's LoginURL less than a minute ago
+// with the nonce trip, which only that trip's return_to carried. The login
+// must also be a frame's navigation (Sec-Fetch-Dest: iframe, when the
+// browser sends fetch metadata), as the trip was. The sign-in that follows
+// writes a hint without the nonce, so it vouches for one login. Without
 // Partitioned cookies the hint would travel to any site, so it vouches for
 // nothing.
-func (h *Handler) backFromLoginURL(r *http.Request, org *Org, err error) bool {
-	if !errors.Is(err, ErrOriginMissing) || org.LoginURL == "" || h.notPartitioned {
+func (h *Handler) backFromLoginURL(r *http.Request, org *Org, err error, trip string) bool {
+	if !errors.Is(err, ErrOriginMissing) || org.LoginURL == "" || h.notPartitioned || !inFrame(r) || trip == "" {
 		return false
 	}
 	hnt, ok := h.readHint(r)
-	return ok && hnt.orgID == org.ID && hnt.bounces > 0 && !h.now().Before(hnt.at) && h.now().Sub(hnt.at) <= time.Minute
+	if !ok || hnt.trip == "" || subtle.ConstantTimeCompare([]byte(hnt.trip), []byte(trip)) != 1 {
+		return false
+	}
+	return hnt.orgID == org.ID && hnt.bounces > 0 && !h.now().Before(hnt.at) && h.now().Sub(hnt.at) <= time.Minute
+}
+
+// inFrame reports whether r is a frame's navigation, as far as the browser
+// says: Sec-Fetch-Dest is iframe, or absent (a browser without fetch
+// metadata).
+func inFrame(r *http.Request) bool {
+	d := r.Header.Values("Sec-Fetch-Dest")
+	return len(d) == 0 || len(d) == 1 && d[0] == "iframe"
+}
+
+// tripMarker introduces a round trip's nonce at the end of the return_to
+// the guard gives the LoginURL. It is a fragment: the customer's endpoint
+// passes return_to back as it is, and a page it sends back to directly
+// (a LoginURL that fails) does not send it to the server.
+const tripMarker = "#sso_trip="
+
+// withTrip is returnTo with trip's marker appended, "/" with it when that
+// would be longer than a return_to may be.
+func withTrip(returnTo, trip string) string {
+	if len(returnTo)+len(tripMarker)+len(trip) > maxReturnToBytes {
+		returnTo = "/"
+	}
+	return returnTo + tripMarker + trip
+}
+
+// cutTrip splits a login's return_to into the destination and the round
+// trip's nonce, if it ends with one. The marker never reaches a Location.
+func cutTrip(returnTo string) (dest, trip string) {
+	i := strings.LastIndex(returnTo, tripMarker)
+	if i < 0 {
+		return returnTo, ""
+	}
+	return returnTo[:i], returnTo[i+len(tripMarker):]
 }
 
 // checkLoginURL holds a LoginURL to https, or http on a loopback host, with

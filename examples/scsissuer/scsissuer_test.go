@@ -204,11 +204,11 @@ func TestTheWholeFlowWithSCSSessions(t *testing.T) {
 	loc, err := url.Parse(ended.Header().Get("Location"))
 	require.NoError(t, err)
 	assert.Equal(t, customer+"/sso/embed-login", loc.Scheme+"://"+loc.Host+loc.Path)
-	assert.Equal(t, "/dashboard", loc.Query().Get("return_to"))
+	assert.Regexp(t, `^/dashboard#sso_trip=[A-Za-z0-9_-]{22}$`, loc.Query().Get("return_to"), "the page and the trip's nonce")
 	assert.Equal(t, embedsso.EventLoginRedirect, a.events[len(a.events)-1].Kind)
 	bounced := cookie(ended, "embedsso_session_org")
 	require.NotEmpty(t, bounced)
-	back := a.do("GET", "/api/sso/jwt?jwt="+a.token("jane@example.com")+"&return_to=%2Fdashboard", nil,
+	back := a.do("GET", "/api/sso/jwt?jwt="+a.token("jane@example.com")+"&return_to="+url.QueryEscape(loc.Query().Get("return_to")), nil,
 		map[string]string{"Cookie": bounced})
 	require.Equal(t, http.StatusFound, back.Code, back.Body.String())
 	assert.Equal(t, embedsso.EventSignedIn, a.events[len(a.events)-1].Kind)

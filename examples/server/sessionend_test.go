@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,11 @@ func TestAnEndedSessionComesBackThroughTheLoginURLToTheSamePage(t *testing.T) {
 	// The app sends the frame to the customer's LoginURL with this page.
 	res0, _ := get(t, u.app+"/reports?tab=monthly", "", session+"; "+hint)
 	require.Equal(t, http.StatusFound, res0.StatusCode)
-	assert.Equal(t, u.customer+"/sso/embed-login?return_to=%2Freports%3Ftab%3Dmonthly", res0.Header.Get("Location"))
+	// Its return_to ends with the round trip's nonce, which the login that
+	// comes back must carry.
+	assert.Regexp(t, `^`+regexp.QuoteMeta(u.customer+"/sso/embed-login?return_to=%2Freports%3Ftab%3Dmonthly%23sso_trip%3D")+`[A-Za-z0-9_-]{22}$`, res0.Header.Get("Location"))
+	returnTo, err := url.Parse(res0.Header.Get("Location"))
+	require.NoError(t, err)
 
 	// The customer's endpoint mints a token for its signed-in user and
 	// sends the frame to the SSO endpoint with that return_to.
@@ -66,7 +71,7 @@ func TestAnEndedSessionComesBackThroughTheLoginURLToTheSamePage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, u.app+"/api/sso/jwt", sso.Scheme+"://"+sso.Host+sso.Path)
 	assert.NotEmpty(t, sso.Query().Get("jwt"))
-	assert.Equal(t, "/reports?tab=monthly", sso.Query().Get("return_to"))
+	assert.Equal(t, returnTo.Query().Get("return_to"), sso.Query().Get("return_to"), "the return_to it was given")
 
 	// The user lands on the same page, signed in. As in a browser, this
 	// login names no site (the frame's navigation began at the app's page):
@@ -131,10 +136,10 @@ func TestAPortalThatCannotRenewStopsTheFrameAfterTwoBounces(t *testing.T) {
 			pages = append(pages, body)
 			break
 		}
-		require.Equal(t, u.customer+"/sso/embed-login?return_to=%2Fdashboard", res.Header.Get("Location"))
+		require.Regexp(t, `^`+regexp.QuoteMeta(u.customer+"/sso/embed-login?return_to=%2Fdashboard%23sso_trip%3D"), res.Header.Get("Location"))
 		res, _ = get(t, res.Header.Get("Location"), "", portal)
 		require.Equal(t, http.StatusFound, res.StatusCode)
-		require.Equal(t, u.app+"/dashboard", res.Header.Get("Location"))
+		require.Regexp(t, `^`+regexp.QuoteMeta(u.app+"/dashboard#sso_trip="), res.Header.Get("Location"), "the fragment stays in the browser")
 		pages = append(pages, "bounce")
 	}
 	require.Len(t, pages, 3)
