@@ -24,8 +24,9 @@ type OrgRecord struct {
 // OrgAdmin is the write side of organizations, beside the
 // [embedsso.OrgStore] the login path reads: the organization API and the
 // embedsso command create, change and rotate organizations through it. A change is visible to
-// FindOrg, on every handle of the same database, as soon as the call
-// returns.
+// FindOrg through the same handle as soon as the call returns, and through
+// every other handle of the same database within the bound its store
+// documents (sqlstore's read cache: 100 ms; at once without a cache).
 type OrgAdmin interface {
 	embedsso.OrgStore
 	// CreateOrg stores r as a new organization. If r.ID is taken it MUST
@@ -51,8 +52,9 @@ type OrgAdmin interface {
 // SessionRevoker ends sessions in bulk, for the organization API: every
 // session of an organization when its embedding is turned off, and every
 // session of one user for a "sign out everywhere". A session it deleted is
-// not found by [embedsso.SessionStore.FindSession] afterwards, on any handle of the
-// same database.
+// not found by [embedsso.SessionStore.FindSession] afterwards through the
+// same handle, and through every other handle of the same database within
+// the bound its store documents (sqlstore's read cache: 100 ms).
 type SessionRevoker interface {
 	// RevokeOrgSessions deletes every session of the organization's users
 	// and reports how many it deleted.
