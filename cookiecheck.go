@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/embedsso/embedsso/internal/pages"
+	"github.com/embedsso/embedsso/internal/ticket"
 	"net/http"
 	"net/url"
 	"time"
@@ -52,7 +54,7 @@ import (
 // change.
 //
 // Tickets are sealed with AES-256-GCM under a key derived from the
-// organization's secret (ticket.go), so any app instance can open them and
+// organization's secret (internal/ticket), so any app instance can open them and
 // nobody else can read or forge them; the [ReplayStore] makes each one
 // single-use.
 
@@ -61,25 +63,25 @@ const (
 	resumeParam = "sso_resume"
 	ticketTTL   = 2 * time.Minute
 	// maxResumeForm bounds the resume POST's body: one ticket.
-	maxResumeForm = maxTicketChars + 64
+	maxResumeForm = ticket.MaxChars + 64
 )
 
 // ticketURL seals a new ticket for purpose, naming the session idHash
 // names, and returns the link, relative to this endpoint, that carries it.
 func (h *Handler) ticketURL(org *Org, purpose byte, idHash, email, dest string) (string, error) {
-	t := ticket{purpose: purpose, expires: h.now().Add(ticketTTL), email: email, dest: dest}
-	if len(idHash) != hex.EncodedLen(len(t.sessionHash)) {
+	t := ticket.Ticket{Purpose: purpose, Expires: h.now().Add(ticketTTL), Email: email, Dest: dest}
+	if len(idHash) != hex.EncodedLen(len(t.SessionHash)) {
 		return "", ErrInternal.because(fmt.Errorf("session IDHash of %d characters, not a hex SHA-256", len(idHash)))
 	}
-	if _, err := hex.Decode(t.sessionHash[:], []byte(idHash)); err != nil {
+	if _, err := hex.Decode(t.SessionHash[:], []byte(idHash)); err != nil {
 		return "", ErrInternal.because(fmt.Errorf("session IDHash: %w", err))
 	}
-	sealed, err := h.aeads.seal(org, &t, h.now())
+	sealed, err := h.sealTicket(org, &t)
 	if err != nil {
 		return "", ErrInternal.because(fmt.Errorf("seal ticket: %w", err))
 	}
 	name := checkParam
-	if purpose == purposeResume {
+	if purpose == ticket.PurposeResume {
 		name = resumeParam
 	}
 	return here(name + "=" + sealed), nil
@@ -94,66 +96,87 @@ func (h *Handler) ticketURL(org *Org, purpose byte, idHash, email, dest string) 
 // (a path on this site, see [destination]): a ticket is only as honest as
 // whoever holds the secret, and a redirect to another origin is never
 // sent.
-func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org, *orgPolicy, ticket, error) {
-	orgID, sealed, err := splitTicket(raw)
+func (h *Handler) openTicket(ctx context.Context, raw string, purpose byte) (Org, *orgPolicy, ticket.Ticket, error) {
+	orgID, sealed, err := ticket.Split(raw)
 	if err != nil {
-		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+		return Org{}, nil, ticket.Ticket{}, ErrTicketInvalid.because(err)
 	}
 	// The org id is not authenticated until the ticket opens: hold it to a
 	// token's orgId rules before any store sees it.
 	if orgID == "" {
-		return Org{}, nil, ticket{}, ErrTicketInvalid.becauseText("ticket names no organization")
+		return Org{}, nil, ticket.Ticket{}, ErrTicketInvalid.becauseText("ticket names no organization")
 	}
 	if err := checkText("orgId", orgID, maxNameBytes); err != nil {
-		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+		return Org{}, nil, ticket.Ticket{}, ErrTicketInvalid.because(err)
 	}
 	org, policy, err := h.findOrg(ctx, orgID)
 	if errors.Is(err, ErrOrgNotFound) {
-		return Org{}, nil, ticket{}, ErrTicketInvalid.because(err)
+		return Org{}, nil, ticket.Ticket{}, ErrTicketInvalid.because(err)
 	} else if err != nil {
-		return Org{}, nil, ticket{}, err
+		return Org{}, nil, ticket.Ticket{}, err
 	}
 	// From here on the organization is known, and as for a token, its
 	// sites may frame the refusal, so a stale link shows its page there.
 	if err := checkSecrets(&org); err != nil {
-		return org, policy, ticket{}, err
+		return org, policy, ticket.Ticket{}, err
 	}
 	now := h.now()
 	for _, s := range org.Secrets {
 		if s.expired(now) {
 			continue
 		}
-		t, ok, err := h.aeads.open(s.Value, org.ID, sealed)
+		t, ok, err := h.tickets.Open(s.Value, org.ID, sealed)
 		switch {
 		case err != nil:
-			return org, policy, ticket{}, ErrTicketInvalid.because(err)
+			return org, policy, ticket.Ticket{}, ErrTicketInvalid.because(err)
 		case !ok:
 			continue
-		case t.purpose != purpose:
-			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
-		case !now.Before(t.expires):
-			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket expired")
-		case !isLocalPath(t.dest):
-			return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket destination is not a path on this site")
+		case t.Purpose != purpose:
+			return org, policy, ticket.Ticket{}, ErrTicketInvalid.becauseText("ticket sealed for another step")
+		case !now.Before(t.Expires):
+			return org, policy, ticket.Ticket{}, ErrTicketInvalid.becauseText("ticket expired")
+		case !isLocalPath(t.Dest):
+			return org, policy, ticket.Ticket{}, ErrTicketInvalid.becauseText("ticket destination is not a path on this site")
 		}
 		return org, policy, t, nil
 	}
-	return org, policy, ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret in force")
+	return org, policy, ticket.Ticket{}, ErrTicketInvalid.becauseText("ticket does not open under any organization secret in force")
+}
+
+// sealTicket seals t for org with org's first secret not past its grace
+// period ([Handler.openTicket] opens nothing under a secret past it).
+func (h *Handler) sealTicket(org *Org, t *ticket.Ticket) (string, error) {
+	secret, ok := sealingSecret(org, h.now())
+	if !ok {
+		return "", errors.New("organization has no secret in force")
+	}
+	return h.tickets.Seal(org.ID, secret, t)
+}
+
+// sealingSecret is the secret tickets of org are sealed with at now: the
+// first one not past its grace period.
+func sealingSecret(org *Org, now time.Time) (string, bool) {
+	for _, s := range org.Secrets {
+		if !s.expired(now) {
+			return s.Value, true
+		}
+	}
+	return "", false
 }
 
 // ticketID is the id under which t is spent in the [ReplayStore]. The
 // prefix keeps it apart from the organization's own token ids.
-func ticketID(t *ticket) string {
+func ticketID(t *ticket.Ticket) string {
 	prefix := checkParam + ":"
-	if t.purpose == purposeResume {
+	if t.Purpose == ticket.PurposeResume {
 		prefix = resumeParam + ":"
 	}
-	return prefix + hex.EncodeToString([]byte(t.id))
+	return prefix + hex.EncodeToString([]byte(t.ID))
 }
 
 // spend uses t up, so each link works once.
-func (h *Handler) spend(ctx context.Context, t *ticket) error {
-	switch err := h.replay.UseTokenID(ctx, t.orgID, ticketID(t), t.expires, h.now()); {
+func (h *Handler) spend(ctx context.Context, t *ticket.Ticket) error {
+	switch err := h.replay.UseTokenID(ctx, t.OrgID, ticketID(t), t.Expires, h.now()); {
 	case errors.Is(err, ErrTokenReplayed):
 		return ErrTicketInvalid.becauseText("ticket already used")
 	case err != nil:
@@ -169,31 +192,33 @@ func (h *Handler) spend(ctx context.Context, t *ticket) error {
 // [SessionIssuer] compares it with the request's, reading no store.
 func (h *Handler) check(r *http.Request, raw string) outcome {
 	ctx := r.Context()
-	org, policy, t, err := h.openTicket(ctx, raw, purposeCheck)
-	ev := Event{OrgID: org.ID, Email: t.email}
+	org, policy, t, err := h.openTicket(ctx, raw, ticket.PurposeCheck)
+	ev := Event{OrgID: org.ID, Email: t.Email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	if err := h.spend(ctx, &t); err != nil {
 		return refused(ev, policy, err)
 	}
-	idHash := hex.EncodeToString(t.sessionHash[:])
+	idHash := hex.EncodeToString(t.SessionHash[:])
 	if h.sessions.Carries(r, idHash) {
 		ev.Kind = EventCookieConfirmed
-		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusFound}
+		return outcome{ev: ev, policy: policy, location: t.Dest, status: http.StatusFound}
 	}
 	ev.Kind = EventCookieBlocked
 	if inTab(r) {
 		// A tab of its own is the best place a browser has for the app's
 		// cookie: no way out from here, only the setting to change.
-		return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) { writeCookieBlockedPage(w, "", "") }}
+		return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
+			pages.CookieBlocked(w, ErrCookieBlocked.Status(), string(ErrCookieBlocked), "", "")
+		}}
 	}
-	resume, err := h.ticketURL(&org, purposeResume, idHash, t.email, t.dest)
+	resume, err := h.ticketURL(&org, ticket.PurposeResume, idHash, t.Email, t.Dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
-		writeCookieBlockedPage(w, resume, resume[len(here(resumeParam+"=")):])
+		pages.CookieBlocked(w, ErrCookieBlocked.Status(), string(ErrCookieBlocked), resume, resume[len(here(resumeParam+"=")):])
 	}}
 }
 
@@ -207,14 +232,14 @@ func inTab(r *http.Request) bool { return r.Header.Get("Sec-Fetch-Dest") == "doc
 // nothing and spends nothing, so a link scanner or prefetch that fetches the
 // link leaves it working for the person it was shown to.
 func (h *Handler) offerResume(r *http.Request, raw string) outcome {
-	org, policy, t, err := h.openTicket(r.Context(), raw, purposeResume)
-	ev := Event{OrgID: org.ID, Email: t.email}
+	org, policy, t, err := h.openTicket(r.Context(), raw, ticket.PurposeResume)
+	ev := Event{OrgID: org.ID, Email: t.Email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
 	ev.Kind = EventResumeOffered
 	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
-		writeContinuePage(w, t.email, org.ID, raw)
+		pages.Continue(w, t.Email, org.ID, raw)
 	}}
 }
 
@@ -235,8 +260,8 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 		return refused(Event{}, nil, ErrTicketInvalid.becauseText("resume form carries no single ticket"))
 	}
 	ctx := r.Context()
-	org, policy, t, err := h.openTicket(ctx, raw[0], purposeResume)
-	ev := Event{OrgID: org.ID, Email: t.email}
+	org, policy, t, err := h.openTicket(ctx, raw[0], ticket.PurposeResume)
+	ev := Event{OrgID: org.ID, Email: t.Email}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
@@ -245,14 +270,14 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	// the new tab, whose first-party cookie a frame granted storage access
 	// now sees) goes on to the destination, whether or not the ticket was
 	// spent: it needs no new session, and gets none.
-	if s, ok := h.carriesSessionOf(w, r, org.ID, t.email); ok {
+	if s, ok := h.carriesSessionOf(w, r, org.ID, t.Email); ok {
 		if err := h.spend(ctx, &t); err != nil && !errors.Is(err, ErrTicketInvalid) {
 			return refused(ev, policy, err)
 		}
 		ev.Kind, ev.UserID = EventCookieConfirmed, s.User.ID
-		return outcome{ev: ev, policy: policy, location: t.dest, status: http.StatusSeeOther}
+		return outcome{ev: ev, policy: policy, location: t.Dest, status: http.StatusSeeOther}
 	}
-	first, err := h.sessions.FindSession(ctx, hex.EncodeToString(t.sessionHash[:]))
+	first, err := h.sessions.FindSession(ctx, hex.EncodeToString(t.SessionHash[:]))
 	switch {
 	case errors.Is(err, ErrSessionNotFound):
 		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended"))
@@ -265,14 +290,14 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	// The ticket's id is spent as the sign-in's token id: in the same
 	// atomic write when the store can. The ticket opened under this
 	// organization's secret, so the next one can be sealed after the writes.
-	user, s, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.expires)
+	user, s, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.Expires)
 	if errors.Is(err, ErrTokenReplayed) {
 		err = ErrTicketInvalid.becauseText("ticket already used")
 	}
 	if err != nil {
 		return refused(ev, policy, err)
 	}
-	next, err := h.ticketURL(&org, purposeCheck, s.IDHash, t.email, t.dest)
+	next, err := h.ticketURL(&org, ticket.PurposeCheck, s.IDHash, t.Email, t.Dest)
 	if err != nil {
 		return refused(ev, policy, err)
 	}

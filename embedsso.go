@@ -34,6 +34,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/embedsso/embedsso/internal/ticket"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -109,7 +110,9 @@ type Config struct {
 	// The handler has already set Referrer-Policy, Cache-Control and
 	// Content-Security-Policy (frame-ancestors 'none' until the organization
 	// is known, its allowed origins after).
-	// Default: a small HTML page, see [WriteErrorPage].
+	// Default: a small, self-contained HTML page with the status, a title,
+	// e.Reason and e.Code, every value escaped; it never shows e.Err, which
+	// may hold internal details.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, e *Error)
 }
 
@@ -198,8 +201,8 @@ type Handler struct {
 	hintLine       cookieLine    // the handler's own cookie (hint.go)
 	notPartitioned bool
 	sameOrigin     *http.CrossOriginProtection
-	aeads          aeadCache   // cookie-check ticket keys, per secret
-	policies       policyCache // allow-lists and CSPs, per organization
+	tickets        ticket.Sealer // cookie-check ticket keys, per secret
+	policies       policyCache   // allow-lists and CSPs, per organization
 }
 
 // New checks cfg and returns the handler it describes.
@@ -243,7 +246,7 @@ func New(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.errorPage == nil {
-		h.errorPage = WriteErrorPage
+		h.errorPage = writeErrorPage
 	}
 	leeway, lifetime := cfg.Leeway, cfg.MaxTokenLifetime
 	if leeway == 0 {
@@ -447,7 +450,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	if h.checkCookie {
 		// The check link is sealed after the writes, once the session is
 		// named: make sure now that it can be.
-		if err := h.aeads.ready(&org, h.now()); err != nil {
+		secret, ok := sealingSecret(&org, h.now())
+		if !ok {
+			return refused(ev, policy, ErrInternal.becauseText("ticket key: organization has no secret in force"))
+		}
+		if err := h.tickets.Ready(org.ID, secret); err != nil {
 			return refused(ev, policy, ErrInternal.because(fmt.Errorf("ticket key: %w", err)))
 		}
 	}
@@ -465,7 +472,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 		// Go through the cookie check (cookiecheck.go) rather than straight
 		// to the destination, so a browser that drops the cookie gets an
 		// explanation, not a loop.
-		if next, err = h.ticketURL(&org, purposeCheck, s.IDHash, profile.Email, dest); err != nil {
+		if next, err = h.ticketURL(&org, ticket.PurposeCheck, s.IDHash, profile.Email, dest); err != nil {
 			return refused(ev, policy, err)
 		}
 	}

@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"errors"
+	"github.com/embedsso/embedsso/internal/pages"
 	"net/http"
 )
 
@@ -226,4 +227,11 @@ func asError(err error) *Error {
 		}
 	}
 	return ErrInternal.because(err)
+}
+
+// writeErrorPage is the default [Config.ErrorPage]: a small, self-contained
+// HTML page with the status, a title, e.Reason and e.Code, every value
+// escaped. It never shows e.Err, which may hold internal details.
+func writeErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
+	pages.Error(w, e.Status, e.Reason, e.Code)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"github.com/embedsso/embedsso/internal/email"
+	"github.com/embedsso/embedsso/internal/ticket"
 	"net/url"
 	"slices"
 	"strings"
@@ -165,8 +166,8 @@ func FuzzOpenTicket(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	want := ticket{purpose: purposeResume, orgID: org.ID, email: "jane@example.com", dest: "/", expires: now().Add(time.Minute), sessionHash: sha256.Sum256([]byte("a session id"))}
-	genuine, err := h.aeads.seal(&org, &want, h.now())
+	want := ticket.Ticket{Purpose: ticket.PurposeResume, OrgID: org.ID, Email: "jane@example.com", Dest: "/", Expires: now().Add(time.Minute), SessionHash: sha256.Sum256([]byte("a session id"))}
+	genuine, err := h.sealTicket(&org, &want)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func FuzzOpenTicket(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		_, _, tk, err := h.openTicket(context.Background(), raw, purposeResume)
+		_, _, tk, err := h.openTicket(context.Background(), raw, ticket.PurposeResume)
 		if err != nil {
 			assertRefusal(t, err, 400, 403)
 			return

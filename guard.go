@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/embedsso/embedsso/internal/pages"
 	"html/template"
 	"net/http"
 	"strings"
@@ -134,11 +135,6 @@ func SignedInScript(ctx context.Context) template.HTML {
 	if !ok {
 		return ""
 	}
-	var b strings.Builder
-	_ = postMessageScript.Execute(&b, struct {
-		Targets   []string
-		AnyOrigin bool
-		Message   map[string]string
-	}{exactOrigins(s.policy), len(s.policy.allowed) == 0, map[string]string{"type": "embedsso:signed-in", "orgId": s.session.User.OrgID}})
-	return template.HTML(b.String())
+	return pages.PostMessage(exactOrigins(s.policy), len(s.policy.allowed) == 0,
+		map[string]string{"type": "embedsso:signed-in", "orgId": s.session.User.OrgID})
 }

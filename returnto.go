@@ -2,6 +2,7 @@ package embedsso
 
 import (
 	"fmt"
+	"github.com/embedsso/embedsso/internal/ticket"
 	"net/url"
 	"strings"
 )
@@ -62,4 +63,4 @@ func isLocalPath(s string) bool {
 }
 
 // maxReturnToBytes bounds a return_to path (and so a ticket's destination).
-const maxReturnToBytes = 2048
+const maxReturnToBytes = ticket.MaxDestBytes

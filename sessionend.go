@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/embedsso/embedsso/internal/pages"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,15 +63,19 @@ func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool,
 	if !known && endedOrg == "" {
 		// No sign-in ever named an organization in this browser (here):
 		// nothing has ended, the visitor has not signed in.
-		return outcome{ev: ev, page: writeNotSignedInPage}
+		return outcome{ev: ev, page: func(w http.ResponseWriter) { pages.NotSignedIn(w, string(ErrSessionNotFound)) }}
 	}
 	if endedOrg != "" {
-		return outcome{ev: ev, page: func(w http.ResponseWriter) { writeSessionEndedPage(w, "", nil, returnTo, false, false) }}
+		return outcome{ev: ev, page: func(w http.ResponseWriter) {
+			pages.SessionEnded(w, string(ErrSessionNotFound), "", nil, returnTo, false, false)
+		}}
 	}
 	ev.OrgID = hnt.orgID
 	org, policy, err := h.findOrg(r.Context(), hnt.orgID)
 	if err != nil {
-		return outcome{ev: ev, page: func(w http.ResponseWriter) { writeSessionEndedPage(w, "", nil, returnTo, false, false) }}
+		return outcome{ev: ev, page: func(w http.ResponseWriter) {
+			pages.SessionEnded(w, string(ErrSessionNotFound), "", nil, returnTo, false, false)
+		}}
 	}
 	now := h.now()
 	if now.Sub(hnt.at) > time.Minute {
@@ -91,7 +96,7 @@ func (h *Handler) sessionEnded(w http.ResponseWriter, r *http.Request, api bool,
 	stopped := org.LoginURL != "" && hnt.bounces >= maxBounces
 	targets := exactOrigins(policy)
 	return outcome{ev: ev, policy: policy, page: func(w http.ResponseWriter) {
-		writeSessionEndedPage(w, org.ID, targets, returnTo, len(policy.allowed) == 0, stopped)
+		pages.SessionEnded(w, string(ErrSessionNotFound), org.ID, targets, returnTo, len(policy.allowed) == 0, stopped)
 	}}
 }
 

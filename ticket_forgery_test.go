@@ -22,7 +22,7 @@ import (
 
 // forgedTicket is what a holder of an organization's secret can seal: a
 // check (purpose 1) or resume (purpose 2) ticket, built here by hand from
-// the format ticket.go documents, sharing no code with the handler.
+// the format internal/ticket documents, sharing no code with the handler.
 type forgedTicket struct {
 	purpose     byte
 	orgID       string

@@ -1,4 +1,8 @@
-package embedsso
+// Package pages renders the HTML pages the handler itself answers with, and
+// the script that tells the parent window about a sign-in. They are
+// self-contained (no external CSS, fonts or scripts) so that they render
+// inside any frame, and every value goes through html/template's escaping.
+package pages
 
 import (
 	"html/template"
@@ -7,9 +11,6 @@ import (
 	"strings"
 )
 
-// The pages the handler itself renders. They are self-contained (no external
-// CSS, fonts or scripts) so that they render inside any frame, and every
-// value goes through html/template's escaping.
 var pages = template.Must(template.New("layout").Parse(`{{define "layout"}}<!doctype html>
 <html lang="en">
 <head>
@@ -175,56 +176,50 @@ var errorTitles = map[int]string{
 	http.StatusInternalServerError: "Something went wrong",
 }
 
-// WriteErrorPage is the default [Config.ErrorPage]: a small, self-contained
-// HTML page with the status, a title, e.Reason and e.Code, every value
-// escaped. It never shows e.Err, which may hold internal details.
-func WriteErrorPage(w http.ResponseWriter, _ *http.Request, e *Error) {
-	title, ok := errorTitles[e.Status]
+// Error writes the handler's default error page: a small page with the
+// status, a title, the reason and the code, every value escaped. The caller
+// never passes an error's cause, which may hold internal details.
+func Error(w http.ResponseWriter, status int, reason, code string) {
+	title, ok := errorTitles[status]
 	if !ok {
-		title = http.StatusText(e.Status)
+		title = http.StatusText(status)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(e.Status)
+	w.WriteHeader(status)
 	_ = errorPage.ExecuteTemplate(w, "layout", struct {
 		Status, Title, Reason, Code string
-	}{strconv.Itoa(e.Status), title, e.Reason, e.Code})
+	}{strconv.Itoa(status), title, reason, code})
 }
 
-// writeCookieBlockedPage renders the page shown when the session cookie did
-// not come back (see cookiecheck.go). It answers 401: the user is not signed
-// in here. In a frame (a ticket given) its button posts the resume ticket
-// once the browser granted storage access and a cookie set in the frame
-// comes back; its link opens the "Continue as" page in a new tab. In a tab
-// (no ticket) it offers neither: it says which setting to change.
-func writeCookieBlockedPage(w http.ResponseWriter, resumeURL, ticket string) {
+// CookieBlocked renders the page shown when the session cookie did not come
+// back, with status (the user is not signed in here) and code. In a frame (a
+// ticket given) its button posts the resume ticket once the browser granted
+// storage access and a cookie set in the frame comes back; its link opens
+// the "Continue as" page in a new tab. In a tab (no ticket) it offers
+// neither: it says which setting to change.
+func CookieBlocked(w http.ResponseWriter, status int, code, resumeURL, ticket string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(ErrCookieBlocked.Status())
+	w.WriteHeader(status)
 	_ = cookieBlockedPage.ExecuteTemplate(w, "layout", struct{ Title, ResumeURL, Ticket, Code string }{
-		"Cookies are blocked", resumeURL, ticket, string(ErrCookieBlocked)})
+		"Cookies are blocked", resumeURL, ticket, code})
 }
 
-// writeContinuePage renders the "Continue as" page of a resume link. It
-// answers 200 and signs no one in: only its button's POST does.
-func writeContinuePage(w http.ResponseWriter, email, orgID, ticket string) {
+// Continue renders the "Continue as" page of a resume link. It answers 200
+// and signs no one in: only its button's POST does.
+func Continue(w http.ResponseWriter, email, orgID, ticket string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_ = continuePage.ExecuteTemplate(w, "layout", struct{ Title, Email, OrgID, Ticket string }{
 		"Continue signing in", email, orgID, ticket})
 }
 
-// writeSessionEndedPage renders the page a framed request without a valid
-// session gets when it is not sent through a LoginURL: 401, and a message
-// to the parent window for each of targets (see sessionend.go).
-func writeSessionEndedPage(w http.ResponseWriter, orgID string, targets []string, returnTo string, anyOrigin, stopped bool) {
+// SessionEnded renders the page a framed request without a valid session
+// gets when it is not sent through a LoginURL: 401 with code, and, when
+// orgID is set, a message to the parent window for each of targets.
+func SessionEnded(w http.ResponseWriter, code, orgID string, targets []string, returnTo string, anyOrigin, stopped bool) {
 	var script template.HTML
 	if orgID != "" {
-		var b strings.Builder
-		_ = postMessageScript.Execute(&b, struct {
-			Targets   []string
-			AnyOrigin bool
-			Message   map[string]string
-		}{targets, anyOrigin, map[string]string{"type": "embedsso:session-expired", "orgId": orgID, "returnTo": returnTo}})
-		script = template.HTML(b.String()) // html/template escaped it above
+		script = PostMessage(targets, anyOrigin, map[string]string{"type": "embedsso:session-expired", "orgId": orgID, "returnTo": returnTo})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusUnauthorized)
@@ -232,15 +227,28 @@ func writeSessionEndedPage(w http.ResponseWriter, orgID string, targets []string
 		Title, Code string
 		Stopped     bool
 		Script      template.HTML
-	}{"Your session has ended", string(ErrSessionNotFound), stopped, script})
+	}{"Your session has ended", code, stopped, script})
 }
 
-// writeNotSignedInPage renders the page a request without a session gets
-// when this browser never signed in here (see sessionend.go): 401, no
-// message to any window, since no organization is known.
-func writeNotSignedInPage(w http.ResponseWriter) {
+// PostMessage returns a script that posts message to the parent window once
+// for each of targets (or to any origin with anyOrigin), escaped by
+// html/template, to render as is.
+func PostMessage(targets []string, anyOrigin bool, message map[string]string) template.HTML {
+	var b strings.Builder
+	_ = postMessageScript.Execute(&b, struct {
+		Targets   []string
+		AnyOrigin bool
+		Message   map[string]string
+	}{targets, anyOrigin, message})
+	return template.HTML(b.String()) // html/template escaped it above
+}
+
+// NotSignedIn renders the page a request without a session gets when this
+// browser never signed in here: 401 with code, no message to any window,
+// since no organization is known.
+func NotSignedIn(w http.ResponseWriter, code string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusUnauthorized)
 	_ = notSignedInPage.ExecuteTemplate(w, "layout", struct{ Title, Code string }{
-		"You are not signed in", string(ErrSessionNotFound)})
+		"You are not signed in", code})
 }
