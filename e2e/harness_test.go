@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -152,9 +153,15 @@ func tryStartServer(t *testing.T, bin string, extra []string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	scheme := "http://"
+	for _, a := range extra {
+		if a == "-tls" {
+			scheme = "https://"
+		}
+	}
 	s := &server{
-		app:      "http://localhost:" + appPort,
-		customer: "http://127.0.0.1:" + customerPort,
+		app:      scheme + "localhost:" + appPort,
+		customer: scheme + "127.0.0.1:" + customerPort,
 		out:      &syncBuffer{},
 	}
 	args := append([]string{"-addr", "localhost:" + appPort, "-customer-addr", "127.0.0.1:" + customerPort}, extra...)
@@ -211,8 +218,11 @@ func freePort() (string, error) {
 }
 
 // answers reports whether an HTTP server answers at base (any status).
+// With -tls the example's certificate is its own, made for the run: no
+// check of it here, which the example's own tests make.
 func answers(base string) bool {
-	c := http.Client{Timeout: 2 * time.Second}
+	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	res, err := c.Get(base + "/e2e-ready")
 	if err != nil {
 		return false
@@ -285,6 +295,12 @@ var logVersion sync.Once
 // stops it when the test ends.
 func newBrowser(t *testing.T, prefs map[string]any) *browser {
 	t.Helper()
+	return newBrowserWith(t, prefs)
+}
+
+// newBrowserWith is newBrowser with more command-line options.
+func newBrowserWith(t *testing.T, prefs map[string]any, more ...chromedp.ExecAllocatorOption) *browser {
+	t.Helper()
 	exe := chromiumPath(t)
 	dir := t.TempDir()
 	if prefs != nil {
@@ -306,6 +322,7 @@ func newBrowser(t *testing.T, prefs map[string]any) *browser {
 		chromedp.WindowSize(1024, 700),
 		chromedp.CombinedOutput(out),
 	)
+	opts = append(opts, more...)
 	parent, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
 	rec := &recorder{}
@@ -581,6 +598,19 @@ func (r *recorder) appFrame(site string) (string, bool) {
 	for _, q := range r.requests {
 		if strings.HasPrefix(q.URL, site+"/") {
 			return q.FrameID, true
+		}
+	}
+	return "", false
+}
+
+// lastAppFrame returns the id of the last frame that requested a document
+// from site.
+func (r *recorder) lastAppFrame(site string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.requests) - 1; i >= 0; i-- {
+		if strings.HasPrefix(r.requests[i].URL, site+"/") {
+			return r.requests[i].FrameID, true
 		}
 	}
 	return "", false

@@ -239,7 +239,8 @@ func orDefault(s, def string) string {
 
 // customerPage frames the app and listens to it: when the frame says its
 // session ended (an org without a LoginURL), the script asks the portal's
-// server for a fresh SSO URL and swaps the iframe's src. It keeps every
+// server for a fresh SSO URL and puts a new iframe with it in the old one's
+// place (a new src alone fails in WebKit: see the script). It keeps every
 // message from the frame in window.embedMessages and shows the last.
 var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
 <html lang="en">
@@ -267,7 +268,7 @@ var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
 </main>
 <script>
 (function () {
-  const app = document.getElementById("app");
+  let app = document.getElementById("app");
   const status = document.getElementById("frame-status");
   const appOrigin = {{.AppOrigin}};
   window.embedMessages = [];
@@ -288,7 +289,14 @@ var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
       return;
     }
     const { url } = await res.json();
-    app.src = url;
+    // A new iframe rather than a new src: WebKit sends no Referer when a
+    // frame whose page has Referrer-Policy: no-referrer (every app page)
+    // is sent elsewhere, even by its parent, so the app could not tell
+    // which site frames it (origin_missing). A new frame has no page yet.
+    const next = app.cloneNode(false);
+    next.src = url;
+    app.replaceWith(next);
+    app = next;
   });
 })();
 </script>
