@@ -97,18 +97,79 @@ type cache struct {
 
 type shard struct {
 	mu sync.RWMutex
-	m  map[string]*sessionEntry
+	m  map[digest]sessionEntry
 }
 
+// A cached session is kept small for the garbage collector, which marks
+// every one at every collection (BenchmarkCacheMark): its key holds no
+// pointer, its entry two, and its user's strings are one allocation.
 type sessionEntry struct {
 	created, expires, idle int64 // µs; idle 0: no idle limit
 	user                   *userEntry
 	org                    *orgEntry
 }
 
+// digest is a session's key: the 32 bytes its IDHash spells in lowercase
+// hex. An IDHash spelled otherwise is never cached.
+type digest [32]byte
+
+// sessionDigest decodes idHash, reporting whether it is 64 lowercase hex
+// digits.
+func sessionDigest(idHash string) (d digest, ok bool) {
+	if len(idHash) != 2*len(d) {
+		return d, false
+	}
+	for i := range d {
+		hi, ok1 := lowerHex(idHash[2*i])
+		lo, ok2 := lowerHex(idHash[2*i+1])
+		if !ok1 || !ok2 {
+			return d, false
+		}
+		d[i] = hi<<4 | lo
+	}
+	return d, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// userEntry is a cached user: its six strings cut from one (ends[i] is
+// where the i-th ends), so that they are one object to mark, not six.
 type userEntry struct {
-	user embedsso.User
-	dead atomic.Bool
+	text             string // ID, OrgID, Email, FirstName, LastName, Role
+	ends             [6]uint32
+	created, updated int64 // µs
+	attributes       map[string]any
+	groups           []string
+	dead             atomic.Bool
+}
+
+func newUserEntry(u *embedsso.User) *userEntry {
+	e := &userEntry{created: micros(u.CreatedAt), updated: micros(u.UpdatedAt), attributes: u.Attributes, groups: u.Groups}
+	var b strings.Builder
+	for i, s := range [6]string{u.ID, u.OrgID, u.Email, u.FirstName, u.LastName, u.Role} {
+		b.WriteString(s)
+		e.ends[i] = uint32(b.Len())
+	}
+	e.text = b.String()
+	return e
+}
+
+func (e *userEntry) id() string { return e.text[:e.ends[0]] }
+
+func (e *userEntry) user() embedsso.User {
+	t, n := e.text, e.ends
+	return embedsso.User{
+		ID: t[:n[0]], OrgID: t[n[0]:n[1]], Email: t[n[1]:n[2]], FirstName: t[n[2]:n[3]], LastName: t[n[3]:n[4]], Role: t[n[4]:n[5]],
+		Attributes: e.attributes, Groups: e.groups, CreatedAt: fromMicros(e.created), UpdatedAt: fromMicros(e.updated),
+	}
 }
 
 type orgEntry struct {
@@ -126,7 +187,7 @@ func newCache(o CacheOptions) *cache {
 		seed:     maphash.MakeSeed(),
 	}
 	for i := range c.shards {
-		c.shards[i].m = map[string]*sessionEntry{}
+		c.shards[i].m = map[digest]sessionEntry{}
 	}
 	return c
 }
@@ -158,8 +219,8 @@ func (c *cache) want() {
 	}
 }
 
-func (c *cache) shard(idHash string) *shard {
-	return &c.shards[maphash.String(c.seed, idHash)%cacheShards]
+func (c *cache) shard(k digest) *shard {
+	return &c.shards[maphash.Comparable(c.seed, k)%cacheShards]
 }
 
 // session returns the cached session idHash, with its organization.
@@ -168,14 +229,18 @@ func (c *cache) session(idHash string) (embedsso.Session, *embedsso.Org, bool) {
 	if !c.trusted() {
 		return embedsso.Session{}, nil, false
 	}
-	sh := c.shard(idHash)
-	sh.mu.RLock()
-	e := sh.m[idHash]
-	sh.mu.RUnlock()
-	if e == nil || e.user.dead.Load() || e.org.dead.Load() {
+	k, ok := sessionDigest(idHash)
+	if !ok {
 		return embedsso.Session{}, nil, false
 	}
-	s := embedsso.Session{IDHash: idHash, User: e.user.user, CreatedAt: fromMicros(e.created), ExpiresAt: fromMicros(e.expires)}
+	sh := c.shard(k)
+	sh.mu.RLock()
+	e, ok := sh.m[k]
+	sh.mu.RUnlock()
+	if !ok || e.user.dead.Load() || e.org.dead.Load() {
+		return embedsso.Session{}, nil, false
+	}
+	s := embedsso.Session{IDHash: idHash, User: e.user.user(), CreatedAt: fromMicros(e.created), ExpiresAt: fromMicros(e.expires)}
 	if e.idle != 0 {
 		s.IdleExpiresAt = fromMicros(e.idle)
 	}
@@ -203,7 +268,8 @@ func (c *cache) begin() uint64 { return c.seq.Load() }
 // putSession stores what a read that began at seq found, unless a change
 // came in since.
 func (c *cache) putSession(seq uint64, s embedsso.Session, org *embedsso.Org) {
-	if org == nil {
+	k, ok := sessionDigest(s.IDHash)
+	if org == nil || !ok {
 		return
 	}
 	c.mu.Lock()
@@ -213,20 +279,20 @@ func (c *cache) putSession(seq uint64, s embedsso.Session, org *embedsso.Org) {
 	}
 	u := c.users[s.User.ID]
 	if u == nil || u.dead.Load() {
-		u = &userEntry{user: s.User}
+		u = newUserEntry(&s.User)
 		c.putUserLocked(u)
 	}
 	o := c.putOrgLocked(*org)
-	e := &sessionEntry{created: micros(s.CreatedAt), expires: micros(s.ExpiresAt), idle: optionalMicros(s.IdleExpiresAt), user: u, org: o}
-	sh := c.shard(s.IDHash)
+	e := sessionEntry{created: micros(s.CreatedAt), expires: micros(s.ExpiresAt), idle: optionalMicros(s.IdleExpiresAt), user: u, org: o}
+	sh := c.shard(k)
 	sh.mu.Lock()
-	if _, ok := sh.m[s.IDHash]; !ok && len(sh.m) >= c.perShard {
-		for k := range sh.m { // a random entry makes room
-			delete(sh.m, k)
+	if _, ok := sh.m[k]; !ok && len(sh.m) >= c.perShard {
+		for old := range sh.m { // a random entry makes room
+			delete(sh.m, old)
 			break
 		}
 	}
-	sh.m[s.IDHash] = e
+	sh.m[k] = e
 	sh.mu.Unlock()
 }
 
@@ -247,7 +313,7 @@ func (c *cache) putUserLocked(u *userEntry) {
 			break
 		}
 	}
-	c.users[u.user.ID] = u
+	c.users[u.id()] = u
 }
 
 func (c *cache) putOrgLocked(o embedsso.Org) *orgEntry {
@@ -298,10 +364,12 @@ func (c *cache) dropSession(idHash string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq.Add(1)
-	sh := c.shard(idHash)
-	sh.mu.Lock()
-	delete(sh.m, idHash)
-	sh.mu.Unlock()
+	if k, ok := sessionDigest(idHash); ok {
+		sh := c.shard(k)
+		sh.mu.Lock()
+		delete(sh.m, k)
+		sh.mu.Unlock()
+	}
 }
 
 // touch sets a cached session's idle expiry, as the database now holds it.
@@ -309,14 +377,15 @@ func (c *cache) touch(idHash string, idle int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq.Add(1)
-	sh := c.shard(idHash)
-	sh.mu.Lock()
-	if e := sh.m[idHash]; e != nil {
-		n := *e
-		n.idle = idle
-		sh.m[idHash] = &n
+	if k, ok := sessionDigest(idHash); ok {
+		sh := c.shard(k)
+		sh.mu.Lock()
+		if e, ok := sh.m[k]; ok {
+			e.idle = idle
+			sh.m[k] = e
+		}
+		sh.mu.Unlock()
 	}
-	sh.mu.Unlock()
 }
 
 func (c *cache) dropUser(id string) {
@@ -347,7 +416,7 @@ func (c *cache) dropUsersWhere(match func(*embedsso.User) bool) {
 	defer c.mu.Unlock()
 	c.seq.Add(1)
 	for id, u := range c.users {
-		if match(&u.user) {
+		if user := u.user(); match(&user) {
 			u.dead.Store(true)
 			delete(c.users, id)
 		}
@@ -372,7 +441,7 @@ func (c *cache) flush() {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		sh.m = map[string]*sessionEntry{}
+		sh.m = map[digest]sessionEntry{}
 		sh.mu.Unlock()
 	}
 }

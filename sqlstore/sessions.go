@@ -49,10 +49,10 @@ func (s *Store) findSession(ctx context.Context, idHash string, now time.Time) (
 	c := s.lookupCache()
 	var seq uint64
 	if c != nil {
-		if sess, org, ok := c.session(idHash); ok {
-			if ended(&sess, now) {
-				return embedsso.Session{}, nil, embedsso.ErrSessionNotFound
-			}
+		// A session that looks ended is read again: its idle expiry may
+		// have moved on through another instance a moment ago, and that
+		// renewal may not have reached the cache yet.
+		if sess, org, ok := c.session(idHash); ok && !ended(&sess, now) {
 			return sess, org, nil
 		}
 		seq = c.begin()
