@@ -23,6 +23,7 @@ type result struct {
 	round         int    // from 0
 	db            string // the -db it ran on: a file, a DSN or memory
 	logins, authd phase
+	revocation    *revocation // with -two-instances, on sqlite and postgres
 }
 
 // phase is one phase's count, latencies and errors.
@@ -75,7 +76,9 @@ type client struct {
 // logins update a user that exists, as in a real app.
 const usersPerClient = 64
 
-func measure(ctx context.Context, storage, base string, org loadOrg, o options) result {
+// measure runs the login and the authenticated phases against base, then,
+// when two is not nil, two with the clients and their sessions.
+func measure(ctx context.Context, storage, base string, org loadOrg, o options, two func([]*client) *revocation) result {
 	clients := make([]*client, o.clients)
 	for i := range clients {
 		clients[i] = &client{id: i, base: base, org: org, mint: newMinter(org), http: &http.Client{
@@ -101,6 +104,9 @@ func measure(ctx context.Context, storage, base string, org loadOrg, o options) 
 		}
 	}
 	r.authd = runPhase(ctx, clients, o, (*client).me)
+	if two != nil {
+		r.revocation = two(clients)
+	}
 	return r
 }
 

@@ -157,7 +157,7 @@ func TestTheClientsActAsBrowsers(t *testing.T) {
 	defer srv.Close()
 
 	o := options{duration: 500 * time.Millisecond, warmup: 50 * time.Millisecond, clients: 4}
-	r := measure(context.Background(), "fake", srv.URL, org, o)
+	r := measure(context.Background(), "fake", srv.URL, org, o, nil)
 	for name, p := range map[string]phase{"login": r.logins, "authenticated": r.authd} {
 		assert.Zero(t, p.errors, "%s: %v", name, p.firstErr)
 		assert.Positive(t, p.completed, name)
@@ -188,4 +188,37 @@ func TestTheThrowawayPostgreSQLCommitsDurably(t *testing.T) {
 		require.NoError(t, err, string(out))
 		assert.Equal(t, "on", strings.TrimSpace(string(out)), setting)
 	}
+}
+
+// -two-instances starts a second example server on the same database and
+// sends it page views of every session while half of them sign out on the
+// first: on SQLite and PostgreSQL, no signed-out session is accepted on
+// the second past sqlstore's bound, and no other session is refused.
+func TestTwoInstancesShowARevocationUnderLoad(t *testing.T) {
+	storages := "sqlite,postgres"
+	if _, err := findPostgres(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must measure PostgreSQL too: %v", err)
+		}
+		storages = "sqlite"
+	}
+	o, err := parseFlags([]string{"-duration", "1s", "-clients", "4", "-storages", storages, "-two-instances"}, io.Discard)
+	require.NoError(t, err)
+	var log strings.Builder
+	results, err := run(context.Background(), o, &log)
+	require.NoError(t, err, log.String())
+	require.Len(t, results, len(strings.Split(storages, ",")))
+	for _, r := range results {
+		rv := r.revocation
+		require.NotNil(t, rv, r.storage)
+		assert.NoError(t, rv.firstErr, r.storage)
+		assert.Equal(t, 2, rv.signedOut, r.storage)
+		assert.Positive(t, rv.views, r.storage)
+		assert.Zero(t, rv.pastBound, "%s: accepted past the bound (latest %v)", r.storage, rv.lastSeen)
+		assert.Zero(t, rv.keptErrors, r.storage)
+	}
+	var table strings.Builder
+	writeRevocations(&table, results)
+	t.Log("\n" + table.String())
+	assert.Contains(t, table.String(), "| sqlite | ")
 }

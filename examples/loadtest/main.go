@@ -3,7 +3,7 @@
 // flow over loopback, and prints one table:
 //
 //	go run ./examples/loadtest [-duration 10s] [-clients 32] [-storages floor,memory,sqlite,postgres] [-pg auto|off|DSN]
-//	    [-server DIR] [-baseline DIR] [-rounds N]
+//	    [-server DIR] [-baseline DIR] [-rounds N] [-two-instances]
 //
 // For each storage it builds and starts the example (memory: -db memory;
 // sqlite: a new SQLite file; postgres: a new PostgreSQL database, durable
@@ -61,6 +61,7 @@ func main() {
 	results, err := run(ctx, o, os.Stderr)
 	if len(results) > 0 {
 		writeTable(os.Stdout, results, o)
+		writeRevocations(os.Stdout, results)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -78,6 +79,10 @@ type options struct {
 	serverDir string // the example server's source
 	baseline  string // an older example server's source, or ""
 	rounds    int    // how many times each storage is measured
+	// twoInstances adds, on sqlite and postgres, a second example server
+	// on the same database and a phase of page views on it while half the
+	// sessions sign out on the first (revocation.go).
+	twoInstances bool
 
 	// The commits the example and the baseline are built from, for the
 	// table's heading; "" when unknown.
@@ -102,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.pg, "pg", "auto", "PostgreSQL: a postgres:// DSN of a server on which each measurement gets a new database (needs CREATEDB), auto to start a throwaway server from the machine's binaries for each measurement (skipped if there are none), or off")
 	fs.StringVar(&o.serverDir, "server", "", "the example server's source directory (default: examples/server above the current directory)")
 	fs.StringVar(&o.baseline, "baseline", "", "the examples/server source directory of an older checkout, measured beside this one on "+strings.Join(baselineStorages, " and ")+" in the same run, each on a database of its own")
+	fs.BoolVar(&o.twoInstances, "two-instances", false, "on sqlite and postgres, then start a second example server on the same database and send it page views of every session for -duration while half of them sign out on the first: how long after a sign-out the second still accepts it, against sqlstore's bound of 100 ms")
 	fs.IntVar(&o.rounds, "rounds", 1, "how many times to measure each storage (and the baseline); the table shows medians")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -238,7 +244,22 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 			continue // skipped
 		}
 		fmt.Fprintf(log, "%s%s: %d clients, %s of logins then %s of authenticated requests\n", name, st.roundNote(o), o.clients, o.duration, o.duration)
-		r := measure(ctx, st.storage, target, org, o)
+		var two func([]*client) *revocation
+		if o.twoInstances && (st.storage == "sqlite" || st.storage == "postgres") && !st.baseline {
+			two = func(clients []*client) *revocation {
+				second, stopSecond, err := startServer(ctx, bins[st.server()], example(db), log)
+				if err != nil {
+					return &revocation{firstErr: fmt.Errorf("second instance: %w", err)}
+				}
+				fmt.Fprintf(log, "%s%s: a second instance on the same database, %s of page views on it while half the sessions sign out on the first\n", name, st.roundNote(o), o.duration)
+				rv := measureRevocation(ctx, clients, target, second, o)
+				if err := stopSecond(); err != nil && rv.firstErr == nil {
+					rv.firstErr = fmt.Errorf("second instance: stop: %w", err)
+				}
+				return &rv
+			}
+		}
+		r := measure(ctx, st.storage, target, org, o, two)
 		r.baseline, r.round, r.db = st.baseline, st.round, db
 		err = stop()
 		results = append(results, r)
