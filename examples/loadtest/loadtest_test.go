@@ -76,7 +76,7 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, 10*time.Second, o.duration)
 	assert.Equal(t, time.Second, o.warmup)
 	assert.Equal(t, 32, o.clients)
-	assert.Equal(t, allStorages, o.storages)
+	assert.Equal(t, defaultStorages, o.storages)
 	assert.Equal(t, "auto", o.pg)
 
 	for _, args := range [][]string{
@@ -221,4 +221,36 @@ func TestTwoInstancesShowARevocationUnderLoad(t *testing.T) {
 	writeRevocations(&table, results)
 	t.Log("\n" + table.String())
 	assert.Contains(t, table.String(), "| sqlite | ")
+}
+
+// -storages scs-sqlite,scs-postgres runs the floor with its sessions in
+// scs on SQLite and PostgreSQL: every login and authenticated request
+// succeeds, and beside the example on the same storage the table gives
+// the example's authenticated req/s as a ratio to scs's. No figure is
+// judged.
+func TestSCSOnTheSameStorageIsMeasuredBesideTheExample(t *testing.T) {
+	storages := []string{"sqlite", "scs-sqlite", "postgres", "scs-postgres"}
+	if _, err := findPostgres(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must measure PostgreSQL too: %v", err)
+		}
+		storages = storages[:2]
+	}
+	o, err := parseFlags([]string{"-duration", "1s", "-clients", "4", "-storages", strings.Join(storages, ",")}, io.Discard)
+	require.NoError(t, err)
+	var log strings.Builder
+	results, err := run(context.Background(), o, &log)
+	require.NoError(t, err, log.String())
+	require.Len(t, results, len(storages))
+	for i, r := range results {
+		assert.Equal(t, storages[i], r.storage)
+		for name, p := range map[string]phase{"login": r.logins, "authenticated": r.authd} {
+			assert.Zero(t, p.errors, "%s %s: %v", r.storage, name, p.firstErr)
+			assert.Positive(t, p.completed, "%s %s", r.storage, name)
+		}
+	}
+	var table strings.Builder
+	writeTable(&table, results, o)
+	t.Log("\n" + table.String())
+	assert.Contains(t, table.String(), "sqlite: authenticated req/s ")
 }

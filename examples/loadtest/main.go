@@ -89,7 +89,20 @@ type options struct {
 	thisRev, baselineRev string
 }
 
-var allStorages = []string{"floor", "memory", "sqlite", "postgres"}
+// defaultStorages are measured without -storages; allStorages may be
+// named. scs-sqlite and scs-postgres are the floor with its sessions in
+// github.com/alexedwards/scs/v2 on SQLite and PostgreSQL (floor/scs.go): the
+// signed-in request of the session library most Go apps use, on the same
+// storage as the example's.
+var (
+	defaultStorages = []string{"floor", "memory", "sqlite", "postgres"}
+	allStorages     = append(slices.Clone(defaultStorages), "scs-sqlite", "scs-postgres")
+)
+
+// isFloor reports whether storage runs the floor binary.
+func isFloor(storage string) bool {
+	return storage == "floor" || strings.HasPrefix(storage, "scs-")
+}
 
 // baselineStorages are the storages the baseline is measured on: the older
 // example has no -db memory (it would take "memory" for a SQLite file name),
@@ -103,7 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (logins, then authenticated requests) runs per storage")
 	fs.IntVar(&o.clients, "clients", 32, "concurrent clients")
-	fs.StringVar(&storages, "storages", strings.Join(allStorages, ","), "what to measure, comma-separated: "+strings.Join(allStorages, ", "))
+	fs.StringVar(&storages, "storages", strings.Join(defaultStorages, ","), "what to measure, comma-separated: "+strings.Join(allStorages, ", "))
 	fs.StringVar(&o.pg, "pg", "auto", "PostgreSQL: a postgres:// DSN of a server on which each measurement gets a new database (needs CREATEDB), auto to start a throwaway server from the machine's binaries for each measurement (skipped if there are none), or off")
 	fs.StringVar(&o.serverDir, "server", "", "the example server's source directory (default: examples/server above the current directory)")
 	fs.StringVar(&o.baseline, "baseline", "", "the examples/server source directory of an older checkout, measured beside this one on "+strings.Join(baselineStorages, " and ")+" in the same run, each on a database of its own")
@@ -169,7 +182,7 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 		return nil, err
 	}
 	bins := map[string]string{} // "floor", "this", "baseline" → binary
-	if contains(o.storages, "floor") {
+	if slices.ContainsFunc(o.storages, isFloor) {
 		src, err := findDir(filepath.Join("examples", "loadtest", "floor"))
 		if err != nil {
 			return nil, err
@@ -203,7 +216,7 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 	var results []result
 	noPostgres := false
 	for i, st := range plan(o) {
-		if st.storage == "postgres" && noPostgres {
+		if (st.storage == "postgres" || st.storage == "scs-postgres") && noPostgres {
 			continue
 		}
 		name := st.name()
@@ -213,7 +226,10 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 		switch st.storage {
 		case "floor":
 			target, stop, err = startServer(ctx, bins["floor"], []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile}, log)
-		case "postgres":
+		case "scs-sqlite":
+			db = filepath.Join(dir, fmt.Sprintf("load-%d-scs.db", i))
+			target, stop, err = startServer(ctx, bins["floor"], []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile, "-sessions", st.storage, "-db", db}, log)
+		case "postgres", "scs-postgres":
 			// Every measurement gets a database nobody wrote to before it, so
 			// that neither server inherits the other's rows (or its schema).
 			dsn, stopPG, skip, perr := postgresDSN(ctx, o.pg, log)
@@ -222,7 +238,11 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 				break
 			}
 			db = dsn
-			target, stop, err = startServer(ctx, bins[st.server()], example(dsn), log)
+			if st.storage == "scs-postgres" {
+				target, stop, err = startServer(ctx, bins["floor"], []string{"-addr", "127.0.0.1:0", "-orgs", orgsFile, "-sessions", st.storage, "-db", dsn}, log)
+			} else {
+				target, stop, err = startServer(ctx, bins[st.server()], example(dsn), log)
+			}
 			if err != nil {
 				err = errors.Join(err, stopPG())
 				break
@@ -274,10 +294,5 @@ func run(ctx context.Context, o options, log io.Writer) ([]result, error) {
 }
 
 func (o options) needsExample() bool {
-	for _, s := range o.storages {
-		if s != "floor" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(o.storages, func(s string) bool { return !isFloor(s) })
 }

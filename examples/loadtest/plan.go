@@ -37,7 +37,7 @@ func plan(o options) []step {
 // server is the binary the step runs: "floor", "this" or "baseline".
 func (s step) server() string {
 	switch {
-	case s.storage == "floor":
+	case isFloor(s.storage):
 		return "floor"
 	case s.baseline:
 		return "baseline"

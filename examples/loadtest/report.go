@@ -72,6 +72,7 @@ func writeTable(w io.Writer, results []result, o options) {
 	if len(byRound) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(byRound, "\n"))
 	}
+	writeVersusSCS(w, rows)
 	for _, r := range results {
 		for _, p := range []struct {
 			name string
@@ -82,6 +83,34 @@ func writeTable(w io.Writer, results []result, o options) {
 					step{round: r.round}.roundNote(o), p.name, p.ph.errors, p.ph.firstErr)
 			}
 		}
+	}
+}
+
+// writeVersusSCS gives, for each storage measured beside scs on the same
+// storage (-storages sqlite,scs-sqlite), the example's authenticated req/s
+// as a ratio to scs's, round by round.
+func writeVersusSCS(w io.Writer, rows []row) {
+	find := func(storage string) *row {
+		for i := range rows {
+			if rows[i].storage == storage && !rows[i].baseline {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	first := true
+	for _, s := range []string{"sqlite", "postgres"} {
+		this, other := find(s), find("scs-"+s)
+		if this == nil || other == nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		rs := this.ratios(other, authdPerSecond)
+		fmt.Fprintf(w, "%s: authenticated req/s %s scs's on the same storage (p99 %s, scs %s)\n", s, ratio(rs),
+			ms(this.medianDuration(authdP99)), ms(other.medianDuration(authdP99)))
 	}
 }
 

@@ -3,7 +3,7 @@
 // of an -orgs file (the example server's format) on -addr and prints
 // "the app: URL" once it listens, as the example does. It stops on SIGINT.
 //
-//	floor -orgs FILE [-addr 127.0.0.1:0]
+//	floor -orgs FILE [-addr 127.0.0.1:0] [-sessions map|scs-sqlite|scs-postgres -db FILE|DSN]
 package main
 
 import (
@@ -25,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // floor checks the Origin, verifies the signature with crypto/hmac, decodes
@@ -120,6 +122,10 @@ func (f *floor) me(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":"not signed in"}` + "\n"))
 		return
 	}
+	writeUser(w, u)
+}
+
+func writeUser(w http.ResponseWriter, u any) {
 	var b bytes.Buffer
 	_ = json.NewEncoder(&b).Encode(u)
 	_, _ = w.Write(b.Bytes())
@@ -138,6 +144,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	orgsFile := fs.String("orgs", "", "the example server's -orgs file; the first organization is served")
+	sessions := fs.String("sessions", "map", "where sessions are kept: map (in memory), scs-sqlite (scs with a SQLite store on the -db file) or scs-postgres (scs with a pgx store on the -db DSN)")
+	db := fs.String("db", "", "with -sessions scs-sqlite, the SQLite file; with scs-postgres, the postgres:// DSN")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,7 +157,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := &http.Server{Handler: newFloor(org), ReadHeaderTimeout: 10 * time.Second}
+	handler := newFloor(org)
+	if *sessions != "map" {
+		sm, closeStore, err := newSCS(ctx, *sessions, *db)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		handler = newSCSFloor(org, sm)
+	}
+	s := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "the app: http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(ln) }()
@@ -176,6 +193,14 @@ func readOrg(path string) (orgJSON, error) {
 		return orgJSON{}, fmt.Errorf("%s: the first organization needs an id, a jwtSecret and an allowedOrigin", path)
 	}
 	return orgs[0], nil
+}
+
+func newSCSFloor(org orgJSON, sm *scs.SessionManager) http.Handler {
+	f := scsFloor{&floor{org: org}, sm}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/sso/jwt", f.login)
+	mux.HandleFunc("GET /api/me", f.me)
+	return sm.LoadAndSave(mux)
 }
 
 func newFloor(org orgJSON) http.Handler {
