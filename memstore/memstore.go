@@ -124,8 +124,10 @@ func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
 	return s.sessions.RevokeSession(ctx, idHash)
 }
 
-// RevokeUserSessions implements [embedsso.SessionStore]. It scans the
-// sessions' shards one at a time.
+// RevokeUserSessions implements [embedsso.SessionStore]. It reads every
+// stored session, one shard at a time: the store keeps no index by user or
+// organization, so RevokeOrgSessions and RevokeEmailSessions read them all
+// too.
 func (s *Store) RevokeUserSessions(ctx context.Context, orgID, userID string) error {
 	return s.sessions.RevokeUserSessions(ctx, orgID, userID)
 }
