@@ -41,7 +41,7 @@ var webkitEngine = engine{
 	policies: []policy{
 		// MiniBrowser's own default (--cookies-policy=no-third-party):
 		// a third-party frame may not set cookies.
-		{name: "default settings", frame: seesCookiePage, allow: [2]string{allowIneffective, allowSpentTicket}},
+		{name: "default settings", frame: seesCookiePage, allow: [2]string{allowIneffective, allowIneffective}},
 		{name: "third-party cookies allowed", frame: seesSignedIn, webkit: []string{"--cookies-policy=always"}},
 		// Intelligent Tracking Prevention, as Safari has it on by default.
 		{name: "tracking prevention", frame: seesCookiePage, allow: [2]string{allowRefused, allowPending}, webkit: []string{"--enable-itp"}},
