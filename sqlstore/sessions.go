@@ -145,7 +145,11 @@ func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt t
 	defer done()
 	_, err = s.touchStmt.exec(ctx, optionalMicros(idleExpiresAt), idHash)
 	if c := s.cache; c != nil {
-		c.touch(idHash, optionalMicros(idleExpiresAt))
+		if err == nil {
+			c.touch(idHash, optionalMicros(idleExpiresAt))
+		} else {
+			c.dropSession(idHash) // the write may or may not have happened: read it again
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: touch session: %w", err)

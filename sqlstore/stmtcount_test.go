@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,6 +116,8 @@ func init() { sql.Register("sqlite-counting", &countingDriver{}) }
 type countedStore struct {
 	store *sqlstore.Store
 	take  func(t *testing.T) map[string]int // the counts since the last take
+	db    func(t *testing.T) *sql.DB        // a new handle on the database (PostgreSQL)
+	dsn   string                            // the SQLite file's dsn
 }
 
 func newCountedStore(t *testing.T, kind string, cache sqlstore.CacheOptions) countedStore {
@@ -126,7 +129,7 @@ func newCountedStore(t *testing.T, kind string, cache sqlstore.CacheOptions) cou
 		s, err := sqlstore.OpenSQLite(ctx, "sqlite-counting", dsn, sqlstore.SQLiteOptions{Cache: cache})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = s.Close() })
-		return countedStore{s, func(*testing.T) map[string]int { return statements.take() }}
+		return countedStore{store: s, take: func(*testing.T) map[string]int { return statements.take() }, dsn: dsn}
 	case "postgres":
 		if pg == nil || !pg.CountsStatements() {
 			t.Skip("no PostgreSQL server with pg_stat_statements")
@@ -157,7 +160,7 @@ func newCountedStore(t *testing.T, kind string, cache sqlstore.CacheOptions) cou
 			return n
 		}
 		take(t)
-		return countedStore{s, take}
+		return countedStore{store: s, take: take, db: func(t *testing.T) *sql.DB { return db.open(t) }}
 	}
 	t.Fatalf("unknown kind %q", kind)
 	return countedStore{}
@@ -265,5 +268,79 @@ func TestStatementsPerSignedInRequest(t *testing.T) {
 				assert.LessOrEqual(t, per, c.max)
 			})
 		}
+	}
+}
+
+// Idle renewal with the cache on: two instances serve one session from
+// their caches; when its renewal is due, the instance that sees it first
+// writes it, and the other hears of it through the feed and does not write
+// it again: one write for the pair, and the other's cache holds the new
+// idle expiry. Counted on SQLite by the driver, on PostgreSQL by
+// pg_stat_statements.
+func TestAnIdleRenewalIsWrittenOnceAndSeenByTheOtherInstance(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			a := newCountedStore(t, kind, sqlstore.CacheOptions{})
+			var b *sqlstore.Store
+			if kind == "sqlite" {
+				var err error
+				b, err = sqlstore.OpenSQLite(ctx, "sqlite-counting", a.dsn, sqlstore.SQLiteOptions{})
+				require.NoError(t, err)
+			} else {
+				b = sqlstore.New(a.db(t))
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			require.NoError(t, a.store.PutOrg(ctx, scaleOrg))
+			c := &clock{now: time.Now()}
+			pages := make([]http.Handler, 2)
+			var cookie string
+			for i, st := range []*sqlstore.Store{a.store, b} {
+				sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: st, Now: c.Now})
+				require.NoError(t, err)
+				h, err := embedsso.New(embedsso.Config{Orgs: st, Users: st, Sessions: sessions, Replay: st, Now: c.Now})
+				require.NoError(t, err)
+				pages[i] = h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+				if i == 0 {
+					tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true, Now: c.Now}.Sign(
+						embedsso.Claims{Email: "renew@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
+					require.NoError(t, err)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/sso/jwt?jwt="+tok, nil))
+					require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+					for _, line := range w.Result().Header.Values("Set-Cookie") {
+						if strings.HasPrefix(line, sessions.CookieName()+"=") {
+							cookie = strings.SplitN(line, ";", 2)[0]
+						}
+					}
+				}
+			}
+			idHash := hashCookie(cookie)
+			for i, st := range []*sqlstore.Store{a.store, b} {
+				require.Eventually(t, func() bool { return view(pages[i], cookie) == http.StatusOK && sqlstore.Cached(st, idHash) },
+					5*time.Second, time.Millisecond)
+			}
+			before, err := b.FindSession(ctx, idHash, c.Now())
+			require.NoError(t, err)
+			a.take(t)
+
+			c.set(c.Now().Add(2 * time.Minute)) // a renewal is due
+			require.Equal(t, http.StatusOK, view(pages[0], cookie))
+			require.Eventually(t, func() bool {
+				s, err := b.FindSession(ctx, idHash, c.Now())
+				return err == nil && s.IdleExpiresAt.After(before.IdleExpiresAt) && sqlstore.Cached(b, idHash)
+			}, time.Second, time.Millisecond, "B's cache holds A's renewal")
+			for range 10 {
+				require.Equal(t, http.StatusOK, view(pages[1], cookie))
+				require.Equal(t, http.StatusOK, view(pages[0], cookie))
+			}
+			touches := 0
+			for q, n := range a.take(t) {
+				if strings.Contains(q, "SET idle_expires_at") {
+					touches += n
+				}
+			}
+			assert.Equal(t, 1, touches, "renewal writes")
+		})
 	}
 }
