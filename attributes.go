@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/embedsso/embedsso/internal/attrname"
+	"github.com/embedsso/embedsso/internal/jwt"
 )
 
 // Attributes and groups. Every claim of a verified token that is not one of
@@ -66,37 +67,11 @@ func extraClaims(raw []byte, org *Org) (attrs map[string]any, groups []string, e
 }
 
 // hasExtraMembers reports whether the payload b (already judged by
-// checkMembers) has a top-level member outside the claims Claims decodes
-// ("groups" counts as extra). It scans with checkMembers' helpers and
-// allocates nothing, so a token with only the usual claims costs no second
-// decode. When unsure (malformed input) it says true, and the full decode
-// decides.
-func hasExtraMembers(b []byte) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return true
-	}
-	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
-		end, ok := skipString(b, i)
-		if !ok {
-			return true
-		}
-		name, err := memberName(b[i:end])
-		if err != nil || !isClaimsField(name) {
-			return true
-		}
-		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
-			return true
-		}
-		if i, ok = skipValue(b, skipSpace(b, i+1)); !ok {
-			return true
-		}
-		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	return false
-}
+// jwt.CheckMembers) has a top-level member outside the claims Claims decodes
+// ("groups" counts as extra). It allocates nothing, so a token with only the
+// usual claims costs no second decode. When unsure (malformed input) it says
+// true, and the full decode decides.
+func hasExtraMembers(b []byte) bool { return jwt.HasMemberOutside(b, isClaimsField) }
 
 // isClaimsField reports whether name is a claim other than "groups" that
 // the handler reads itself or ignores by design.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/embedsso/embedsso/internal/jwt"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -28,6 +30,13 @@ type parsedToken struct {
 	claimsErr error
 }
 
+// headerMembers and claimMembers are the names json.Unmarshal fills in
+// tokenHeader and Claims, read from their struct tags.
+var (
+	headerMembers = jwt.Names(reflect.TypeFor[tokenHeader]())
+	claimMembers  = jwt.Names(reflect.TypeFor[Claims]())
+)
+
 type tokenHeader struct {
 	Alg  string          `json:"alg"`
 	Kid  string          `json:"kid"`
@@ -37,7 +46,7 @@ type tokenHeader struct {
 
 // verifier checks embedding tokens. It is immutable and safe for concurrent use.
 type verifier struct {
-	macs  macCache // HS256 keyed once per secret (hmackeys.go)
+	macs  jwt.MACs // HS256 keyed once per secret
 	rules func() timeRules
 }
 
@@ -50,7 +59,7 @@ func newVerifier(rules func() timeRules) *verifier {
 // any crit extension, before a store is consulted.
 func parse(raw string) (*parsedToken, error) {
 	for i := 0; i < len(raw); i++ {
-		if !base64URLOrDot[raw[i]] {
+		if !jwt.CompactChars[raw[i]] {
 			return nil, ErrTokenMalformed.because(fmt.Errorf("byte %d is not base64url", i))
 		}
 	}
@@ -65,7 +74,7 @@ func parse(raw string) (*parsedToken, error) {
 	t := &parsedToken{signingInput: raw[:len(h)+1+len(p)]}
 	if known, ok := commonHeaders[h]; ok {
 		t.header = known
-	} else if _, err := decodeJSONSegment(h, &t.header, headerMembers); err != nil {
+	} else if _, err := jwt.DecodeSegment(h, &t.header, headerMembers); err != nil {
 		return nil, ErrTokenMalformed.because(fmt.Errorf("header: %w", err))
 	}
 	if t.header.Enc != "" {
@@ -79,7 +88,7 @@ func parse(raw string) (*parsedToken, error) {
 	if t.header.Crit != nil {
 		return nil, ErrAlgorithmNotAllowed.becauseText("crit header names extensions this verifier does not implement")
 	}
-	payload, err := decodeJSONSegment(p, &t.claims, claimMembers)
+	payload, err := jwt.DecodeSegment(p, &t.claims, claimMembers)
 	t.payload = payload
 	if err != nil {
 		var te *json.UnmarshalTypeError
@@ -98,7 +107,7 @@ func parse(raw string) (*parsedToken, error) {
 	if err := checkText("orgId", t.claims.OrgID, maxNameBytes); err != nil {
 		return nil, ErrOrgIDInvalid.because(err)
 	}
-	sig, err := segmentEncoding.DecodeString(s)
+	sig, err := jwt.SegmentEncoding.DecodeString(s)
 	if err != nil {
 		return nil, ErrTokenMalformed.because(fmt.Errorf("signature: %w", err))
 	}
@@ -135,7 +144,7 @@ func (v *verifier) signatureMatches(t *parsedToken, org *Org, now time.Time) boo
 		if sec.expired(now) || t.header.Kid != "" && sec.KeyID != t.header.Kid {
 			continue
 		}
-		if v.macs.verify(sec.Value, input, t.signature) {
+		if v.macs.Verify(sec.Value, input, t.signature) {
 			return true
 		}
 	}
@@ -154,33 +163,8 @@ func checkSecrets(org *Org) error {
 	return nil
 }
 
-// segmentEncoding decodes a token's segments. Strict refuses non-zero
-// padding bits in the last character, so each byte string has exactly one
-// spelling: without it, the last character of a 32-byte signature has four
-// spellings that decode to the same bytes, and a token could be altered
-// without breaking its signature (defeating anything keyed on the token's
-// text, such as a deny-list or a log search).
-var segmentEncoding = base64.RawURLEncoding.Strict()
-
-// decodeJSONSegment decodes one base64url segment into v, whose JSON
-// member names are fields (see checkMembers), and returns the segment's
-// JSON.
-func decodeJSONSegment(seg string, v any, fields [][]byte) ([]byte, error) {
-	if seg == "" {
-		return nil, errors.New("empty segment")
-	}
-	b, err := segmentEncoding.DecodeString(seg)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMembers(b, fields); err != nil {
-		return b, err
-	}
-	return b, json.Unmarshal(b, v)
-}
-
 // commonHeaders holds the headers that HS256 signers send, by their exact
-// segment, decoded at start-up by the same decodeJSONSegment as any other
+// segment, decoded at start-up by the same jwt.DecodeSegment as any other
 // header, so a token from jsonwebtoken, jose, PyJWT, golang-jwt or signer.Signer
 // skips a base64 pass and a json.Unmarshal per login. A header with any other
 // spelling takes the general path; both end in the same checks below.
@@ -193,22 +177,12 @@ var commonHeaders = func() map[string]tokenHeader {
 	} {
 		seg := base64.RawURLEncoding.EncodeToString([]byte(text))
 		var h tokenHeader
-		if _, err := decodeJSONSegment(seg, &h, headerMembers); err != nil {
+		if _, err := jwt.DecodeSegment(seg, &h, headerMembers); err != nil {
 			panic("embedsso: common header " + text + ": " + err.Error())
 		}
 		m[seg] = h
 	}
 	return m
-}()
-
-// base64URLOrDot holds the bytes a compact JWS may contain. The decoder
-// alone would let '\r' and '\n' through (it skips them); a table keeps the
-// check to one load per byte.
-var base64URLOrDot = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
-		t[c] = true
-	}
-	return t
 }()
 
 func truncate(s string, n int) string {

@@ -1,4 +1,9 @@
-package embedsso
+// Package jwt holds the parts of reading a compact JWS that know nothing of
+// embedsso's claims or errors: strict segment decoding (exact, unique JSON
+// member names; one spelling of each byte string) and HS256 verification
+// with an HMAC keyed once per secret. The handler's parse and verify steps
+// (the root's verifier.go) are built on it.
+package jwt
 
 import (
 	"bytes"
@@ -18,20 +23,15 @@ import (
 // mean: names are case-sensitive, and a parser must reject duplicates or be
 // sure everyone reads the same one. A token whose signer wrote two orgId
 // members could otherwise mean one organization to its signer and another
-// to us. checkMembers is a small pre-scan that enforces both before
+// to us. CheckMembers is a small pre-scan that enforces both before
 // json.Unmarshal decodes the segment. It is hand-written because the
 // standard library has no strict mode (encoding/json/v2 is still behind
 // GOEXPERIMENT) and a second JSON library in the core would cost more than
 // this scan; json.Unmarshal still validates the syntax afterwards.
 
-// headerMembers and claimMembers are the names json.Unmarshal fills in
-// tokenHeader and Claims, read from their struct tags.
-var (
-	headerMembers = jsonNames(reflect.TypeFor[tokenHeader]())
-	claimMembers  = jsonNames(reflect.TypeFor[Claims]())
-)
-
-func jsonNames(t reflect.Type) [][]byte {
+// Names returns the member names json.Unmarshal fills in the struct type t,
+// read from its json tags: the fields argument of [CheckMembers].
+func Names(t reflect.Type) [][]byte {
 	names := make([][]byte, 0, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -43,12 +43,12 @@ func jsonNames(t reflect.Type) [][]byte {
 	return names
 }
 
-// checkMembers requires b to be a JSON object whose member names are
+// CheckMembers requires b to be a JSON object whose member names are
 // distinct and none of which differs only in case from one of fields (which
 // json.Unmarshal would match to it). It judges only the top level: nested
 // values fill no field of ours. Invalid JSON may pass; json.Unmarshal then
 // refuses it.
-func checkMembers(b []byte, fields [][]byte) error {
+func CheckMembers(b []byte, fields [][]byte) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errors.New("not a JSON object")
@@ -216,4 +216,35 @@ func skipValue(b []byte, i int) (int, bool) {
 		}
 		return i, true
 	}
+}
+
+// HasMemberOutside reports whether the JSON object b (already judged by
+// [CheckMembers]) has a top-level member for which inside reports false. It
+// scans with CheckMembers' helpers and allocates nothing. When unsure
+// (malformed input) it says true.
+func HasMemberOutside(b []byte, inside func(name []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return true
+	}
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
+		end, ok := skipString(b, i)
+		if !ok {
+			return true
+		}
+		name, err := memberName(b[i:end])
+		if err != nil || !inside(name) {
+			return true
+		}
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return true
+		}
+		if i, ok = skipValue(b, skipSpace(b, i+1)); !ok {
+			return true
+		}
+		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return false
 }

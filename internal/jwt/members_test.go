@@ -1,8 +1,9 @@
-package embedsso
+package jwt
 
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,7 +39,7 @@ func TestCheckMembers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := checkMembers([]byte(tc.in), headerMembers)
+			err := CheckMembers([]byte(tc.in), headerMembers)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -50,7 +51,7 @@ func TestCheckMembers(t *testing.T) {
 	}
 }
 
-// FuzzCheckMembers compares checkMembers with a reference built on
+// FuzzCheckMembers compares CheckMembers with a reference built on
 // encoding/json's tokenizer: on every valid JSON text they agree.
 func FuzzCheckMembers(f *testing.F) {
 	for _, s := range []string{`{}`, `{"alg":"HS256","typ":"JWT"}`, `{"alg":1,"alg":2}`, `{"ALG":1}`, `{"a":{"a":1,"a":2}}`,
@@ -61,9 +62,9 @@ func FuzzCheckMembers(f *testing.F) {
 		if !json.Valid([]byte(in)) {
 			return
 		}
-		got := checkMembers([]byte(in), claimMembers) == nil
+		got := CheckMembers([]byte(in), claimMembers) == nil
 		if want := referenceMembersOK(t, in, claimMembers); got != want {
-			t.Fatalf("checkMembers(%q) ok = %v, reference says %v", in, got, want)
+			t.Fatalf("CheckMembers(%q) ok = %v, reference says %v", in, got, want)
 		}
 	})
 }
@@ -100,4 +101,27 @@ func referenceMembersOK(t *testing.T, in string, fields [][]byte) bool {
 		}
 	}
 	return true
+}
+
+// headerMembers and claimMembers are the member names of the handler's
+// tokenHeader and Claims (the root's verifier.go reads its own from their
+// struct tags with Names).
+var (
+	headerMembers = [][]byte{[]byte("alg"), []byte("kid"), []byte("enc"), []byte("crit")}
+	claimMembers  = [][]byte{[]byte("email"), []byte("orgId"), []byte("firstName"), []byte("lastName"), []byte("role"),
+		[]byte("exp"), []byte("iat"), []byte("nbf"), []byte("jti")}
+)
+
+func TestNamesReadsTheJSONTags(t *testing.T) {
+	t.Parallel()
+	type header struct {
+		Alg    string `json:"alg"`
+		Kid    string `json:"kid,omitempty"`
+		Hidden string `json:"-"`
+	}
+	got := Names(reflect.TypeFor[header]())
+	want := [][]byte{[]byte("alg"), []byte("kid")}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Names = %q, want %q", got, want)
+	}
 }

@@ -1,4 +1,4 @@
-package embedsso
+package jwt
 
 import (
 	"crypto/hmac"
@@ -8,16 +8,17 @@ import (
 	"sync/atomic"
 )
 
-// macCache verifies HS256 signatures with an HMAC keyed once per secret.
+// MACs verifies HS256 signatures with an HMAC keyed once per secret.
 //
 // Written by hand rather than through jwx's jws.Verifier, which takes the
 // key on every call and so runs hmac.New (two SHA-256 blocks of key
 // schedule and several allocations) for every token. Here each secret gets
 // a pool of keyed HMACs, which are reset and reused; the result is compared
 // in constant time with crypto/hmac.Equal, as jwx does. The algorithm is
-// pinned to HS256 by parse, before any key is chosen. Keyed by the secret
+// pinned to HS256 by the handler's parse, before any key is chosen. Keyed by the secret
 // itself, the cache needs no invalidation: a rotated secret is a new entry.
-type macCache struct {
+// The zero value is ready to use; it must not be copied after first use.
+type MACs struct {
 	m sync.Map // secret string → *sync.Pool of hash.Hash
 	n atomic.Int64
 }
@@ -25,8 +26,8 @@ type macCache struct {
 // maxCachedMACs bounds the cache; past it the cache starts over.
 const maxCachedMACs = 4096
 
-// verify reports whether sig is the HMAC-SHA256 of input under secret.
-func (c *macCache) verify(secret string, input, sig []byte) bool {
+// Verify reports whether sig is the HMAC-SHA256 of input under secret.
+func (c *MACs) Verify(secret string, input, sig []byte) bool {
 	p, ok := c.m.Load(secret)
 	if !ok {
 		key := []byte(secret)

@@ -1,4 +1,4 @@
-package embedsso
+package jwt
 
 import (
 	"crypto/hmac"
@@ -15,14 +15,14 @@ func TestMACCacheVerifiesOnlyTheRightSignature(t *testing.T) {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(input)
 	good := m.Sum(nil)
-	var c macCache
+	var c MACs
 	var wg sync.WaitGroup
 	for i := range 8 { // the pooled HMACs are shared by concurrent verifications
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range 100 {
-				if !c.verify(secret, input, good) {
+				if !c.Verify(secret, input, good) {
 					t.Errorf("goroutine %d: a good signature did not verify", i)
 					return
 				}
@@ -33,20 +33,20 @@ func TestMACCacheVerifiesOnlyTheRightSignature(t *testing.T) {
 	flipped := append([]byte(nil), good...)
 	flipped[0] ^= 1
 	for name, ok := range map[string]bool{
-		"a flipped bit":      c.verify(secret, input, flipped),
-		"a truncated MAC":    c.verify(secret, input, good[:31]),
-		"another secret":     c.verify(secret+"x", input, good),
-		"another input":      c.verify(secret, []byte("header.payload2"), good),
-		"an empty signature": c.verify(secret, input, nil),
+		"a flipped bit":      c.Verify(secret, input, flipped),
+		"a truncated MAC":    c.Verify(secret, input, good[:31]),
+		"another secret":     c.Verify(secret+"x", input, good),
+		"another input":      c.Verify(secret, []byte("header.payload2"), good),
+		"an empty signature": c.Verify(secret, input, nil),
 	} {
 		if ok {
 			t.Errorf("%s verified", name)
 		}
 	}
 	for i := range maxCachedMACs + 10 { // past the bound the cache starts over and still verifies
-		c.verify(fmt.Sprintf("%s-%d", secret, i), input, good)
+		c.Verify(fmt.Sprintf("%s-%d", secret, i), input, good)
 	}
-	if !c.verify(secret, input, good) {
+	if !c.Verify(secret, input, good) {
 		t.Error("a good signature did not verify after the cache started over")
 	}
 }
