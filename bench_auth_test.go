@@ -39,7 +39,7 @@ func BenchmarkAuthenticated(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	if _, err := cookies.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u); err != nil {
+	if _, err := cookies.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u, 0); err != nil {
 		b.Fatal(err)
 	}
 	cookie := strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]

@@ -283,6 +283,9 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended"))
 	case err != nil:
 		return refused(ev, policy, ErrInternal.because(fmt.Errorf("find session: %w", err)))
+	case first.OrgEpoch != org.Epoch:
+		// The organization ended every session since (see Org.Epoch).
+		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended with its organization's sessions"))
 	}
 	u := first.User
 	profile := Profile{OrgID: u.OrgID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
@@ -290,7 +293,7 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	// The ticket's id is spent as the sign-in's token id: in the same
 	// atomic write when the store can. The ticket opened under this
 	// organization's secret, so the next one can be sealed after the writes.
-	user, s, err := h.signIn(ctx, w, r, profile, ticketID(&t), t.Expires)
+	user, s, err := h.signIn(ctx, w, r, profile, org.Epoch, ticketID(&t), t.Expires)
 	if errors.Is(err, ErrTokenReplayed) {
 		err = ErrTicketInvalid.becauseText("ticket already used")
 	}

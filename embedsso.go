@@ -463,7 +463,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, q url.Values) ou
 	// the request carries can renew it, so it comes after the checks too.
 	check := h.checkCookie && !h.holdsSessionOf(w, r, profile)
 	tokenUntil := unixTime(tok.claims.ExpiresAt).Add(5 * time.Minute)
-	user, s, err := h.signIn(ctx, w, r, profile, tok.claims.TokenID, tokenUntil)
+	user, s, err := h.signIn(ctx, w, r, profile, org.Epoch, tok.claims.TokenID, tokenUntil)
 	if err != nil {
 		return refused(ev, policy, err)
 	}
@@ -519,13 +519,18 @@ func (h *Handler) holdsSessionOf(w http.ResponseWriter, r *http.Request, p Profi
 // have the issuer keep the session and hand it to the browser, and name the
 // organization in the handler's own cookie. It is the only code that writes
 // them, in one step when [Config.SignIns] is set.
-func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, tokenID string, tokenUntil time.Time) (User, Session, error) {
+//
+// orgEpoch is the [Org.Epoch] the organization had when the caller read it,
+// before its checks: a session issued by a sign-in that began before the
+// organization ended its sessions ends with them.
+func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p Profile, orgEpoch int64, tokenID string, tokenUntil time.Time) (User, Session, error) {
 	var user User
 	var s Session
 	var err error
 	if h.signIns != nil {
 		var attach func(http.ResponseWriter)
 		s, attach = h.oneStep.StartSession(r)
+		s.OrgEpoch = orgEpoch
 		user, err = h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: s})
 		if errors.Is(err, ErrTokenReplayed) {
 			return User{}, Session{}, ErrTokenReplayed.because(err)
@@ -545,7 +550,7 @@ func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		if user, err = h.users.UpsertUser(ctx, p); err != nil {
 			return User{}, Session{}, ErrInternal.because(fmt.Errorf("upsert user: %w", err))
 		}
-		if s, err = h.sessions.IssueSession(ctx, w, r, user); err != nil {
+		if s, err = h.sessions.IssueSession(ctx, w, r, user, orgEpoch); err != nil {
 			return User{}, Session{}, ErrInternal.because(fmt.Errorf("issue session: %w", err))
 		}
 	}

@@ -14,8 +14,9 @@ import (
 // the frame. For each request it reads the session once, through
 // [Config.Sessions], and the session's organization at most once (not at
 // all when the session came with its [Session.Org]). next runs only for a
-// valid session of an organization that still exists and has embedding
-// enabled, with the session, its user and the organization in the request
+// valid session of an organization that still exists, has embedding
+// enabled and has not ended its sessions since this one began (the
+// session's OrgEpoch is the organization's [Org.Epoch]), with the session, its user and the organization in the request
 // context ([SessionFromContext], [UserFromContext], [OrgFromContext],
 // [SignedInScript]) and the organization's frame-ancestors CSP set.
 //
@@ -55,6 +56,12 @@ func (h *Handler) RequireUser(next http.Handler) http.Handler {
 			}
 			// Gone, or no longer allowed to embed: its sessions ended.
 			h.finish(w, r, h.sessionEnded(w, r, wantsJSON(r), s.User.OrgID))
+			return
+		}
+		if s.OrgEpoch != org.Epoch {
+			// The organization ended every session since this one began
+			// (Org.Epoch): ended like any other, through its LoginURL.
+			h.finish(w, r, h.sessionEnded(w, r, wantsJSON(r), ""))
 			return
 		}
 		hd.Set("Content-Security-Policy", policy.csp)

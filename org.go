@@ -50,6 +50,17 @@ type Org struct {
 	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
 	// tells the user the session ended and posts a message to the parent).
 	LoginURL string
+	// Epoch counts the times the organization ended every session at once:
+	// each [Session] keeps the Epoch its organization had when the sign-in
+	// read it ([Session.OrgEpoch]), and [Handler.RequireUser] and the resume
+	// refuse a session whose OrgEpoch is not the organization's Epoch now.
+	// The organization API moves it when embedding is turned off and when
+	// the secrets are replaced or a secret still in force is withdrawn
+	// (not by a rotation that keeps the old secret in its grace period),
+	// so a login that read the organization before such a change, on any
+	// instance, ends with it. A store keeps it as given and never lowers it.
+	// Default: 0.
+	Epoch int64
 }
 
 // Secret is one HS256 key of an organization.

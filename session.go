@@ -26,15 +26,16 @@ import (
 // the browser holds (its cookie). The cookie check's and the resume's links
 // carry it, sealed: a link that reaches a log never holds a credential.
 type SessionIssuer interface {
-	// IssueSession creates a session for u, keeps it, attaches it to the
+	// IssueSession creates a session for u under the organization epoch
+	// orgEpoch (see [Org.Epoch]), keeps it with both, attaches it to the
 	// response (typically a cookie) and returns it, its IDHash set (64
 	// lowercase hex characters: the cookie check seals it into its link,
-	// and answers any other value with a 500). It MUST NOT write the
-	// response status or body: the handler does. An error is answered with
-	// a 500.
-	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) (Session, error)
+	// and answers any other value with a 500) and its OrgEpoch orgEpoch.
+	// It MUST NOT write the response status or body: the handler does. An
+	// error is answered with a 500.
+	IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User, orgEpoch int64) (Session, error)
 	// Session returns the valid session r carries, with its User as the
-	// [UserStore] holds that user now. When r carries none (no cookie, a
+	// [UserStore] holds that user now and the OrgEpoch it was issued with. When r carries none (no cookie, a
 	// forged one, or one of a revoked or ended session) it MUST return an
 	// error matching [ErrSessionNotFound]; any other error means failure
 	// and is answered with a 500. It may renew the session, on the
@@ -65,7 +66,7 @@ type SessionIssuer interface {
 type OneStepIssuer interface {
 	SessionIssuer
 	// StartSession returns a new session for a sign-in, not kept yet and
-	// with no User, and attach, which hands it to the browser once the
+	// with no User (the handler sets User and OrgEpoch), and attach, which hands it to the browser once the
 	// [SignInStore] has kept it. It MUST NOT write anything: the sign-in can
 	// still fail.
 	StartSession(r *http.Request) (s Session, attach func(http.ResponseWriter))
@@ -187,9 +188,9 @@ const sessionIDBytes = 32
 var sessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 
 // IssueSession implements [SessionIssuer].
-func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User) (Session, error) {
+func (c *CookieSessions) IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u User, orgEpoch int64) (Session, error) {
 	s, attach := c.StartSession(r)
-	s.User = u
+	s.User, s.OrgEpoch = u, orgEpoch
 	if err := c.store.CreateSession(ctx, s); err != nil {
 		return Session{}, fmt.Errorf("store session: %w", err)
 	}

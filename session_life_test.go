@@ -145,7 +145,7 @@ func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
 			u, err := store.UpsertUser(context.Background(), embedsso.Profile{OrgID: "o", Email: "e@x.io"})
 			require.NoError(t, err)
 			w := httptest.NewRecorder()
-			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u)
+			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u, 0)
 			require.NoError(t, err)
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Cookie", cookiePair(w.Header().Get("Set-Cookie")))

@@ -83,6 +83,11 @@ type Session struct {
 	// [CookieSessions] moves it forward as the user makes requests (see
 	// [CookieConfig.IdleTimeout]). Zero means no idle limit.
 	IdleExpiresAt time.Time
+	// OrgEpoch is the [Org.Epoch] of the user's organization as the
+	// sign-in read it, before it verified the token. A store keeps it with
+	// the session and returns it from FindSession; the guard refuses the
+	// session once the organization's Epoch has moved on.
+	OrgEpoch int64
 	// Org, when not nil, is the organization of User as the [OrgStore]
 	// holds it now, read together with the session. A [SessionStore] that
 	// can read both at once (a SQL join) may set it in FindSession, and

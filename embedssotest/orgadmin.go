@@ -34,6 +34,7 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b orgapi.OrgAdm
 				AllowedGroups:  []string{"finance", "eu-west"},
 				DashboardURL:   "/home",
 				LoginURL:       "https://portal.acme.example/sso?app=x",
+				Epoch:          3,
 			},
 			Name: "Acme, Inc.", CreatedAt: epoch, UpdatedAt: epoch.Add(time.Second),
 		}
@@ -55,6 +56,28 @@ func TestOrgAdmin(t *testing.T, newStores func(t *testing.T) (a, b orgapi.OrgAdm
 			org, err := s.FindOrg(ctx, want.ID)
 			require.NoError(t, err)
 			assert.Equal(t, want.Org, org)
+		}
+	})
+	t.Run("an update stores a raised Epoch, read through both handles, and never lowers it", func(t *testing.T) {
+		// An organization ends every session at once by raising its Epoch
+		// (embedsso.Org.Epoch); lowering it would bring them back.
+		a, b := newStores(t)
+		require.NoError(t, a.CreateOrg(ctx, acme()))
+		got, err := a.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error { r.Epoch++; return nil })
+		require.NoError(t, err)
+		assert.Equal(t, int64(4), got.Epoch)
+		for _, s := range []orgapi.OrgAdmin{a, b} {
+			org, err := s.FindOrg(ctx, "org_acme")
+			require.NoError(t, err)
+			assert.Equal(t, int64(4), org.Epoch)
+		}
+		got, err = b.UpdateOrg(ctx, "org_acme", func(r *orgapi.OrgRecord) error { r.Epoch = 0; return nil })
+		require.NoError(t, err)
+		assert.Equal(t, int64(4), got.Epoch, "the record as stored")
+		for _, s := range []orgapi.OrgAdmin{a, b} {
+			org, err := s.FindOrg(ctx, "org_acme")
+			require.NoError(t, err)
+			assert.Equal(t, int64(4), org.Epoch, "not lowered")
 		}
 	})
 	t.Run("creating a taken id is ErrOrgExists and changes nothing", func(t *testing.T) {

@@ -20,6 +20,7 @@ func TestOrgStore(t *testing.T, newStore func(t *testing.T, orgs ...embedsso.Org
 		AllowedOrigins: []string{"https://a.example", "https://*.b.example"},
 		AllowedRoles:   []string{"ADMIN", "MEMBER"},
 		DashboardURL:   "/dash",
+		Epoch:          7,
 	}
 	bare := embedsso.Org{ID: "org_bare", Secrets: []embedsso.Secret{{Value: "secret-three-0123456789-abcdefghijklmnopq"}}}
 

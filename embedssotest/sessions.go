@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,6 +51,20 @@ func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.Sessi
 		assert.Equal(t, profileOf(jane), profileOf(got.User))
 		assert.Equal(t, jane.ID, got.User.ID)
 		assert.WithinDuration(t, want.ExpiresAt, got.ExpiresAt, time.Millisecond)
+	})
+	t.Run("a session keeps the organization epoch it was created with", func(t *testing.T) {
+		// The guard refuses a session whose OrgEpoch is not its
+		// organization's Epoch (embedsso.Org.Epoch): a store that drops it
+		// ends every session of an organization that ever ended them all.
+		s, jane, sam := setup(t)
+		for i, u := range []embedsso.User{jane, sam} {
+			want := embedsso.Session{IDHash: hashOf(fmt.Sprint("epoch", i)), User: u, CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour),
+				OrgEpoch: int64(i) * (1 << 40)}
+			require.NoError(t, s.CreateSession(ctx, want))
+			got, err := s.FindSession(ctx, want.IDHash, epoch)
+			require.NoError(t, err)
+			assert.Equal(t, want.OrgEpoch, got.OrgEpoch)
+		}
 	})
 	t.Run("a forged or unknown hash is ErrSessionNotFound", func(t *testing.T) {
 		s, jane, _ := setup(t)

@@ -53,7 +53,8 @@ func TestSignInStore(t *testing.T, newStore func(t *testing.T) (SignInStores, Li
 			TokenID:        tokenID,
 			TokenExpiresAt: until,
 			Now:            epoch,
-			Session:        embedsso.Session{IDHash: hashOf(session), CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour), IdleExpiresAt: epoch.Add(30 * time.Minute)},
+			Session: embedsso.Session{IDHash: hashOf(session), CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour), IdleExpiresAt: epoch.Add(30 * time.Minute),
+				OrgEpoch: 9},
 		}
 	}
 	replayed := func(t *testing.T, err error) {
@@ -98,6 +99,7 @@ func TestSignInStore(t *testing.T, newStore func(t *testing.T) (SignInStores, Li
 		assert.Equal(t, w.Profile, profileOf(sess.User))
 		assert.WithinDuration(t, w.Session.ExpiresAt, sess.ExpiresAt, time.Millisecond)
 		assert.WithinDuration(t, w.Session.IdleExpiresAt, sess.IdleExpiresAt, time.Millisecond)
+		assert.Equal(t, int64(9), sess.OrgEpoch, "the session keeps its organization's epoch")
 		_, err = s.FindSession(ctx, w.Session.IDHash, w.Session.IdleExpiresAt)
 		assert.True(t, errors.Is(err, embedsso.ErrSessionNotFound), "the session ends at its idle expiry: got %v", err)
 		assert.Equal(t, []string{"jane@example.com Jane"}, users(t, list))

@@ -33,6 +33,7 @@ func (s *orgStore) put(o embedsso.Org) error {
 	if s.orgs == nil {
 		s.orgs = make(map[string]embedsso.Org)
 	}
+	o.Epoch = max(o.Epoch, s.orgs[o.ID].Epoch) // never lowered
 	s.orgs[o.ID] = o
 	return nil
 }
@@ -94,6 +95,7 @@ func (s *orgStore) update(id string, change func(*orgapi.OrgRecord) error) (orga
 	if err := r.Validate(); err != nil {
 		return orgapi.OrgRecord{}, err
 	}
+	r.Epoch = max(r.Epoch, s.orgs[id].Epoch) // never lowered
 	s.storeLocked(cloneOrg(r.Org), orgMeta{r.Name, r.CreatedAt, r.UpdatedAt})
 	return r, nil
 }

@@ -28,6 +28,8 @@ type storedSession struct {
 	// rather than a padded 16.
 	sec  [timeFields]int64
 	nsec [timeFields]uint32
+	// orgEpoch is the session's [embedsso.Session.OrgEpoch].
+	orgEpoch int64
 }
 
 // storedUser is what a session holds of its user, other than times.
@@ -80,7 +82,7 @@ func storeSession(s *embedsso.Session) storedSession {
 		n += len(f)
 		su.ends[i] = n
 	}
-	st := storedSession{user: unique.Make(su)}
+	st := storedSession{user: unique.Make(su), orgEpoch: s.OrgEpoch}
 	if u.Attributes != nil || u.Groups != nil {
 		st.extra = &userExtra{attributes: u.Attributes, groups: u.Groups}
 	}
@@ -133,6 +135,7 @@ func (st *storedSession) session(idHash string) embedsso.Session {
 	return embedsso.Session{
 		IDHash: idHash, User: u,
 		CreatedAt: st.time(timeCreated), ExpiresAt: st.time(timeExpires), IdleExpiresAt: st.time(timeIdle),
+		OrgEpoch: st.orgEpoch,
 	}
 }
 

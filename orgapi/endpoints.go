@@ -71,7 +71,11 @@ func (h *Handler) get(r *http.Request, key APIKey, _ http.ResponseWriter) (int, 
 }
 
 // update answers PATCH /api/public/organizations/{id}. Turning embedding off
-// ends the organization's sessions once the change is stored.
+// or replacing the secrets ends the organization's sessions: the change
+// moves its Epoch in the same atomic update (see [embedsso.Org.Epoch]), so
+// a session that began before, even by a login still under way, is
+// refused from then on, on every instance. Turning embedding off also
+// deletes the sessions once the change is stored.
 func (h *Handler) update(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	withSecret, e := includeSecret(r)
 	if e != nil {
@@ -108,7 +112,10 @@ func (h *Handler) update(r *http.Request, key APIKey, w http.ResponseWriter) (in
 
 // rotate answers POST /api/public/organizations/{id}/jwt-secret/rotate. The
 // new secret is in the answer; the previous ones verify until the grace
-// period ends.
+// period ends, and their sessions go on. With a grace period of zero (or
+// when MaxSecrets makes it drop a secret still in force) a secret leaves
+// early, and the rotation ends every session of the organization, as
+// replacing the secrets does.
 func (h *Handler) rotate(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	id := r.PathValue("id")
 	if !mayManage(key, id) {
@@ -125,7 +132,11 @@ func (h *Handler) rotate(r *http.Request, key APIKey, w http.ResponseWriter) (in
 	}
 	now, next := h.now().UTC(), embedsso.Secret{KeyID: h.newKeyID(), Value: random.Base64URL(32)}
 	rec, e := h.updateOrg(r.Context(), key, id, func(rec *OrgRecord) *apiError {
+		before := rec.Secrets
 		rec.Secrets = RotateSecrets(rec.Secrets, next, now, h.grace)
+		if withdrawsSecret(before, rec.Secrets, now) {
+			rec.Epoch++ // a secret left before its time: its sessions end
+		}
 		rec.UpdatedAt = now
 		return nil
 	})

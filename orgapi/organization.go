@@ -189,6 +189,30 @@ func (in orgInput) apply(r *OrgRecord, newKeyID string) {
 		// period: it is the way out after a leak. Rotation keeps the old one.
 		r.Secrets = []embedsso.Secret{{KeyID: newKeyID, Value: *in.secret}}
 	}
+	if in.endsSessions() {
+		r.Epoch++
+	}
+}
+
+// endsSessions reports whether the change ends every session of the
+// organization (see [embedsso.Org.Epoch]): it replaces the secrets, or it
+// turns embedding off (every such PATCH does, so a retry after a failure
+// finishes the job).
+func (in orgInput) endsSessions() bool {
+	return in.secret != nil || in.enabled != nil && !*in.enabled
+}
+
+// withdrawsSecret reports whether after lacks a secret of before that is
+// still in force at now: a rotation with no grace period, or one that drops
+// a secret to stay within MaxSecrets, withdraws the old secret early, and
+// the sessions signed in under it end with it.
+func withdrawsSecret(before, after []embedsso.Secret, now time.Time) bool {
+	for _, s := range before {
+		if !expired(s, now) && !slices.ContainsFunc(after, func(a embedsso.Secret) bool { return a.Value == s.Value }) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkID(id string) *apiError {

@@ -45,6 +45,8 @@ type OrgAdmin interface {
 	// must not call the store. An error from change is returned as it is
 	// and nothing is stored; changing the ID is an error, and so is a
 	// result that does not pass [embedsso.Org.Validate] (matching [embedsso.ErrOrgInvalid]).
+	// An Epoch lower than the stored one is not stored: the stored one stays
+	// (see [embedsso.Org.Epoch]).
 	// An unknown id is [embedsso.ErrOrgNotFound]. It returns the record as stored.
 	UpdateOrg(ctx context.Context, id string, change func(*OrgRecord) error) (OrgRecord, error)
 }

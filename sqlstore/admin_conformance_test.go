@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/embedssotest"
@@ -53,6 +54,27 @@ func TestOrganizationAPI(t *testing.T) {
 				s := v.store(t, newDatabase(t, v.kind))
 				return orgapitest.Stores{Orgs: s, Keys: s, Sessions: s, Users: s}
 			})
+		})
+	}
+}
+
+// An organization's sessions end on every instance when its secret is
+// replaced or its embedding turned off, with logins under way on another
+// instance (issue 16, finding 2: two PostgreSQL instances kept 9 sessions
+// over 8 rounds alive). Each Store keeps its read cache on, so the other
+// instance's cache must honour the organization's Epoch within its bound
+// (100 ms); the test gives it 250.
+func TestOrganizationSessionsEndOnEveryInstance(t *testing.T) {
+	for _, v := range variants {
+		if v.onlySignIn {
+			continue
+		}
+		t.Run(v.name, func(t *testing.T) {
+			orgapitest.TestTwoInstances(t, func(t *testing.T) (orgapitest.Stores, orgapitest.Stores) {
+				db := newDatabase(t, v.kind)
+				a, b := v.store(t, db), v.store(t, db)
+				return orgapitest.Stores{Orgs: a, Keys: a, Sessions: a, Users: a}, orgapitest.Stores{Orgs: b, Keys: b, Sessions: b, Users: b}
+			}, 250*time.Millisecond)
 		})
 	}
 }

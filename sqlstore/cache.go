@@ -105,6 +105,7 @@ type shard struct {
 // pointer, its entry two, and its user's strings are one allocation.
 type sessionEntry struct {
 	created, expires, idle int64 // µs; idle 0: no idle limit
+	orgEpoch               int64 // the session's OrgEpoch; its org's Epoch is in org
 	user                   *userEntry
 	org                    *orgEntry
 }
@@ -240,7 +241,7 @@ func (c *cache) session(idHash string) (embedsso.Session, *embedsso.Org, bool) {
 	if !ok || e.user.dead.Load() || e.org.dead.Load() {
 		return embedsso.Session{}, nil, false
 	}
-	s := embedsso.Session{IDHash: idHash, User: e.user.user(), CreatedAt: fromMicros(e.created), ExpiresAt: fromMicros(e.expires)}
+	s := embedsso.Session{IDHash: idHash, User: e.user.user(), CreatedAt: fromMicros(e.created), ExpiresAt: fromMicros(e.expires), OrgEpoch: e.orgEpoch}
 	if e.idle != 0 {
 		s.IdleExpiresAt = fromMicros(e.idle)
 	}
@@ -283,7 +284,8 @@ func (c *cache) putSession(seq uint64, s embedsso.Session, org *embedsso.Org) {
 		c.putUserLocked(u)
 	}
 	o := c.putOrgLocked(*org)
-	e := sessionEntry{created: micros(s.CreatedAt), expires: micros(s.ExpiresAt), idle: optionalMicros(s.IdleExpiresAt), user: u, org: o}
+	e := sessionEntry{created: micros(s.CreatedAt), expires: micros(s.ExpiresAt), idle: optionalMicros(s.IdleExpiresAt),
+		orgEpoch: s.OrgEpoch, user: u, org: o}
 	sh := c.shard(k)
 	sh.mu.Lock()
 	if _, ok := sh.m[k]; !ok && len(sh.m) >= c.perShard {

@@ -20,6 +20,10 @@ var addedColumns = []struct{ table, column, definition, index string }{
 		"CREATE INDEX IF NOT EXISTS embedsso_sessions_idle ON embedsso_sessions (idle_expires_at)"},
 	{"embedsso_users", "attributes", "TEXT NOT NULL DEFAULT '{}'", ""},
 	{"embedsso_users", "group_names", "TEXT NOT NULL DEFAULT '[]'", ""},
+	// An organization that never ended its sessions at once, and the
+	// sessions of such an organization, are at epoch 0.
+	{"embedsso_orgs", "epoch", "BIGINT NOT NULL DEFAULT 0", ""},
+	{"embedsso_sessions", "org_epoch", "BIGINT NOT NULL DEFAULT 0", ""},
 }
 
 // addColumns adds the missing addedColumns. It probes outside a transaction

@@ -29,9 +29,9 @@ func (s *Store) CreateOrg(ctx context.Context, r orgapi.OrgRecord) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		sj, oj, rj := encodeOrg(r.Org)
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.EmbeddingEnabled, sj, oj, rj, r.DashboardURL)
+			INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url, epoch)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.EmbeddingEnabled, sj, oj, rj, r.DashboardURL, r.Epoch)
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,7 @@ func (s *Store) UpdateOrg(ctx context.Context, id string, change func(*orgapi.Or
 		if next.ID != id {
 			return orgapi.OrgRecord{}, errors.New("sqlstore: UpdateOrg: the change altered the organization's id")
 		}
+		next.Epoch = max(next.Epoch, cur.Epoch) // never lowered
 		if err := next.Validate(); err != nil {
 			return orgapi.OrgRecord{}, fmt.Errorf("sqlstore: update org: %w", err)
 		}
@@ -141,8 +142,8 @@ func writeRecord(ctx context.Context, tx *sql.Tx, r orgapi.OrgRecord, version in
 	sj, oj, rj := encodeOrg(r.Org)
 	res, err = tx.ExecContext(ctx, `
 		UPDATE embedsso_orgs SET embedding_enabled = $1, secrets = $2, allowed_origins = $3, allowed_roles = $4,
-			dashboard_url = $5
-		WHERE id = $6`, r.EmbeddingEnabled, sj, oj, rj, r.DashboardURL, r.ID)
+			dashboard_url = $5, epoch = CASE WHEN $7 > epoch THEN $7 ELSE epoch END
+		WHERE id = $6`, r.EmbeddingEnabled, sj, oj, rj, r.DashboardURL, r.ID, r.Epoch)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ type secretJSON struct {
 	ExpiresAt int64  `json:"expiresAt,omitempty"` // microseconds; 0: no expiry
 }
 
-// PutOrg creates or replaces an organization. An org that does not pass
+// PutOrg creates or replaces an organization. Its Epoch is stored as given
+// unless the stored one is higher: an epoch is never lowered, so sessions
+// an organization ended stay ended. An org that does not pass
 // [embedsso.Org.Validate] is refused with its error (matching
 // [embedsso.ErrOrgInvalid]) and nothing is written. It bumps the
 // organization's version, so an [Store.UpdateOrg] racing it reads again and
@@ -49,11 +51,12 @@ func (s *Store) PutOrg(ctx context.Context, o embedsso.Org) error {
 func putOrgRow(ctx context.Context, q querier, o embedsso.Org) error {
 	sj, oj, rj := encodeOrg(o)
 	_, err := q.ExecContext(ctx, `
-		INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO embedsso_orgs (id, embedding_enabled, secrets, allowed_origins, allowed_roles, dashboard_url, epoch)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET embedding_enabled = excluded.embedding_enabled, secrets = excluded.secrets,
-			allowed_origins = excluded.allowed_origins, allowed_roles = excluded.allowed_roles, dashboard_url = excluded.dashboard_url`,
-		o.ID, o.EmbeddingEnabled, sj, oj, rj, o.DashboardURL)
+			allowed_origins = excluded.allowed_origins, allowed_roles = excluded.allowed_roles, dashboard_url = excluded.dashboard_url,
+			epoch = CASE WHEN excluded.epoch > embedsso_orgs.epoch THEN excluded.epoch ELSE embedsso_orgs.epoch END`,
+		o.ID, o.EmbeddingEnabled, sj, oj, rj, o.DashboardURL, o.Epoch)
 	return err
 }
 
@@ -94,7 +97,7 @@ func (q preparedQuerier) ExecContext(context.Context, string, ...any) (sql.Resul
 // beside it; an organization stored before that table existed has no row
 // there, hence the outer join.
 const orgSelect = `
-	SELECT o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url,
+	SELECT o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url, o.epoch,
 		COALESCE(r.login_url, ''), COALESCE(r.allowed_groups, '[]'), COALESCE(r.name, ''), COALESCE(r.version, 0),
 		COALESCE(r.created_at, 0), COALESCE(r.updated_at, 0)
 	FROM embedsso_orgs o LEFT JOIN embedsso_org_records r ON r.org_id = o.id
@@ -105,7 +108,7 @@ func (s *Store) findRecord(ctx context.Context, q querier, id string) (orgapi.Or
 	var r orgapi.OrgRecord
 	var sj, oj, rj, gj string
 	var version, created, updated int64
-	err := q.QueryRowContext(ctx, orgSelect, id).Scan(&r.ID, &r.EmbeddingEnabled, &sj, &oj, &rj, &r.DashboardURL,
+	err := q.QueryRowContext(ctx, orgSelect, id).Scan(&r.ID, &r.EmbeddingEnabled, &sj, &oj, &rj, &r.DashboardURL, &r.Epoch,
 		&r.LoginURL, &gj, &r.Name, &version, &created, &updated)
 	if isNoRows(err) {
 		return orgapi.OrgRecord{}, 0, embedsso.ErrOrgNotFound

@@ -26,8 +26,8 @@ func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error 
 // session with the same hash fails rather than replace the first.
 func createSession(ctx context.Context, q querier, sess embedsso.Session) error {
 	_, err := q.ExecContext(ctx, `
-		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at, org_epoch) VALUES ($1, $2, $3, $4, $5, $6)`,
+		sess.IDHash, sess.User.ID, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), sess.OrgEpoch)
 	return err
 }
 
@@ -76,9 +76,9 @@ func ended(s *embedsso.Session, now time.Time) bool {
 // of the user's organization, by the sessions' primary key and the other
 // tables' primary keys: one indexed read.
 const findSessionSQL = `
-	SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at,
+	SELECT s.id_hash, s.created_at, s.expires_at, s.idle_expires_at, s.org_epoch,
 		u.id, u.org_id, u.email, u.first_name, u.last_name, u.role, u.created_at, u.updated_at, u.attributes, u.group_names,
-		o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url,
+		o.id, o.embedding_enabled, o.secrets, o.allowed_origins, o.allowed_roles, o.dashboard_url, o.epoch,
 		r.login_url, r.allowed_groups
 	FROM embedsso_sessions s JOIN embedsso_users u ON u.id = s.user_id
 		LEFT JOIN embedsso_orgs o ON o.id = u.org_id LEFT JOIN embedsso_org_records r ON r.org_id = u.org_id
@@ -90,12 +90,13 @@ func (s *Store) readSession(ctx context.Context, idHash string, now time.Time) (
 	var created, expires, idle int64
 	var orgID, secrets, origins, roles, dashboard, loginURL, groups sql.NullString
 	var enabled sql.NullBool
+	var epoch sql.NullInt64
 	r, err := s.findSessionStmt.queryRow(ctx, idHash, micros(now))
 	if err != nil {
 		return embedsso.Session{}, nil, fmt.Errorf("sqlstore: find session: %w", err)
 	}
-	user, err := scanUser(around{r, []any{&sess.IDHash, &created, &expires, &idle},
-		[]any{&orgID, &enabled, &secrets, &origins, &roles, &dashboard, &loginURL, &groups}})
+	user, err := scanUser(around{r, []any{&sess.IDHash, &created, &expires, &idle, &sess.OrgEpoch},
+		[]any{&orgID, &enabled, &secrets, &origins, &roles, &dashboard, &epoch, &loginURL, &groups}})
 	if isNoRows(err) {
 		return embedsso.Session{}, nil, embedsso.ErrSessionNotFound
 	}
@@ -110,7 +111,8 @@ func (s *Store) readSession(ctx context.Context, idHash string, now time.Time) (
 	if !orgID.Valid {
 		return sess, nil, nil
 	}
-	org := &embedsso.Org{ID: orgID.String, EmbeddingEnabled: enabled.Bool, DashboardURL: dashboard.String, LoginURL: loginURL.String}
+	org := &embedsso.Org{ID: orgID.String, EmbeddingEnabled: enabled.Bool, DashboardURL: dashboard.String, LoginURL: loginURL.String,
+		Epoch: epoch.Int64}
 	if err := decodeOrg(org, secrets.String, origins.String, roles.String); err != nil {
 		return embedsso.Session{}, nil, fmt.Errorf("sqlstore: org %q: %w", org.ID, err)
 	}

@@ -86,8 +86,8 @@ const signInSQL = `
 			role = excluded.role, updated_at = excluded.updated_at, attributes = excluded.attributes, group_names = excluded.group_names
 		RETURNING ` + userColumns + `
 	), sess AS (
-		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at)
-		SELECT $11::text, id, $12::bigint, $13::bigint, $14::bigint FROM usr
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at, org_epoch)
+		SELECT $11::text, id, $12::bigint, $13::bigint, $14::bigint, $17::bigint FROM usr
 	)
 	SELECT ` + userColumns + ` FROM usr`
 
@@ -95,8 +95,8 @@ const signInSQL = `
 const signInNoTokenSQL = `
 	WITH usr AS (` + upsertUserSQL + `
 	), sess AS (
-		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at)
-		SELECT $10::text, id, $11::bigint, $12::bigint, $13::bigint FROM usr
+		INSERT INTO embedsso_sessions (id_hash, user_id, created_at, expires_at, idle_expires_at, org_epoch)
+		SELECT $10::text, id, $11::bigint, $12::bigint, $13::bigint, $14::bigint FROM usr
 	)
 	SELECT ` + userColumns + ` FROM usr`
 
@@ -112,12 +112,12 @@ func (s *Store) signInStatement(ctx context.Context, w embedsso.SignInWrite) (em
 	if w.TokenID == "" {
 		row = s.db.QueryRowContext(ctx, signInNoTokenSQL,
 			newUserID(now), p.OrgID, p.Email, p.FirstName, p.LastName, p.Role, micros(now), attrs, groups,
-			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt))
+			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), sess.OrgEpoch)
 	} else {
 		row = s.db.QueryRowContext(ctx, signInSQL,
 			p.OrgID, w.TokenID, micros(w.TokenExpiresAt), micros(w.Now),
 			newUserID(now), p.Email, p.FirstName, p.LastName, p.Role, micros(now),
-			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), attrs, groups)
+			sess.IDHash, micros(sess.CreatedAt), micros(sess.ExpiresAt), optionalMicros(sess.IdleExpiresAt), attrs, groups, sess.OrgEpoch)
 	}
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {

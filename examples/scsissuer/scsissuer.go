@@ -36,6 +36,7 @@ const (
 	keyUser    = "embedsso.user"
 	keyOrg     = "embedsso.org"
 	keyCreated = "embedsso.created"
+	keyEpoch   = "embedsso.orgEpoch"
 	keyToken   = "embedsso.token"
 	indexKey   = "embedsso.idhash:"
 )
@@ -89,10 +90,10 @@ type bare struct{ context.Context }
 func (bare) Value(any) any { return nil }
 
 // IssueSession implements [embedsso.SessionIssuer]: a new scs session (a
-// new token) holding the user's id and organization, committed, its cookie
+// new token) holding the user's id, organization and the organization's epoch, committed, its cookie
 // written. An index entry under the session's IDHash lets
 // [Issuer.FindSession] find it again without the token.
-func (i *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u embedsso.User) (embedsso.Session, error) {
+func (i *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u embedsso.User, orgEpoch int64) (embedsso.Session, error) {
 	sctx, err := i.sm.Load(bare{ctx}, "")
 	if err != nil {
 		return embedsso.Session{}, fmt.Errorf("scsissuer: load: %w", err)
@@ -104,6 +105,7 @@ func (i *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, _ *htt
 	i.sm.Put(sctx, keyUser, u.ID)
 	i.sm.Put(sctx, keyOrg, u.OrgID)
 	i.sm.Put(sctx, keyCreated, created.Unix())
+	i.sm.Put(sctx, keyEpoch, orgEpoch)
 	token, expiry, err := i.sm.Commit(sctx)
 	if err != nil {
 		return embedsso.Session{}, fmt.Errorf("scsissuer: commit: %w", err)
@@ -120,7 +122,7 @@ func (i *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, _ *htt
 		return embedsso.Session{}, fmt.Errorf("scsissuer: commit index: %w", err)
 	}
 	i.sm.WriteSessionCookie(sctx, w, token, expiry)
-	return embedsso.Session{IDHash: idHash, User: u, CreatedAt: created, ExpiresAt: expiry, IdleExpiresAt: i.idleExpiry(expiry)}, nil
+	return embedsso.Session{IDHash: idHash, User: u, CreatedAt: created, ExpiresAt: expiry, IdleExpiresAt: i.idleExpiry(expiry), OrgEpoch: orgEpoch}, nil
 }
 
 // Session implements [embedsso.SessionIssuer]: the session r's cookie
@@ -237,7 +239,7 @@ func (i *Issuer) load(ctx context.Context, token string) (context.Context, embed
 	}
 	expires := i.sm.Deadline(sctx)
 	return sctx, embedsso.Session{IDHash: hashToken(token), User: u, CreatedAt: time.Unix(i.sm.GetInt64(sctx, keyCreated), 0),
-		ExpiresAt: expires, IdleExpiresAt: i.idleExpiry(expires)}, nil
+		ExpiresAt: expires, IdleExpiresAt: i.idleExpiry(expires), OrgEpoch: i.sm.GetInt64(sctx, keyEpoch)}, nil
 }
 
 // idleExpiry is when a session used now ends unless used again.

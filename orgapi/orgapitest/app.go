@@ -183,20 +183,30 @@ func (a *App) CreateAcme(t testing.TB) Org {
 // status and the session cookie, if one was set.
 func (a *App) Login(t testing.TB, secret, email string) (int, *http.Cookie) {
 	t.Helper()
+	status, c, err := a.login(context.Background(), secret, email)
+	require.NoError(t, err)
+	return status, c
+}
+
+// login is Login with the request's context, safe to call from any
+// goroutine.
+func (a *App) login(ctx context.Context, secret, email string) (int, *http.Cookie, error) {
 	now := a.Now()
 	token, err := signer.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
 		embedsso.Claims{Email: email, OrgID: "org_acme", FirstName: "Jane", Role: "MEMBER"})
-	require.NoError(t, err)
-	r := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+url.QueryEscape(token), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	r := httptest.NewRequestWithContext(ctx, "GET", "/api/sso/jwt?jwt="+url.QueryEscape(token), nil)
 	r.Header.Set("Referer", Customer+"/analytics")
 	w := httptest.NewRecorder()
 	a.SSO.ServeHTTP(w, r)
 	for _, c := range w.Result().Cookies() {
 		if c.Name == a.Cookies.CookieName() {
-			return w.Code, c
+			return w.Code, c, nil
 		}
 	}
-	return w.Code, nil
+	return w.Code, nil, nil
 }
 
 // LastCode is the code of the SSO handler's last refusal.
@@ -209,14 +219,17 @@ func (a *App) LastCode() string {
 	return a.codes[len(a.codes)-1]
 }
 
-// SignedIn reports whether the session cookie c is valid now.
+// SignedIn reports whether the session cookie c is valid now: an API
+// route behind the SSO handler's guard answers it 200 (else 401).
 func (a *App) SignedIn(t testing.TB, c *http.Cookie) bool {
 	t.Helper()
-	r := httptest.NewRequest("GET", "/dashboard", nil)
+	r := httptest.NewRequest("GET", "/api/me", nil)
+	r.Header.Set("Accept", "application/json")
 	r.AddCookie(c)
-	_, err := a.Cookies.Session(httptest.NewRecorder(), r)
-	if err != nil {
-		require.ErrorIs(t, err, embedsso.ErrSessionNotFound)
+	w := httptest.NewRecorder()
+	a.SSO.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })).ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		require.Equal(t, http.StatusUnauthorized, w.Code, w.Body.String())
 	}
-	return err == nil
+	return w.Code == http.StatusOK
 }

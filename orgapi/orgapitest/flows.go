@@ -111,6 +111,8 @@ func TestFlows(t *testing.T, newStores func(t *testing.T) Stores) {
 		assert.Equal(t, http.StatusFound, status, "enabled again: %s", a.LastCode())
 	})
 
+	testEpochFlows(t, newStores)
+
 	t.Run("DELETE users/{email}/sessions signs that user out everywhere and no one else", func(t *testing.T) {
 		a := NewApp(t, newStores(t))
 		secret := a.CreateAcme(t).JWTSecret

@@ -8,7 +8,8 @@ CREATE TABLE IF NOT EXISTS embedsso_orgs (
     secrets           TEXT NOT NULL,              -- JSON: [{"kid": "...", "secret": "..."}]
     allowed_origins   TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
     allowed_roles     TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
-    dashboard_url     TEXT NOT NULL DEFAULT ''
+    dashboard_url     TEXT NOT NULL DEFAULT '',
+    epoch             BIGINT NOT NULL DEFAULT 0 -- embedsso.Org.Epoch; see columns.go for older tables
 );
 
 -- Users are identified by (org_id, email), compared byte for byte; email is
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS embedsso_sessions (
     user_id    TEXT NOT NULL REFERENCES embedsso_users (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    idle_expires_at BIGINT NOT NULL DEFAULT 0 -- 0: no idle limit; see columns.go for older tables
+    idle_expires_at BIGINT NOT NULL DEFAULT 0, -- 0: no idle limit; see columns.go for older tables
+    org_epoch  BIGINT NOT NULL DEFAULT 0 -- embedsso.Session.OrgEpoch; see columns.go for older tables
 );
 CREATE INDEX IF NOT EXISTS embedsso_sessions_user ON embedsso_sessions (user_id);
 CREATE INDEX IF NOT EXISTS embedsso_sessions_expiry ON embedsso_sessions (expires_at);
