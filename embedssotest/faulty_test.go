@@ -22,6 +22,7 @@ import (
 type faultyOrgs struct {
 	*memstore.Store
 	plainNotFound, dropKeyIDs, alwaysEnabled, foldCase bool
+	dropEpoch                                          bool
 }
 
 func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error) {
@@ -41,6 +42,9 @@ func (s faultyOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, error
 	}
 	if s.alwaysEnabled {
 		o.EmbeddingEnabled = true
+	}
+	if s.dropEpoch {
+		o.Epoch = 0
 	}
 	return o, err
 }
@@ -126,7 +130,7 @@ func (s *faultyUsers) UpsertUser(_ context.Context, p embedsso.Profile) (embedss
 type faultySessions struct {
 	*memstore.Store
 	dropUser, plainNotFound, ignoreExpiry, noRevoke, noRevokeUser, noPurge bool
-	ignoreIdle, noTouch, snapshotUser                                      bool
+	ignoreIdle, noTouch, snapshotUser, dropOrgEpoch                        bool
 	// snapshots holds each session's user as it was at CreateSession, for
 	// snapshotUser: FindSession then returns it instead of the user now.
 	snapshots *sync.Map
@@ -159,6 +163,9 @@ func (s faultySessions) FindSession(ctx context.Context, idHash string, now time
 	}
 	if s.dropUser {
 		sess.User = embedsso.User{}
+	}
+	if s.dropOrgEpoch {
+		sess.OrgEpoch = 0
 	}
 	if s.snapshotUser && err == nil {
 		if u, ok := s.snapshots.Load(idHash); ok {

@@ -28,6 +28,7 @@ var faults = []struct {
 	{"org-drops-key-ids", "a stored org comes back whole, secrets in order", orgKit(faultyOrgs{dropKeyIDs: true})},
 	{"org-always-enabled", "an org with nothing optional comes back with empty lists", orgKit(faultyOrgs{alwaysEnabled: true})},
 	{"org-folds-case", "ids are case-sensitive", orgKit(faultyOrgs{foldCase: true})},
+	{"org-drops-epoch", "a stored org comes back whole, secrets in order", orgKit(faultyOrgs{dropEpoch: true})},
 
 	{"user-drops-last-name", "a new user is created with an id and the profile", userKit(userFaults{dropLastName: true})},
 	{"user-keeps-old-names", "create then update keeps one user and updates names and role", userKit(userFaults{keepOldNames: true})},
@@ -45,6 +46,7 @@ var faults = []struct {
 	{"session-ignores-idle", "a session ends at its idle expiry, and touching moves it", sessionKit(faultySessions{ignoreIdle: true})},
 	{"session-touch-ignored", "a session ends at its idle expiry, and touching moves it", sessionKit(faultySessions{noTouch: true})},
 	{"session-snapshot-user", "a session carries its user as the user store holds it now", sessionKit(faultySessions{snapshotUser: true})},
+	{"session-drops-org-epoch", "a session keeps the organization epoch it was created with", sessionKit(faultySessions{dropOrgEpoch: true})},
 
 	{"replay-plain-error", "a token id is accepted once and refused afterwards", replayKit(replayFaults{plainReplayed: true}, true)},
 	{"replay-extends-on-refusal", "a refused attempt changes nothing, not even the expiry", replayKit(replayFaults{extendOnRefusal: true}, true)},
