@@ -234,6 +234,19 @@ func TestTheWholeFlowWithSCSSessions(t *testing.T) {
 	require.Equal(t, http.StatusFound, other.Code)
 	assert.Equal(t, http.StatusOK, a.do("GET", "/api/me", nil, map[string]string{"Cookie": cookie(other, "session")}).Code,
 		"another user's session stays")
+
+	// The organization ends every session at once (its Epoch moves, as
+	// when its secret is replaced): the issuer kept each session's epoch.
+	org, err := a.orgs.OrgStore.FindOrg(context.Background(), "org_abc")
+	require.NoError(t, err)
+	org.Epoch++
+	require.NoError(t, a.orgs.OrgStore.(*embedmem.Store).PutOrg(context.Background(), org))
+	assert.Equal(t, http.StatusUnauthorized, a.do("GET", "/api/me", nil, map[string]string{"Cookie": cookie(other, "session"), "Accept": "application/json"}).Code,
+		"sam's session ended with its organization's")
+	fresh := a.do("GET", "/api/sso/jwt?jwt="+a.token("sam@example.com"), nil, frame)
+	require.Equal(t, http.StatusFound, fresh.Code)
+	assert.Equal(t, http.StatusOK, a.do("GET", "/api/me", nil, map[string]string{"Cookie": cookie(fresh, "session")}).Code,
+		"a sign-in after it lives")
 }
 
 func TestNewRefusesACookieThatCannotReachTheFrame(t *testing.T) {
