@@ -112,10 +112,10 @@ func (h *Handler) update(r *http.Request, key APIKey, w http.ResponseWriter) (in
 
 // rotate answers POST /api/public/organizations/{id}/jwt-secret/rotate. The
 // new secret is in the answer; the previous ones verify until the grace
-// period ends, and their sessions go on. With a grace period of zero (or
-// when MaxSecrets makes it drop a secret still in force) a secret leaves
-// early, and the rotation ends every session of the organization, as
-// replacing the secrets does.
+// period ends, and their sessions go on. When MaxSecrets makes it drop a
+// secret still in its grace period, that secret leaves early, and the
+// rotation ends every session of the organization, as replacing the
+// secrets does.
 func (h *Handler) rotate(r *http.Request, key APIKey, w http.ResponseWriter) (int, any, *apiError) {
 	id := r.PathValue("id")
 	if !mayManage(key, id) {

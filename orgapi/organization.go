@@ -203,9 +203,9 @@ func (in orgInput) endsSessions() bool {
 }
 
 // withdrawsSecret reports whether after lacks a secret of before that is
-// still in force at now: a rotation with no grace period, or one that drops
-// a secret to stay within MaxSecrets, withdraws the old secret early, and
-// the sessions signed in under it end with it.
+// still in force at now: a rotation that drops a secret to stay within
+// MaxSecrets withdraws it early, and the sessions signed in under it end
+// with it.
 func withdrawsSecret(before, after []embedsso.Secret, now time.Time) bool {
 	for _, s := range before {
 		if !expired(s, now) && !slices.ContainsFunc(after, func(a embedsso.Secret) bool { return a.Value == s.Value }) {

@@ -91,8 +91,8 @@ func (bare) Value(any) any { return nil }
 
 // IssueSession implements [embedsso.SessionIssuer]: a new scs session (a
 // new token) holding the user's id and organization and the organization's
-// epoch, committed, its cookie written. An index entry under the session's IDHash lets
-// [Issuer.FindSession] find it again without the token.
+// epoch, committed, its cookie written. An index entry under the session's
+// IDHash lets [Issuer.FindSession] find it again without the token.
 func (i *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, _ *http.Request, u embedsso.User, orgEpoch int64) (embedsso.Session, error) {
 	sctx, err := i.sm.Load(bare{ctx}, "")
 	if err != nil {

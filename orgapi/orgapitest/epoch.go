@@ -64,6 +64,24 @@ func testEpochFlows(t *testing.T, newStores func(t *testing.T) Stores) {
 		assert.True(t, a.SignedIn(t, fresh), "another change ends no session")
 	})
 
+	t.Run("a rotation that withdraws a secret still in force ends every session", func(t *testing.T) {
+		a := NewApp(t, newStores(t))
+		secret := a.CreateAcme(t).JWTSecret
+		_, jane := a.Login(t, secret, "jane@acme.example")
+		rotate := func() Org {
+			return Data(t, a.Call("POST", "/api/public/organizations/org_acme/jwt-secret/rotate", a.Admin, ""), http.StatusOK)
+		}
+		for range orgapi.MaxSecrets - 1 {
+			rotate()
+		}
+		assert.True(t, a.SignedIn(t, jane), "%d secrets, every one kept", orgapi.MaxSecrets)
+		o := rotate() // one too many: the oldest, still in its grace period, goes
+		require.Len(t, o.JWTSecrets, orgapi.MaxSecrets)
+		assert.False(t, a.SignedIn(t, jane), "signed in while the withdrawn secret was in force")
+		status, _ := a.Login(t, secret, "jane@acme.example")
+		assert.Equal(t, http.StatusUnauthorized, status)
+	})
+
 	for _, c := range []struct{ name, change string }{
 		{"embedding is turned off and on again", `{"fullEmbedEnabled":false}`},
 		{"the secret is replaced", `{"jwtSecret":"` + leakedSecret + `"}`},
