@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -313,5 +314,86 @@ func TestADroppedFeedConnectionForgetsTheCache(t *testing.T) {
 			WHERE application_name = 'embedsso-cache' AND datname = current_database()`))
 		require.NoError(t, a.store.RevokeSession(ctx, hashCookie(cookie)))
 		refusedWithin(t, time.Now(), func() bool { return b.accepts(cookie) })
+	}
+}
+
+// A database whose owner ran schema.sql but not the cache's triggers gets
+// no cache (a Store would never hear of a change), and one that ran the
+// shipped cache file by hand gets it, as with Migrate.
+func TestTheCacheNeedsItsTriggers(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := newBareDatabase(t, kind)
+			admin := db.open(t)
+			schema, err := os.ReadFile("schema/schema.sql")
+			require.NoError(t, err)
+			for _, stmt := range strings.Split(stripComments(string(schema)), ";") {
+				if code := strings.TrimSpace(stmt); code != "" {
+					_, err := admin.Exec(code)
+					require.NoError(t, err, code)
+				}
+			}
+			without := sqlstore.New(db.open(t))
+			t.Cleanup(func() { _ = without.Close() })
+			require.NoError(t, without.PutOrg(ctx, scaleOrg))
+			_, err = without.FindOrg(ctx, scaleOrg.ID)
+			require.NoError(t, err)
+			require.Never(t, func() bool { return sqlstore.CacheServes(without) }, 300*time.Millisecond, 10*time.Millisecond)
+
+			file, err := os.ReadFile("schema/cache_" + kind + ".sql")
+			require.NoError(t, err)
+			for _, stmt := range strings.Split(string(file), ";\n\n") {
+				if code := strings.TrimSpace(stripComments(stmt)); code != "" {
+					_, err := admin.Exec(code)
+					require.NoError(t, err, code)
+				}
+			}
+			with := sqlstore.New(db.open(t))
+			t.Cleanup(func() { _ = with.Close() })
+			require.Eventually(t, func() bool {
+				_, err := with.FindOrg(ctx, scaleOrg.ID)
+				return err == nil && sqlstore.CacheServes(with)
+			}, 5*time.Second, time.Millisecond)
+		})
+	}
+}
+
+// stripComments drops the comments of a schema file: from "--" to the end
+// of the line.
+func stripComments(file string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(file, "\n") {
+		if i := strings.Index(line, "--"); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// Close stops the cache's feed and returns, at whatever moment of the feed
+// it comes (30 moments, 0-27 ms after the first lookup started the feed).
+func TestCloseStopsTheFeed(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := newDatabase(t, kind)
+			require.NoError(t, sqlstore.New(db.open(t), sqlstore.CacheOptions{Off: true}).PutOrg(ctx, scaleOrg))
+			for i := range 30 {
+				s := openStore(t, db, sqlstore.CacheOptions{})
+				_, err := s.FindOrg(ctx, scaleOrg.ID)
+				require.NoError(t, err)
+				time.Sleep(time.Duration(i%10) * 3 * time.Millisecond)
+				closed := make(chan error, 1)
+				go func() { closed <- s.Close() }()
+				select {
+				case err := <-closed:
+					require.NoError(t, err)
+				case <-time.After(5 * time.Second):
+					t.Fatalf("Close %d did not return", i)
+				}
+			}
+		})
 	}
 }

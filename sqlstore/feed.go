@@ -120,7 +120,9 @@ func (s *Store) listen(ctx context.Context, c *cache, cfg *pgx.ConnConfig) error
 			}
 			c.heardAt(sent)
 		}
-		if err := receive(ctx, conn, c, time.Now().Add(beat), ""); err != nil && !pgconn.Timeout(err) {
+		// pgconn reports a context canceled before the wait began as a
+		// timeout too: only the beat's deadline is one.
+		if err := receive(ctx, conn, c, time.Now().Add(beat), ""); err != nil && (!pgconn.Timeout(err) || ctx.Err() != nil) {
 			return err
 		}
 	}

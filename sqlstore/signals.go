@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"fmt"
+	"strings"
 )
 
 // The read cache (cache.go) learns of every change that could make a cached
@@ -22,58 +24,37 @@ import (
 // data_version says the file changed.
 const changeChannel = "embedsso_cache"
 
-// pgSignals are PostgreSQL's triggers. CREATE OR REPLACE FUNCTION and a
-// trigger created only when missing keep Migrate safe to run at every start.
-var pgSignals = []string{`
-CREATE OR REPLACE FUNCTION embedsso_cache_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_TABLE_NAME = 'embedsso_sessions' THEN
-		IF TG_OP = 'UPDATE' AND NEW.id_hash = OLD.id_hash AND NEW.user_id = OLD.user_id
-			AND NEW.created_at = OLD.created_at AND NEW.expires_at = OLD.expires_at THEN
-			PERFORM pg_notify('` + changeChannel + `', 't:' || NEW.id_hash || ':' || NEW.idle_expires_at);
-		ELSE
-			PERFORM pg_notify('` + changeChannel + `', 's:' || OLD.id_hash);
-		END IF;
-	ELSIF TG_TABLE_NAME = 'embedsso_users' THEN
-		PERFORM pg_notify('` + changeChannel + `', 'u:' || OLD.id);
-	ELSIF TG_TABLE_NAME = 'embedsso_orgs' THEN
-		PERFORM pg_notify('` + changeChannel + `', 'o:' || OLD.id);
-	ELSE
-		PERFORM pg_notify('` + changeChannel + `', 'o:' || OLD.org_id);
-	END IF;
-	RETURN NULL;
-END $$`}
+// pgSignals and sqliteSignals are the triggers (and on SQLite the change
+// log) of each database, shipped beside schema.sql for people who run their
+// own migrations. Their statements are separated by a blank line after the
+// semicolon, so that the semicolons inside trigger bodies stay.
+//
+//go:embed schema/cache_postgres.sql
+var pgSignals string
+
+//go:embed schema/cache_sqlite.sql
+var sqliteSignals string
 
 // signalTables are the tables whose changes the cache must hear of.
 var signalTables = []string{"embedsso_sessions", "embedsso_users", "embedsso_orgs", "embedsso_org_records"}
 
-// sqliteSignals are SQLite's change log and its triggers.
-var sqliteSignals = []string{
-	`CREATE TABLE IF NOT EXISTS embedsso_changes (
-		seq    INTEGER PRIMARY KEY AUTOINCREMENT,
-		change TEXT NOT NULL,
-		at     BIGINT NOT NULL -- seconds since the Unix epoch, for PurgeExpired
-	)`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_sessions_touch AFTER UPDATE ON embedsso_sessions
-	WHEN NEW.id_hash = OLD.id_hash AND NEW.user_id = OLD.user_id AND NEW.created_at = OLD.created_at AND NEW.expires_at = OLD.expires_at
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('t:' || NEW.id_hash || ':' || NEW.idle_expires_at, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_sessions_change AFTER UPDATE ON embedsso_sessions
-	WHEN NOT (NEW.id_hash = OLD.id_hash AND NEW.user_id = OLD.user_id AND NEW.created_at = OLD.created_at AND NEW.expires_at = OLD.expires_at)
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('s:' || OLD.id_hash, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_sessions_delete AFTER DELETE ON embedsso_sessions
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('s:' || OLD.id_hash, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_users_update AFTER UPDATE ON embedsso_users
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('u:' || OLD.id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_users_delete AFTER DELETE ON embedsso_users
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('u:' || OLD.id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_orgs_update AFTER UPDATE ON embedsso_orgs
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('o:' || OLD.id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_orgs_delete AFTER DELETE ON embedsso_orgs
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('o:' || OLD.id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_records_update AFTER UPDATE ON embedsso_org_records
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('o:' || OLD.org_id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
-	`CREATE TRIGGER IF NOT EXISTS embedsso_cache_records_delete AFTER DELETE ON embedsso_org_records
-	BEGIN INSERT INTO embedsso_changes (change, at) VALUES ('o:' || OLD.org_id, CAST(strftime('%s', 'now') AS INTEGER)); END`,
+// blankSeparated splits a file into the statements that end with a
+// semicolon at the end of a line followed by a blank line.
+func blankSeparated(file string) []string {
+	var out []string
+	for _, stmt := range strings.Split(file, ";\n\n") {
+		stmt = strings.TrimSpace(stmt)
+		var code bool
+		for _, line := range strings.Split(stmt, "\n") {
+			if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+				code = true
+			}
+		}
+		if code {
+			out = append(out, strings.TrimSuffix(stmt, ";"))
+		}
+	}
+	return out
 }
 
 // sqliteSignalTriggers is how many triggers sqliteSignals creates.
@@ -103,27 +84,16 @@ func engineOf(ctx context.Context, db *sql.DB) engine {
 
 // addChangeSignals creates the triggers the cache listens to.
 func addChangeSignals(ctx context.Context, db *sql.DB) error {
-	var stmts []string
+	var file string
 	switch engineOf(ctx, db) {
 	case sqliteEngine:
-		stmts = sqliteSignals
+		file = sqliteSignals
 	case postgresEngine:
-		stmts = pgSignals
-		for _, t := range signalTables {
-			var n int
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = $1 AND tgrelid = $2::regclass`,
-				t+"_cache", t).Scan(&n); err != nil {
-				return fmt.Errorf("find trigger %s_cache: %w", t, err)
-			}
-			if n == 0 {
-				stmts = append(stmts, `CREATE TRIGGER `+t+`_cache AFTER UPDATE OR DELETE ON `+t+
-					` FOR EACH ROW EXECUTE PROCEDURE embedsso_cache_notify()`)
-			}
-		}
+		file = pgSignals
 	default:
 		return nil
 	}
-	for _, q := range stmts {
+	for _, q := range blankSeparated(file) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			// Another instance creating the same trigger first is fine.
 			if hasSignals(ctx, db) {

@@ -4,7 +4,9 @@
 //
 // It works with any driver: pgx's stdlib ("pgx") or lib/pq for PostgreSQL,
 // modernc.org/sqlite (pure Go) or mattn/go-sqlite3 for SQLite. Create the
-// tables once with [Migrate], or run schema/schema.sql with your own tool.
+// tables once with [Migrate], or run schema/schema.sql with your own tool,
+// then schema/cache_postgres.sql or schema/cache_sqlite.sql for the read
+// cache's triggers (without them the cache stays off).
 //
 // There is no dialect to choose: every statement is written once in the SQL
 // both databases share (INSERT … ON CONFLICT … DO UPDATE … WHERE, RETURNING,
