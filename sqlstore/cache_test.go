@@ -183,12 +183,18 @@ func TestARevocationReachesTheOtherInstanceUnderLoad(t *testing.T) {
 					}
 				}()
 			}
+			// lastAccepted is the latest start of an accepted view of a
+			// revoked session after its revocation, for the log.
+			var lastAccepted time.Duration
 			// acceptedAfter reports the views of user u accepted that began
-			// more than the bound after since.
+			// more than the bound after since, and how many began then.
 			acceptedAfter := func(u int, since time.Time) (late, after int) {
 				mu.Lock()
 				defer mu.Unlock()
 				for _, v := range views[u] {
+					if v.ok && v.began.After(since) {
+						lastAccepted = max(lastAccepted, v.began.Sub(since))
+					}
 					if v.began.Sub(since) > sqlstore.StaleAfter {
 						after++
 						if v.ok {
@@ -236,6 +242,7 @@ func TestARevocationReachesTheOtherInstanceUnderLoad(t *testing.T) {
 				assert.Zero(t, late, "user %d: views on B accepted past the bound", c.user)
 				assert.NotZero(t, after, "user %d: views on B after the bound", c.user)
 			}
+			revokedLast := lastAccepted
 			for u := 2; u < users; u++ {
 				late, _ := acceptedAfter(u, signedOut)
 				assert.NotZero(t, late, "user %d keeps their session", u)
@@ -250,12 +257,14 @@ func TestARevocationReachesTheOtherInstanceUnderLoad(t *testing.T) {
 			settle()
 			stopOnce.Do(func() { close(stop) })
 			wg.Wait()
+			lastAccepted = 0
 			for u := 2; u < users; u++ {
 				late, after := acceptedAfter(u, off)
 				assert.Zero(t, late, "user %d: views on B accepted past the bound after the organization was disabled", u)
 				assert.NotZero(t, after)
 			}
-			t.Logf("%d page views on B", total.Load())
+			t.Logf("%d page views on B; the latest acceptance on B after the change on A: sign-out and user revocation %v, organization disabled %v (bound %v)",
+				total.Load(), revokedLast.Round(time.Microsecond), lastAccepted.Round(time.Microsecond), sqlstore.StaleAfter)
 		})
 	}
 }
