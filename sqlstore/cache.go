@@ -29,16 +29,16 @@ import (
 // from its cache only while it has heard from its change feed within the
 // last 100 ms (a heartbeat on PostgreSQL, a poll on SQLite), and reads the
 // database otherwise, so a lost connection or a missed signal costs reads,
-// never a stale session. An expired session is refused at once by its
-// times, cached or not. Without the triggers (a database [Migrate] has not
+// never a stale session. An expired session is refused at once: a cached
+// session whose times say it ended is read again, and the database decides. Without the triggers (a database [Migrate] has not
 // upgraded), or with another PostgreSQL driver than pgx's, the cache stays
 // off.
 type CacheOptions struct {
 	// Off turns the cache off: every FindSession and FindOrg reads the
 	// database. Default: false (the cache is on).
 	Off bool
-	// MaxSessions bounds how many sessions, and how many users, the cache
-	// holds; when it is full, a session found in the database takes the
+	// MaxSessions bounds how many sessions (rounded up to a multiple of
+	// 64), and how many users, the cache holds; when it is full, a session found in the database takes the
 	// place of one chosen at random. Each costs a few hundred bytes plus
 	// its user's attributes. Default: 100000.
 	MaxSessions int
