@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +27,11 @@ func portalToken(t *testing.T, s *server, query string) string {
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	m := regexp.MustCompile(`id="app"[^>]* src="([^"]+)"`).FindSubmatch(body)
-	require.NotNil(t, m, "the portal page's iframe")
-	src := html.UnescapeString(string(m[1]))
+	// The page's script gives the frame this URL first (its getURL).
+	m := regexp.MustCompile(`let first = ("(?:[^"\\]|\\.)*");`).FindSubmatch(body)
+	require.NotNil(t, m, "the portal page's first SSO URL")
+	var src string
+	require.NoError(t, json.Unmarshal(m[1], &src), "a JavaScript string as html/template writes it")
 	_, token, ok := strings.Cut(src, "jwt=")
 	require.True(t, ok, src)
 	token, _, _ = strings.Cut(token, "&")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/hostscript"
 	"github.com/embedsso/embedsso/orgapi"
 )
 
@@ -20,6 +21,7 @@ func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.
 	}
 	sso, err := embedsso.New(embedsso.Config{
 		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, SignIns: s.signIns, Logger: logger,
+		NotPartitioned: cookies.NotPartitioned, // the hint cookie lives where the session cookie does
 	})
 	if err != nil {
 		return nil, err
@@ -36,6 +38,8 @@ func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.
 	mux.Handle("GET /dashboard", sso.RequireUser(showPage("Dashboard")))
 	mux.Handle("GET /reports", sso.RequireUser(showPage("Reports")))
 	mux.Handle("GET /api/me", sso.RequireUser(http.HandlerFunc(me)))
+	// The script the customer's page frames the app with (hostscript).
+	mux.Handle("GET "+hostscript.Path, hostscript.Handler())
 	// The session cookie is SameSite=None (it must reach the app inside
 	// another site's frame), so the browser sends it with a form that any
 	// site posts here: only the app's own pages may sign the user out.

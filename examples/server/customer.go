@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/hostscript"
 	"github.com/embedsso/embedsso/signer"
 )
 
@@ -127,9 +128,10 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = customerPage.Execute(w, struct {
-		User                            embedsso.Claims
-		IframeSrc, AppOrigin, TokenPath string
-	}{user.claims, c.ssoURL(token, ""), c.appURL, embedTokenPath})
+		User                                 embedsso.Claims
+		IframeSrc, TokenPath                 string
+		ScriptURL, ScriptIntegrity, Embedded string
+	}{user.claims, c.ssoURL(token, ""), embedTokenPath, c.appURL + hostscript.Path, hostscript.Integrity(), q.Get("embed")})
 }
 
 func (c *customerSite) embedLogin(w http.ResponseWriter, r *http.Request) {
@@ -237,11 +239,15 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// customerPage frames the app and listens to it: when the frame says its
-// session ended (an org without a LoginURL), the script asks the portal's
-// server for a fresh SSO URL and puts a new iframe with it in the old one's
-// place (a new src alone fails in WebKit: see the script). It keeps every
-// message from the frame in window.embedMessages and shows the last.
+// customerPage frames the app with the app's own script (hostscript, pinned
+// by its Subresource Integrity hash): its getURL returns the SSO URL this
+// server signed into the page the first time, and asks the portal's server
+// for a fresh one (embedTokenPath) when the frame says its session ended
+// (an org without a LoginURL). It keeps every message the script reports in
+// window.embedMessages, shows the last in #frame-status, and leaves the
+// script's EmbeddedApp in window.embedded. With ?embed=manual it only
+// imports the script (window.embedsso) and frames nothing, for tests of
+// the script itself.
 var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -259,46 +265,51 @@ var customerPage = template.Must(template.New("customer").Parse(`<!doctype html>
   h1 { font-size: 1.1rem; margin: 0 0 .75rem; }
   iframe { width: 100%; height: 600px; border: 1px solid #1e2b4a; border-radius: 10px; background: #fff; }
 </style>
+<script type="module" src="{{.ScriptURL}}" integrity="{{.ScriptIntegrity}}" crossorigin="anonymous"></script>
 </head>
 <body>
 <header><span class="brand"><span>▲</span> Acme Analytics portal</span><span class="user">{{.User.FirstName}} {{.User.LastName}} · {{.User.Email}}</span></header>
 <main>
   <h1>Your analytics <span id="frame-status" aria-live="polite"></span></h1>
-  <iframe id="app" title="Analytics, powered by Chartly" src="{{.IframeSrc}}"></iframe>
+  <div id="frame-slot"></div>
 </main>
-<script>
-(function () {
-  let app = document.getElementById("app");
+<script type="module">
+import * as embedsso from {{.ScriptURL}};
+window.embedsso = embedsso;
+window.embedMessages = [];
+if ({{.Embedded}} !== "manual") {
   const status = document.getElementById("frame-status");
-  const appOrigin = {{.AppOrigin}};
-  window.embedMessages = [];
-  window.addEventListener("message", async (event) => {
-    // Only the app, and only from this frame.
-    if (event.origin !== appOrigin || event.source !== app.contentWindow) return;
-    const msg = event.data || {};
-    window.embedMessages.push(msg);
-    if (msg.type === "embedsso:signed-in") {
-      status.textContent = "· signed in";
-      return;
-    }
-    if (msg.type !== "embedsso:session-expired") return;
-    status.textContent = "· session ended, signing in again…";
-    const res = await fetch({{.TokenPath}} + "?returnTo=" + encodeURIComponent(msg.returnTo || "/"));
-    if (!res.ok) {
-      status.textContent = "· session ended, and a new sign-in failed (" + res.status + ")";
-      return;
-    }
-    const { url } = await res.json();
-    // A new iframe rather than a new src: WebKit sends no Referer when a
-    // frame whose page has Referrer-Policy: no-referrer (every app page)
-    // is sent elsewhere, even by its parent, so the app could not tell
-    // which site frames it (origin_missing). A new frame has no page yet.
-    const next = app.cloneNode(false);
-    next.src = url;
-    app.replaceWith(next);
-    app = next;
+  let first = {{.IframeSrc}};
+  const app = embedsso.embed({
+    container: document.getElementById("frame-slot"),
+    title: "Analytics, powered by Chartly",
+    // The first URL was signed into this page; later ones come from the
+    // portal's server, for the page the frame was on.
+    getURL: async ({ returnTo, signal }) => {
+      if (first) {
+        const url = first;
+        first = "";
+        return url;
+      }
+      const res = await fetch({{.TokenPath}} + "?returnTo=" + encodeURIComponent(returnTo || "/"), { signal });
+      if (!res.ok) throw new Error("a new sign-in failed (" + res.status + ")");
+      return (await res.json()).url;
+    },
   });
-})();
+  app.iframe.id = "app";
+  app.addEventListener("signed-in", (e) => {
+    window.embedMessages.push(e.detail);
+    status.textContent = "· signed in";
+  });
+  app.addEventListener("session-expired", (e) => {
+    window.embedMessages.push(e.detail);
+    status.textContent = "· session ended, signing in again…";
+  });
+  app.addEventListener("error", (e) => {
+    status.textContent = (e.detail.phase === "renew" ? "· session ended, and " : "· ") + e.detail.error.message;
+  });
+  window.embedded = app;
+}
 </script>
 </body>
 </html>

@@ -4,7 +4,7 @@
 //
 //	go run ./examples/server [-addr localhost:8080] [-customer-addr 127.0.0.1:8081] [-orgs FILE] [-db DSN]
 //	                         [-session-max DURATION] [-session-idle DURATION] [-no-login-url]
-//	                         [-tls] [-tls-cert FILE -tls-key FILE]
+//	                         [-unpartitioned] [-tls] [-tls-cert FILE -tls-key FILE]
 package main
 
 import (
@@ -50,6 +50,7 @@ type options struct {
 	sessionMax                       time.Duration // CookieConfig.TTL; 0 is the library's default
 	sessionIdle                      time.Duration // CookieConfig.IdleTimeout; 0 is the library's default, negative none
 	noLoginURL                       bool          // the demo org gets no LoginURL
+	unpartitioned                    bool          // cookies without Partitioned, as Safari keeps them
 	tls                              bool          // serve both sites over HTTPS (tls.go)
 	tlsCert, tlsKey                  string        // PEM files; empty: a certificate made for this run
 	timeouts                         timeouts
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.sessionMax, "session-max", 0, "a session's absolute lifetime, e.g. 10s to watch one end (default: the library's, 8h)")
 	fs.DurationVar(&o.sessionIdle, "session-idle", 0, "how long an unused session lasts; negative: no idle limit (default: the library's, 30m)")
 	fs.BoolVar(&o.noLoginURL, "no-login-url", false, "the demo org has no LoginURL: an ended session shows a page that tells the customer's page instead")
+	fs.BoolVar(&o.unpartitioned, "unpartitioned", false, "the app's cookies without the Partitioned attribute (CookieConfig and Config NotPartitioned): a browser blocking third-party cookies then shows the cookie-blocked page, whose Storage Access way out is the one Safari's tracking prevention leaves")
 	fs.BoolVar(&o.tls, "tls", false, "serve both sites over HTTPS, with a certificate made for this run (ECDSA, in memory, for localhost and 127.0.0.1) unless -tls-cert and -tls-key are given; needed for WebKit (Safari's engine), which drops Secure cookies over plain http://localhost")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file for -tls; implies -tls; needs -tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
@@ -133,7 +135,7 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 		return err
 	}
 	defer stores.close()
-	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle})
+	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle, NotPartitioned: o.unpartitioned})
 	if err != nil {
 		return err
 	}

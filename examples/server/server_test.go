@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"html"
 	"io"
 	"net/http"
 	"os"
@@ -63,14 +62,23 @@ func openPortal(t *testing.T, u urls, query string) (src, portal string) {
 	defer res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	body, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(`<iframe[^>]* src="([^"]+)"`).FindSubmatch(body)
-	require.NotNil(t, m, "no iframe on the customer page")
 	for _, c := range res.Cookies() {
 		if c.Name == portalCookie {
 			portal = c.Name + "=" + c.Value
 		}
 	}
-	return html.UnescapeString(string(m[1])), portal
+	return iframeSrcIn(t, body), portal
+}
+
+// iframeSrcIn returns the SSO URL a customer page's script gives the
+// frame first: the JavaScript string its getURL returns.
+func iframeSrcIn(t *testing.T, page []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(`let first = ("(?:[^"\\]|\\.)*");`).FindSubmatch(page)
+	require.NotNil(t, m, "no first SSO URL on the customer page")
+	var src string
+	require.NoError(t, json.Unmarshal(m[1], &src), "a JavaScript string as html/template writes it is JSON")
+	return src
 }
 
 // get sends one request as the browser in the frame would: with the

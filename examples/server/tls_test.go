@@ -88,8 +88,9 @@ func TestTLSServesBothSitesWithACertificateItMakes(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Contains(t, string(body), `src="`+u.app+`/api/sso/jwt?jwt=`)
 	src := iframeSrcIn(t, body)
+	assert.True(t, strings.HasPrefix(src, u.app+"/api/sso/jwt?jwt="), src)
+	assert.Contains(t, string(body), `<script type="module" src="`+u.app+`/embedsso/v1.js"`, "the app's script, over https")
 	var hops []string
 	for next := src; ; {
 		req, err := http.NewRequest(http.MethodGet, next, nil)
@@ -124,16 +125,6 @@ func TestTLSServesBothSitesWithACertificateItMakes(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-}
-
-func iframeSrcIn(t *testing.T, page []byte) string {
-	t.Helper()
-	_, rest, ok := bytes.Cut(page, []byte(`<iframe`))
-	require.True(t, ok)
-	_, rest, ok = bytes.Cut(rest, []byte(` src="`))
-	require.True(t, ok)
-	src, _, _ := bytes.Cut(rest, []byte(`"`))
-	return strings.ReplaceAll(string(src), "&amp;", "&")
 }
 
 // writeCert writes a certificate made as the example makes its own, and
