@@ -270,7 +270,7 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 	// the new tab, whose first-party cookie a frame granted storage access
 	// now sees) goes on to the destination, whether or not the ticket was
 	// spent: it needs no new session, and gets none.
-	if s, ok := h.carriesSessionOf(w, r, org.ID, t.Email); ok {
+	if s, ok := h.carriesSessionOf(w, r, &org, t.Email); ok {
 		if err := h.spend(ctx, &t); err != nil && !errors.Is(err, ErrTicketInvalid) {
 			return refused(ev, policy, err)
 		}
@@ -309,11 +309,11 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 }
 
 // carriesSessionOf returns the valid session r carries when it is one of
-// the user email of orgID. Reading it may renew it, as any signed-in
-// request does.
-func (h *Handler) carriesSessionOf(w http.ResponseWriter, r *http.Request, orgID, email string) (Session, bool) {
+// the user email of org, from org's current epoch (as the guard requires).
+// Reading it may renew it, as any signed-in request does.
+func (h *Handler) carriesSessionOf(w http.ResponseWriter, r *http.Request, org *Org, email string) (Session, bool) {
 	s, err := h.sessions.Session(w, r)
-	if err != nil || s.User.OrgID != orgID || s.User.Email != email {
+	if err != nil || s.User.OrgID != org.ID || s.User.Email != email || s.OrgEpoch != org.Epoch {
 		return Session{}, false
 	}
 	return s, true

@@ -1,6 +1,7 @@
 package embedsso_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -122,15 +123,17 @@ func TestTheCookieBlockedPageSpeaksOfWhereItIsShown(t *testing.T) {
 // it: the frame and a tab opened from it.
 type waysOut struct {
 	f        *fixture
+	orgs     fixtureOrgs
 	checkURL string
 	ticket   string
 }
 
 func newWaysOut(t *testing.T) *waysOut {
 	t.Helper()
-	f := newFixture(t)
+	orgs := newFixtureOrgs(t)
+	f := newFixture(t, func(c *embedsso.Config) { c.Orgs = orgs })
 	_, checkURL, page := f.blockedLogin(t, "")
-	return &waysOut{f: f, checkURL: checkURL, ticket: formTicket(t, page.Body.String())}
+	return &waysOut{f: f, orgs: orgs, checkURL: checkURL, ticket: formTicket(t, page.Body.String())}
 }
 
 // resume posts the page's ticket with cookie (if any), as the frame's
@@ -217,6 +220,18 @@ func TestTheWaysOutWorkInEitherOrderAndTogether(t *testing.T) {
 				return cookiePair(sessionCookie(other))
 			},
 			status: http.StatusBadRequest, sessions: 3, event: embedsso.EventRefused, code: "ticket_invalid",
+		},
+		{
+			name: "a spent ticket from a browser whose session the organization has ended since (its epoch) is refused",
+			first: func(t *testing.T, o *waysOut) string {
+				cookie := o.signInHere(t)
+				org, err := o.orgs.FindOrg(context.Background(), "org_abc123")
+				require.NoError(t, err)
+				org.Epoch++
+				require.NoError(t, o.orgs.PutOrg(context.Background(), org))
+				return cookie
+			},
+			status: http.StatusBadRequest, sessions: 2, event: embedsso.EventRefused, code: "ticket_invalid",
 		},
 		{
 			name: "a spent ticket posted from another site is refused even with the user's session: no login CSRF",
