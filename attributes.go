@@ -67,7 +67,7 @@ func extraClaims(raw []byte, org *Org) (attrs map[string]any, groups []string, e
 }
 
 // hasExtraMembers reports whether the payload b (already judged by
-// jwt.CheckMembers) has a top-level member outside the claims Claims decodes
+// jwt.CheckMembers) has a top-level member outside the claims tokenClaims decodes
 // ("groups" counts as extra). It allocates nothing, so a token with only the
 // usual claims costs no second decode. When unsure (malformed input) it says
 // true, and the full decode decides.

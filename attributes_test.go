@@ -66,7 +66,7 @@ func TestTheSignerSendsAttributesAndGroups(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	s := signer.Signer{Secret: secretABC, Now: func() time.Time { return f.now }}
-	tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER",
+	tok, err := s.Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER",
 		Attributes: map[string]any{"region": "eu-west", "seats": 12}, Groups: []string{"finance"}})
 	require.NoError(t, err)
 	w := f.get(loginURL(tok), nil)
@@ -76,7 +76,7 @@ func TestTheSignerSendsAttributesAndGroups(t *testing.T) {
 	assert.Equal(t, []string{"finance"}, u.Groups)
 
 	for _, name := range []string{"email", "exp", "bad name", ""} {
-		_, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Attributes: map[string]any{name: "x"}})
+		_, err := s.Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", Attributes: map[string]any{name: "x"}})
 		assert.Error(t, err, "attribute name %q", name)
 	}
 }

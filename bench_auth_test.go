@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkAuthenticated(b *testing.B) {
 		b.Fatal(err)
 	}
 	store.Now = now
-	cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: now})
+	cookies, err := cookiesession.New(cookiesession.Config{Store: store, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}

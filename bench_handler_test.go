@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 )
 
@@ -86,7 +87,7 @@ func newBenchHandler(b *testing.B) *embedsso.Handler {
 		b.Fatal(err)
 	}
 	store.Now = now
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: now})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}

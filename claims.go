@@ -9,14 +9,16 @@ import (
 	"github.com/embedsso/embedsso/internal/textcheck"
 )
 
-// Claims is the payload of an embedding token, as in the reference:
+// tokenClaims is the payload of an embedding token, as the reference
+// signs it (signer.Claims is the same format, for signing):
 //
 //	{"email":"user@example.com","orgId":"org_abc123","firstName":"Jane",
 //	 "lastName":"Doe","role":"MEMBER","exp":1234567890,"iat":1234567800}
 //
-// plus the optional registered claims nbf and jti. Times are seconds since the
-// Unix epoch; zero means absent.
-type Claims struct {
+// plus the optional registered claims nbf and jti. Times are seconds since
+// the Unix epoch; zero means absent. The other claims (attributes, groups)
+// are read from the payload itself (attributes.go).
+type tokenClaims struct {
 	Email     string  `json:"email"`
 	OrgID     string  `json:"orgId"`
 	FirstName string  `json:"firstName,omitempty"`
@@ -26,14 +28,6 @@ type Claims struct {
 	IssuedAt  float64 `json:"iat,omitempty"`
 	NotBefore float64 `json:"nbf,omitempty"`
 	TokenID   string  `json:"jti,omitempty"`
-	// Attributes are extra claims for [github.com/embedsso/embedsso/signer.Signer.Sign] to add: string, number
-	// or boolean values under names matching [A-Za-z][A-Za-z0-9_.-]{0,63}
-	// (see docs/embedding.md, "Attributes and groups"). The handler reads them
-	// into [Profile.Attributes], not here.
-	Attributes map[string]any `json:"-"`
-	// Groups is the groups claim for [github.com/embedsso/embedsso/signer.Signer.Sign] to add. The handler reads
-	// it into [Profile.Groups], not here.
-	Groups []string `json:"-"`
 }
 
 // Limits on claim values. They are generous for real data and small enough
@@ -48,7 +42,7 @@ const (
 	maxUnixSeconds = 1e10
 )
 
-// timeRules are the time checks of [Claims.checkTimes].
+// timeRules are the time checks of [tokenClaims.checkTimes].
 type timeRules struct {
 	now         time.Time
 	leeway      time.Duration
@@ -58,7 +52,7 @@ type timeRules struct {
 // checkTimes applies exp, nbf, iat and the lifetime limit. exp is required.
 // Without iat the lifetime is measured from now, so a token that omits iat
 // cannot escape the limit.
-func (c *Claims) checkTimes(r timeRules) error {
+func (c *tokenClaims) checkTimes(r timeRules) error {
 	for _, v := range [...]float64{c.ExpiresAt, c.IssuedAt, c.NotBefore} {
 		if v < 0 || v > maxUnixSeconds || math.IsNaN(v) {
 			return ErrClaimsInvalid.becauseText("time claim out of range")
@@ -94,7 +88,7 @@ func unixTime(sec float64) time.Time {
 
 // profile validates the user claims against org and returns them normalized.
 // It runs only after the signature verified.
-func (c *Claims) profile(org *Org) (Profile, error) {
+func (c *tokenClaims) profile(org *Org) (Profile, error) {
 	email, err := email.Normalize(c.Email)
 	if err != nil {
 		return Profile{}, ErrClaimsInvalid.because(err)

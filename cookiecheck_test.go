@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -477,7 +478,7 @@ func TestTheCheckRecognisesTheCookieWithoutAStoreRead(t *testing.T) {
 	store := &countingReads{}
 	f := newFixture(t, func(c *embedsso.Config) {
 		store.Store = c.Users.(*memstore.Store) // the fixture's store
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+		cookies, err := cookiesession.New(cookiesession.Config{Store: store})
 		require.NoError(t, err)
 		c.Sessions = cookies
 	})

@@ -32,7 +32,7 @@ func TestTheLoginDoesNotBuildJWX(t *testing.T) {
 func TestBenchTokenIsTheSignersToken(t *testing.T) {
 	t.Parallel()
 	tok, err := signer.Signer{Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa", Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}.
-		Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
+		Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
 	require.NoError(t, err)
 	assert.Equal(t, embedsso.BenchToken, tok)
 }

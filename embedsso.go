@@ -2,45 +2,44 @@
 // customer puts your whole app in an iframe on their site, and their users
 // arrive already signed in.
 //
-// The flow, end to end:
-//
 //  1. The customer's server signs a short-lived HS256 JWT with its
-//     organization's secret (see package
-//     [github.com/embedsso/embedsso/signer]); the claims name the user
-//     (email, firstName, lastName, role) and the organization (orgId).
+//     organization's secret (package [github.com/embedsso/embedsso/signer]).
+//     Its claims (signer.Claims): the reference's email, orgId, firstName,
+//     lastName, role, exp and iat (seconds since the epoch), and optionally
+//     nbf, jti, groups and attributes (any other claim).
 //  2. Their page sets an iframe's src to GET /api/sso/jwt?jwt=TOKEN on your app.
-//  3. [Handler] parses the token strictly, reads orgId to find the
-//     organization in your [OrgStore], refuses it if embedding is disabled or
-//     the embedding page's origin is not on the organization's allow-list,
-//     then verifies the signature with the algorithm pinned to HS256 and only
-//     then judges the other claims: expiry, lifetime, single use of jti, and
-//     the user's details.
+//  3. [Handler] parses the token strictly, finds orgId's organization in your
+//     [OrgStore], refuses it if embedding is disabled or the embedding page's
+//     origin is not allowed, verifies the signature with the algorithm pinned
+//     to HS256, and only then judges the other claims: expiry, lifetime,
+//     single use of jti, the user's details.
 //  4. It creates or updates the user through your [UserStore], has your
-//     [SessionIssuer] (by default [CookieSessions]) establish a session, and
-//     redirects to the organization's dashboard, first through a check that
-//     the browser kept the session cookie (see [Config.DisableCookieCheck]).
+//     [SessionIssuer] (package cookiesession's by default) establish a
+//     session, and redirects to the organization's dashboard, first through a
+//     check that the browser kept the cookie.
 //  5. [Handler.RequireUser] guards the app's pages and API routes: it finds
 //     the session again, judges its organization, and answers a session
 //     that has ended without leaving a dead frame.
 //
-// Every refusal is an [*Error] with an HTTP status and a stable code (see the
-// [Kind] constants) and is answered with a small HTML page that never
-// contains the token or internal details. A refused request writes nothing
-// to any store. Every outcome, refused or not, goes through one place that
-// sets the answer's headers and writes one log line and one [Event].
+// Every refusal is an [*Error] with an HTTP status and a stable code ([Kind])
+// answered with a small HTML page that never contains the token or internal
+// details. A refused request writes nothing to any store. Every outcome goes
+// through one place that sets the answer's headers and writes one log line
+// and one [Event].
 package embedsso
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/embedsso/embedsso/internal/ticket"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/embedsso/embedsso/internal/cookieline"
 	"github.com/embedsso/embedsso/internal/origin"
+	"github.com/embedsso/embedsso/internal/ticket"
 )
 
 // Config configures [New]. Orgs, Users and Sessions are required; every other
@@ -50,123 +49,91 @@ type Config struct {
 	Orgs OrgStore
 	// Users creates or updates the signed-in user. Required.
 	Users UserStore
-	// Sessions establishes the session after a successful login. Required;
-	// use [NewCookieSessions] for the default.
+	// Sessions keeps the sessions; package cookiesession has the default. Required.
 	Sessions SessionIssuer
-	// Replay records used token ids (jti) so each token logs in once. With
-	// several app instances it MUST be shared between them.
-	// Default: token ids kept in memory, right for a single instance.
+	// Replay records used token ids (jti) so each token logs in once; with
+	// several instances it MUST be shared. Default: memory, for one instance.
 	Replay ReplayStore
-	// SignIns, when set, makes each sign-in's writes (spend the token id,
-	// upsert the user, keep the session) in one call, one transaction on a
-	// SQL database, instead of one call each to Replay, Users and Sessions.
-	// It MUST be the store behind Users, Replay and the sessions of
-	// Sessions, which MUST be a [OneStepIssuer] (as [*CookieSessions] is);
-	// [New] refuses it without Replay or with another issuer.
-	// Default: nil (a write each).
-	SignIns SignInStore
-	// RequireTokenID refuses tokens without a jti claim. The reference's
-	// Node example sends none, so this is off by default; turn it on when
-	// your customers can add one. Default: false.
+	// RequireTokenID refuses tokens without a jti claim; turn it on once
+	// your customers send one (the reference's does not). Default: false.
 	RequireTokenID bool
-	// Leeway is the clock skew tolerated on exp, nbf and iat. At most 5m.
-	// Default: 30s.
+	// Leeway is the clock skew allowed on exp, nbf and iat (≤ 5m). Default: 30s.
 	Leeway time.Duration
-	// MaxTokenLifetime is the longest exp may lie after iat (or after now
-	// when iat is absent). The reference signs with expiresIn '10m'.
-	// Default: 10m.
+	// MaxTokenLifetime is the longest exp may lie after iat (or now, without
+	// iat), as the reference's expiresIn '10m'. Default: 10m.
 	MaxTokenLifetime time.Duration
 	// MaxTokenBytes caps the jwt parameter's length. Default: 8192.
 	MaxTokenBytes int
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-	// Logger receives one line per outcome of the endpoint (signed in,
-	// cookie confirmed or blocked, resume offered, resumed, refused), with
-	// its kind, code and cause, never the token or a ticket. Refusals with a
-	// 5xx status are logged at Error, everything else at Info.
-	// Default: nil, which discards.
+	// Logger receives one line per outcome (an [EventKind]) with its code
+	// and cause, never the token or a ticket: at Error for a 5xx refusal,
+	// at Info otherwise. Default: nil, which discards.
 	Logger *slog.Logger
-	// Observer, when set, is called once per request of the endpoint with
-	// its outcome, for audit logs and metrics. It runs on the request's goroutine and should be quick.
-	// Default: nil.
+	// Observer, when set, gets each outcome, for audit logs and metrics, on
+	// the request's goroutine: keep it quick. Default: nil.
 	Observer func(context.Context, Event)
-	// DisableCookieCheck redirects straight to the dashboard after a login
-	// instead of first checking that the session cookie came back.
-	// Default: false (the check runs).
+	// DisableCookieCheck redirects a login straight to the dashboard, not
+	// through the check that the session cookie came back. Default: false.
 	DisableCookieCheck bool
-	// HintCookie names the handler's own cookie, which remembers the
-	// organization of the last sign-in for when its session has ended
-	// (see [Handler.RequireUser]). Default: "embedsso_session_org".
+	// HintCookie names the handler's own cookie, which keeps the last sign-in's
+	// organization for after its session ends. Default: "embedsso_session_org".
 	HintCookie string
 	// NotPartitioned drops the Partitioned attribute from the handler's own
-	// cookie. Set it exactly when the session cookie is not Partitioned
-	// either ([CookieConfig.NotPartitioned]), so that both live in the same
-	// places. Without it, a login that comes back from the organization's
-	// LoginURL with no Origin or Referer is refused (ErrOriginMissing), since
-	// an unpartitioned hint cannot vouch for where the round trip began.
-	// Default: false (Partitioned).
+	// cookie: set it exactly when the session cookie is not Partitioned
+	// either. With it, a login back from the LoginURL with no Origin or
+	// Referer is refused (ErrOriginMissing): an unpartitioned hint cannot
+	// vouch for where the round trip began. Default: false.
 	NotPartitioned bool
-	// ErrorPage renders a refusal. It must write the status e.Status.
-	// The handler has already set Referrer-Policy, Cache-Control and
-	// Content-Security-Policy (frame-ancestors 'none' until the organization
-	// is known, its allowed origins after).
-	// Default: a small, self-contained HTML page with the status, a title,
-	// e.Reason and e.Code, every value escaped; it never shows e.Err, which
-	// may hold internal details.
+	// ErrorPage renders a refusal and must write e.Status, after the handler
+	// set Referrer-Policy, Cache-Control and the CSP (frame-ancestors 'none'
+	// until the organization is known, its allowed origins after). Default:
+	// a small HTML page with the status, a title, e.Reason and e.Code, all
+	// escaped; never e.Err, which may hold internal details.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, e *Error)
 }
 
-// Event describes one outcome of the endpoint, for [Config.Observer]: a
-// sign-in, a step of the cookie check, or a refusal.
+// Event describes one outcome of the endpoint or the guard, for
+// [Config.Observer].
 type Event struct {
 	// Kind says which outcome this is.
 	Kind EventKind
-	// Success is true when the outcome issued a session: [EventSignedIn]
-	// and [EventResumed].
+	// Success is true when a session was issued: [EventSignedIn], [EventResumed].
 	Success bool
-	// OrgID is the organization. When a login was refused before the
-	// signature verified, it is what the token claimed.
+	// OrgID is the organization (as claimed, for a login refused unverified).
 	OrgID string
-	// Email is the normalized email, set only once the signature verified
-	// (or the ticket opened).
+	// Email is the normalized email, once the signature verified (or a ticket opened).
 	Email string
 	// UserID is set when a session was issued, or found by a resume.
 	UserID string
 	// Origin is the embedding page's origin, when known.
 	Origin string
-	// Err is the refusal, nil unless Kind is [EventRefused]. Its Code and
-	// Status say why.
+	// Err is the refusal, nil unless Kind is [EventRefused].
 	Err *Error
 }
 
 // EventKind is the kind of an [Event].
 type EventKind int
 
-// The outcomes of the endpoint.
+// The outcomes of the endpoint and of [Handler.RequireUser] (the guard).
 const (
 	// EventRefused: the request was refused; Event.Err says why.
 	EventRefused EventKind = iota
 	// EventSignedIn: a token signed the user in.
 	EventSignedIn
-	// EventCookieConfirmed: after a sign-in, the browser sent the session
-	// cookie back; or a resume found the browser already carrying a valid
-	// session of the ticket's user (the other way out of the cookie-blocked
-	// page signed it in), and issued none. The user goes on to the
-	// destination.
+	// EventCookieConfirmed: after a sign-in the session cookie came back, or
+	// a resume found the ticket's user already signed in (by another way out
+	// of the cookie-blocked page) and issued none; the user goes on.
 	EventCookieConfirmed
-	// EventCookieBlocked: after a sign-in, the session cookie did not come
-	// back; the user is shown the page that offers the ways out.
+	// EventCookieBlocked: the session cookie did not come back: ways out page.
 	EventCookieBlocked
-	// EventResumeOffered: a resume link was opened; the user is shown the
-	// "Continue as" page, whose button signs in.
+	// EventResumeOffered: a resume link shows "Continue as", which signs in.
 	EventResumeOffered
 	// EventResumed: the "Continue as" button signed the user in again.
 	EventResumed
-	// EventLoginRedirect: a page behind [Handler.RequireUser] found no
-	// valid session and sent the user through the organization's LoginURL.
+	// EventLoginRedirect: the guard found no session; off to the LoginURL.
 	EventLoginRedirect
-	// EventSessionEnded: a page behind [Handler.RequireUser] found no
-	// valid session and answered that it ended (a page, or 401 JSON).
+	// EventSessionEnded: the guard found no session: ended page or 401 JSON.
 	EventSessionEnded
 )
 
@@ -195,10 +162,9 @@ type Handler struct {
 	observe        func(context.Context, Event)
 	errorPage      func(http.ResponseWriter, *http.Request, *Error)
 	verifier       *verifier
-	checkCookie    bool          // run the cookie check (cookiecheck.go)
-	signIns        SignInStore   // nil unless Config.SignIns chose one write per sign-in
-	oneStep        OneStepIssuer // Sessions, when signIns is set
-	hintLine       cookieLine    // the handler's own cookie (hint.go)
+	checkCookie    bool            // run the cookie check (cookiecheck.go)
+	oneStep        OneStepIssuer   // Sessions, when its OneStep chose one write per sign-in
+	hintLine       cookieline.Line // the handler's own cookie (hint.go)
 	notPartitioned bool
 	sameOrigin     *http.CrossOriginProtection
 	tickets        ticket.Sealer // cookie-check ticket keys, per secret
@@ -216,15 +182,11 @@ func New(cfg Config) (*Handler, error) {
 		now: nowFunc(cfg.Now), log: cfg.Logger, observe: cfg.Observer, errorPage: cfg.ErrorPage,
 		sameOrigin: http.NewCrossOriginProtection(),
 	}
-	if cfg.SignIns != nil {
-		oneStep, ok := cfg.Sessions.(OneStepIssuer)
-		switch {
-		case !ok:
-			return nil, errors.New("embedsso: Config.SignIns needs Config.Sessions to be a OneStepIssuer (as *CookieSessions is), to keep the session it stores")
-		case cfg.Replay == nil:
-			return nil, errors.New("embedsso: Config.SignIns needs Config.Replay set to the same store, which spends the cookie check's tickets")
+	if o, ok := cfg.Sessions.(OneStepIssuer); ok && o.OneStep() {
+		if cfg.Replay == nil {
+			return nil, errors.New("embedsso: a one-step Config.Sessions (its SignIns set) needs Config.Replay set to the same store, which spends the cookie check's tickets")
 		}
-		h.signIns, h.oneStep = cfg.SignIns, oneStep
+		h.oneStep = o
 	}
 	if h.replay == nil {
 		h.replay = &memoryReplay{}
@@ -234,11 +196,11 @@ func New(cfg Config) (*Handler, error) {
 	if hintName == "" {
 		hintName = defaultHintCookie
 	}
-	if !validCookieName(hintName) {
+	if !cookieline.ValidName(hintName) {
 		return nil, fmt.Errorf("embedsso: invalid Config.HintCookie %q", hintName)
 	}
 	h.notPartitioned = cfg.NotPartitioned
-	h.hintLine = newCookieLine(hintCookie(hintName, !cfg.NotPartitioned), false)
+	h.hintLine = cookieline.New(hintCookie(hintName, !cfg.NotPartitioned), false)
 	if h.maxTokenBytes == 0 {
 		h.maxTokenBytes = 8 << 10
 	}
@@ -518,7 +480,7 @@ func (h *Handler) holdsSessionOf(w http.ResponseWriter, r *http.Request, p Profi
 // spend the token id (the jti, or the resume ticket's id), upsert the user,
 // have the issuer keep the session and hand it to the browser, and name the
 // organization in the handler's own cookie. It is the only code that writes
-// them, in one step when [Config.SignIns] is set.
+// them, in one step when the issuer is a [OneStepIssuer] that chose it.
 //
 // orgEpoch is the [Org.Epoch] the organization had when the caller read it,
 // before its checks: a session issued by a sign-in that began before the
@@ -527,18 +489,14 @@ func (h *Handler) signIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 	var user User
 	var s Session
 	var err error
-	if h.signIns != nil {
-		var attach func(http.ResponseWriter)
-		s, attach = h.oneStep.StartSession(r)
-		s.OrgEpoch = orgEpoch
-		user, err = h.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: h.now(), Session: s})
+	if h.oneStep != nil {
+		s, err = h.oneStep.SignIn(ctx, w, r, p, orgEpoch, tokenID, tokenUntil, h.now())
 		if errors.Is(err, ErrTokenReplayed) {
 			return User{}, Session{}, ErrTokenReplayed.because(err)
 		} else if err != nil {
 			return User{}, Session{}, ErrInternal.because(fmt.Errorf("sign in: %w", err))
 		}
-		s.User = user
-		attach(w)
+		user = s.User
 	} else {
 		// The token id goes first, so two requests racing with one token
 		// cannot both sign in.

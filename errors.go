@@ -6,22 +6,16 @@ import (
 	"net/http"
 )
 
-// Error is the one error type the handler refuses a request with. It carries
-// the HTTP status the request is answered with, a stable machine-readable Code
-// and a Reason that is safe to show to the person in the frame. The underlying
-// cause, which may hold details for the operator, is reachable through
-// [errors.Unwrap] and is never written into a response.
-//
-// Each refusal is a fresh value: changing one changes nothing else. Compare
-// errors with [errors.Is] against the [Kind] constants below
-// (errors.Is(err, ErrTokenExpired)) or extract the value with [errors.As].
+// Error is the one error type the handler refuses a request with. Its cause
+// (Err), which may hold details for the operator, is never written into a
+// response. Each refusal is a fresh value: changing one changes nothing else.
+// Match it with errors.Is(err, ErrTokenExpired) (see [Kind]) or [errors.As].
 type Error struct {
 	// Status is the HTTP status code the handler answers with.
 	Status int
-	// Code is a short, stable identifier such as "token_expired": the
-	// string of the error's [Kind].
+	// Code is the error's [Kind] as a string, stable: "token_expired".
 	Code string
-	// Reason is a human sentence that is safe to show to an end user.
+	// Reason is a human sentence that is safe to show to the user.
 	Reason string
 	// Err is the underlying cause, for logs only. It may be nil.
 	Err error
@@ -51,9 +45,8 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// Kind is one way a request can be refused. The kinds are constants, so no
-// importer can change what they mean: their status and reason live in a
-// table this package alone can read. A Kind is itself an error, which stores
+// Kind is one way a request can be refused: a constant, whose status and
+// reason no importer can change. A Kind is itself an error, which stores
 // return (for example [ErrOrgNotFound]) and callers match with [errors.Is].
 type Kind string
 
@@ -86,8 +79,7 @@ func (k Kind) info() kindInfo {
 	return kinds[ErrInternal]
 }
 
-// The kinds of refusal. The handler returns an *Error of one of these kinds;
-// match it with errors.Is(err, ErrTokenExpired).
+// The kinds of refusal; [Kind.Status] is each one's HTTP status.
 const (
 	// ErrTokenMissing: the jwt query parameter is absent, empty or repeated.
 	ErrTokenMissing Kind = "token_missing"
@@ -97,76 +89,59 @@ const (
 	ErrTokenMalformed Kind = "token_malformed"
 	// ErrOrgIDInvalid: the orgId claim is missing or not a non-empty string.
 	ErrOrgIDInvalid Kind = "org_id_invalid"
-	// ErrReturnToInvalid: the return_to parameter is not a same-site relative path.
+	// ErrReturnToInvalid: return_to is not a same-site relative path.
 	ErrReturnToInvalid Kind = "return_to_invalid"
-	// ErrClaimsInvalid: after the signature verified, a claim has the wrong
-	// type or an invalid value (email, names, jti).
+	// ErrClaimsInvalid: a verified claim (email, names, jti) is invalid.
 	ErrClaimsInvalid Kind = "claims_invalid"
 	// ErrRoleNotAllowed: the role claim is not one of the organization's roles.
 	ErrRoleNotAllowed Kind = "role_not_allowed"
-	// ErrGroupNotAllowed: the groups claim names a group the organization
-	// does not list in Org.AllowedGroups.
+	// ErrGroupNotAllowed: a group is not one of the Org.AllowedGroups.
 	ErrGroupNotAllowed Kind = "group_not_allowed"
-	// ErrTicketInvalid: a cookie-check or resume link is malformed, forged,
-	// expired or already used.
+	// ErrTicketInvalid: a check or resume link is malformed, forged or spent.
 	ErrTicketInvalid Kind = "ticket_invalid"
 
-	// ErrAlgorithmNotAllowed: the header's alg is anything but HS256, or the
-	// header carries a crit extension we do not implement.
+	// ErrAlgorithmNotAllowed: alg is not HS256, or crit names an extension.
 	ErrAlgorithmNotAllowed Kind = "algorithm_not_allowed"
-	// ErrSignatureInvalid: the signature does not verify under any of the
-	// organization's secrets (or under the one its kid names).
+	// ErrSignatureInvalid: no secret of the organization (or of kid) verifies it.
 	ErrSignatureInvalid Kind = "signature_invalid"
 	// ErrTokenExpired: exp is missing or in the past beyond the leeway.
 	ErrTokenExpired Kind = "token_expired"
 	// ErrTokenNotYetValid: nbf or iat lies in the future beyond the leeway.
 	ErrTokenNotYetValid Kind = "token_not_yet_valid"
-	// ErrTokenLifetimeTooLong: exp is further from iat (or from now) than
-	// Config.MaxTokenLifetime allows.
+	// ErrTokenLifetimeTooLong: exp is beyond Config.MaxTokenLifetime.
 	ErrTokenLifetimeTooLong Kind = "token_lifetime_too_long"
-	// ErrTokenReplayed: the token's jti was already used. A [ReplayStore]
-	// returns it for an id it has seen.
+	// ErrTokenReplayed: the jti was used before ([ReplayStore] returns it).
 	ErrTokenReplayed Kind = "token_replayed"
 	// ErrTokenIDRequired: Config.RequireTokenID is set and the token has no jti.
 	ErrTokenIDRequired Kind = "token_id_required"
-	// ErrCookieBlocked: the session cookie did not come back after the login
-	// redirect. It is answered with the page that offers the ways out, not
-	// with the error page, and reported to the Observer as [EventCookieBlocked].
+	// ErrCookieBlocked: the session cookie did not come back: ways-out page.
 	ErrCookieBlocked Kind = "cookie_blocked"
-	// ErrSessionNotFound: a [SessionStore] has no valid session for the id:
-	// unknown, revoked or expired.
+	// ErrSessionNotFound: no valid session: unknown, revoked or ended.
 	ErrSessionNotFound Kind = "session_not_found"
 
 	// ErrEmbeddingDisabled: the organization has not enabled embedding.
 	ErrEmbeddingDisabled Kind = "embedding_disabled"
-	// ErrOriginNotAllowed: the embedding page's origin is not on the
-	// organization's allow-list.
+	// ErrOriginNotAllowed: the embedding page's origin is not allowed.
 	ErrOriginNotAllowed Kind = "origin_not_allowed"
-	// ErrOriginMissing: the organization has an allow-list but the request
-	// carries neither Origin nor Referer, so the embedding site is unknown.
+	// ErrOriginMissing: an allow-list, and neither Origin nor Referer sent.
 	ErrOriginMissing Kind = "origin_missing"
-	// ErrCrossSite: a request that would sign someone in (the resume step)
-	// came from another site: a login CSRF attempt, or a page that is not ours.
+	// ErrCrossSite: a resume (which signs in) came from another site: CSRF.
 	ErrCrossSite Kind = "cross_site"
 
-	// ErrOrgNotFound: no organization has the token's orgId. OrgStore
-	// implementations return it (or an error wrapping it) for unknown ids.
+	// ErrOrgNotFound: no organization has the id; an [OrgStore] returns it.
 	ErrOrgNotFound Kind = "org_not_found"
 
-	// ErrMethodNotAllowed: the endpoint answers GET (and POST for the resume
-	// step); a HEAD must not spend a single-use token.
+	// ErrMethodNotAllowed: not GET (POST for a resume); a HEAD would spend a
+	// single-use token.
 	ErrMethodNotAllowed Kind = "method_not_allowed"
 
-	// ErrOrgInvalid is wrapped by the error [Org.Validate] returns, and so by
-	// the stores that refuse to hold an invalid organization.
+	// ErrOrgInvalid: [Org.Validate] refused the organization (stores too).
 	ErrOrgInvalid Kind = "org_invalid"
 
-	// ErrInternal: a store or the session issuer failed. The details go to
-	// the log only.
+	// ErrInternal: a store or the session issuer failed; details in the log.
 	ErrInternal Kind = "internal"
-	// ErrOrgMisconfigured: the organization's stored configuration is unusable,
-	// for example a secret shorter than 32 bytes or an allowed origin that does
-	// not parse. Answered as a 500.
+	// ErrOrgMisconfigured: the stored organization is unusable (a secret under
+	// 32 bytes, an allowed origin that does not parse): a 500.
 	ErrOrgMisconfigured Kind = "org_misconfigured"
 )
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,7 +68,7 @@ func (*brokenReads) FindSession(context.Context, string, time.Time) (embedsso.Se
 func TestTheGuardLogsStoreFailures(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &brokenReads{}})
+	c, err := cookiesession.New(cookiesession.Config{Store: &brokenReads{}})
 	require.NoError(t, err)
 	h, err := embedsso.New(embedsso.Config{Orgs: newFixtureOrgs(t), Users: &memstore.Store{}, Sessions: c,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 )
@@ -37,7 +38,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err) // a short secret, a malformed origin or dashboard URL
 	}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,10 +73,10 @@ func ExampleHandler() {
 	store := memstore.New()
 	_ = store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true,
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedOrigins: []string{"https://portal.customer.example"}})
-	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, _ := cookiesession.New(cookiesession.Config{Store: store})
 	sso, _ := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, DisableCookieCheck: true})
 
-	token, _ := signer.Signer{Secret: secret}.Sign(embedsso.Claims{
+	token, _ := signer.Signer{Secret: secret}.Sign(signer.Claims{
 		Email: "Jane@Example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
 	r := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil)
 	r.Header.Set("Referer", "https://portal.customer.example/analytics") // what the browser sends for the iframe
@@ -95,7 +96,7 @@ func ExampleError() {
 	secret := "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa"
 	store := memstore.New()
 	_ = store.PutOrg(context.Background(), embedsso.Org{ID: "org_abc123", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}})
-	sessions, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, _ := cookiesession.New(cookiesession.Config{Store: store})
 	sso, _ := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions,
 		// Your own page for refusals: it gets the typed error.
 		ErrorPage: func(w http.ResponseWriter, r *http.Request, e *embedsso.Error) {
@@ -103,7 +104,7 @@ func ExampleError() {
 			w.WriteHeader(e.Status)
 		}})
 
-	token, _ := signer.Signer{Secret: secret, TTL: -time.Minute}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123"})
+	token, _ := signer.Signer{Secret: secret, TTL: -time.Minute}.Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123"})
 	sso.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/sso/jwt?jwt="+token, nil))
 	// Output: 401 token_expired true
 }

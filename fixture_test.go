@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/require"
 )
@@ -91,7 +92,7 @@ func (s fixtureOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, erro
 type fixture struct {
 	h       *embedsso.Handler
 	store   *memstore.Store // the users, the sessions and the used token ids
-	cookies *embedsso.CookieSessions
+	cookies *cookiesession.Issuer
 	now     time.Time
 
 	mu     sync.Mutex
@@ -109,7 +110,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	clock := func() time.Time { return f.now }
 	f.store.Now = clock
 	var err error
-	f.cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: f.store, Now: clock})
+	f.cookies, err = cookiesession.New(cookiesession.Config{Store: f.store, Now: clock})
 	require.NoError(t, err)
 	cfg := embedsso.Config{
 		Orgs: newFixtureOrgs(t), Users: f.store, Sessions: f.cookies,

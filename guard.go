@@ -10,24 +10,21 @@ import (
 	"strings"
 )
 
-// RequireUser is the guard for the app's own pages and API routes inside
-// the frame. For each request it reads the session once, through
-// [Config.Sessions], and the session's organization at most once (not at
-// all when the session came with its [Session.Org]). next runs only for a
-// valid session of an organization that still exists, has embedding
-// enabled and has not ended its sessions since this one began (the
-// session's OrgEpoch is the organization's [Org.Epoch]), with the session, its user and the organization in the request
+// RequireUser guards the app's pages and API routes inside the frame. Per
+// request it reads the session once ([Config.Sessions]) and its organization
+// at most once (not with [Session.Org] set). next runs only for a valid
+// session of an organization that exists, has embedding enabled and has not
+// ended its sessions since this one began (the session's OrgEpoch is its
+// [Org.Epoch]), with its frame-ancestors CSP set and the session, user and
+// organization in the
 // context ([SessionFromContext], [UserFromContext], [OrgFromContext],
-// [SignedInScript]) and the organization's frame-ancestors CSP set.
-//
-// Every answer, next's included, carries Cache-Control: no-store and
-// Referrer-Policy: no-referrer: the pages are one user's, and their URLs
-// stay in the app. A request without such a session is answered as
-// sessionend.go describes: an API request (Accept: application/json, or
-// Sec-Fetch-Dest: empty as a fetch sends) gets 401 JSON, a page a round
-// trip through the organization's LoginURL or a page that says the session
-// ended. Those answers, and a store failure (a 500), go through the same
-// place as the endpoint's: its headers, one log line, one [Event].
+// [SignedInScript]). Every answer, next's too, carries Cache-Control:
+// no-store and Referrer-Policy: no-referrer (the pages are one user's, their
+// URLs stay in the app). Without such a session, an API request (Accept:
+// application/json, or Sec-Fetch-Dest: empty) gets 401 JSON, a page a
+// LoginURL round trip or a session-ended page; those, and a store failure
+// (500), go through the endpoint's spine: its headers, one log line, one
+// [Event].
 func (h *Handler) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.sessions.Session(w, r)
@@ -132,11 +129,11 @@ func OrgFromContext(ctx context.Context) (Org, bool) {
 }
 
 // SignedInScript returns a script for the app's pages that posts
-// {type: "embedsso:signed-in", orgId} to the parent window, once for each of
-// the signed-in user's organization's exact allowed origins (never "*"),
-// so the host page knows the frame is signed in. It reads what
-// [Handler.RequireUser] put in ctx, no store; it is empty for a context
-// without a signed-in user. Render it in an html/template as is.
+// {type: "embedsso:signed-in", orgId} to the parent window once per exact
+// allowed origin of the user's organization (never "*"), so the host page
+// knows the frame is signed in. It reads what [Handler.RequireUser] put in
+// ctx (no store): empty without a signed-in user. Render it in an
+// html/template as is.
 func SignedInScript(ctx context.Context) template.HTML {
 	s, ok := signedInOf(ctx)
 	if !ok {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,17 +35,17 @@ func (s *joiningReads) FindSession(ctx context.Context, idHash string, now time.
 	return sess, nil
 }
 
-// countedFixture is a fixture whose OrgStore and SessionStore count their
+// countedFixture is a fixture whose OrgStore and cookiesession.Store count their
 // reads; with join, the session store returns each session's organization.
 func countedFixture(t *testing.T, join bool) (*fixture, *countingOrgs, *countingReads, *fixtureOrgs) {
 	t.Helper()
 	plain := newFixtureOrgs(t)
 	orgs := &countingOrgs{OrgStore: plain}
 	var reads *countingReads
-	var cookies *embedsso.CookieSessions
+	var cookies *cookiesession.Issuer
 	var f *fixture
 	f = newFixture(t, func(c *embedsso.Config) {
-		var store embedsso.SessionStore
+		var store cookiesession.Store
 		if join {
 			j := &joiningReads{orgs: plain}
 			reads, store = &j.countingReads, j
@@ -54,7 +55,7 @@ func countedFixture(t *testing.T, join bool) (*fixture, *countingOrgs, *counting
 		}
 		reads.Store = c.Users.(*memstore.Store) // the fixture's store
 		var err error
-		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now }})
+		cookies, err = cookiesession.New(cookiesession.Config{Store: store, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
 		c.Orgs, c.Sessions = orgs, cookies
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,7 +121,7 @@ func TestStoreFailuresAre500sThatLeakNothing(t *testing.T) {
 		{"the user store fails", func(c *embedsso.Config) { c.Users = failingUsers{} }},
 		{"the replay store fails", func(c *embedsso.Config) { c.Replay = failingReplay{} }},
 		{"the session store fails", func(c *embedsso.Config) {
-			s, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &failingSessions{}})
+			s, err := cookiesession.New(cookiesession.Config{Store: &failingSessions{}})
 			if err != nil {
 				panic(err)
 			}
@@ -246,7 +247,7 @@ func TestSignOutRevokesTheSession(t *testing.T) {
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	good := func() embedsso.Config {
-		s, _ := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &memstore.Store{}})
+		s, _ := cookiesession.New(cookiesession.Config{Store: &memstore.Store{}})
 		return embedsso.Config{Orgs: &memstore.Store{}, Users: &memstore.Store{}, Sessions: s}
 	}
 	for name, mutate := range map[string]func(*embedsso.Config){
@@ -259,11 +260,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"a negative token size":                  func(c *embedsso.Config) { c.MaxTokenBytes = -1 },
 		"a hint cookie name that is not a token": func(c *embedsso.Config) { c.HintCookie = "org hint" },
 		"one-step sign-ins without the replay store they spend tickets in": func(c *embedsso.Config) {
-			c.SignIns = &oneStore{}
-		},
-		"one-step sign-ins with an issuer that cannot start a session unkept": func(c *embedsso.Config) {
-			c.SignIns, c.Replay = &oneStore{}, &memstore.Store{}
-			c.Sessions = struct{ embedsso.SessionIssuer }{c.Sessions} // hides StartSession
+			store := &oneStore{}
+			c.Sessions, _ = cookiesession.New(cookiesession.Config{Store: store, SignIns: store})
 		},
 	} {
 		c := good()
@@ -273,10 +271,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	_, err := embedsso.New(good())
 	assert.NoError(t, err)
-	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{})
-	assert.Error(t, err, "cookie sessions need a store")
-	_, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &memstore.Store{}, Name: "bad name;"})
-	assert.Error(t, err, "cookie names are tokens")
+	// cookiesession.New's own refusals: cookiesession's TestNewRefusesBadConfig.
 }
 
 func TestACustomErrorPageGetsTheTypedError(t *testing.T) {

@@ -41,7 +41,7 @@ func claimsReq(kv ...any) func(f *fixture) (string, map[string]string) {
 func signerReq(secret, kid string, skew, ttl time.Duration) func(f *fixture) (string, map[string]string) {
 	return tokenReq(func(f *fixture) string {
 		s := signer.Signer{Secret: secret, KeyID: kid, TTL: ttl, Now: func() time.Time { return f.now.Add(skew) }}
-		tok, err := s.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER"})
+		tok, err := s.Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", Role: "MEMBER"})
 		if err != nil {
 			panic(err)
 		}

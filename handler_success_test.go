@@ -34,7 +34,7 @@ func successes() []success {
 	}
 	rotating := func(secret, kid string) func(f *fixture) string {
 		return func(f *fixture) string {
-			tok, err := signerAt(secret, kid)(f).Sign(embedsso.Claims{Email: "sam@example.com", OrgID: "org_rotating"})
+			tok, err := signerAt(secret, kid)(f).Sign(signer.Claims{Email: "sam@example.com", OrgID: "org_rotating"})
 			if err != nil {
 				panic(err)
 			}
@@ -44,7 +44,7 @@ func successes() []success {
 	sam := embedsso.User{OrgID: "org_rotating", Email: "sam@example.com"}
 	return []success{
 		{name: "a token from the library's signer signs in", token: func(f *fixture) string {
-			tok, err := signerAt(secretABC, "")(f).Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
+			tok, err := signerAt(secretABC, "")(f).Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"})
 			if err != nil {
 				panic(err)
 			}

@@ -67,7 +67,7 @@ func (h *Handler) setHint(w http.ResponseWriter, hnt hint) {
 		v = append(v, '.')
 	}
 	v = base64.RawURLEncoding.AppendEncode(v, []byte(hnt.orgID))
-	h.hintLine.set(w, string(v), time.Time{})
+	h.hintLine.Set(w, string(v), time.Time{})
 }
 
 // hintCookie is the hint cookie named name, less its value.
@@ -81,7 +81,7 @@ func hintCookie(name string, partitioned bool) http.Cookie {
 // readHint returns the request's hint. ok is false when there is none or it
 // does not parse; its orgID is held to a token's orgId rules.
 func (h *Handler) readHint(r *http.Request) (hint, bool) {
-	ck, err := r.Cookie(h.hintLine.template.Name)
+	ck, err := r.Cookie(h.hintLine.Name())
 	if err != nil || len(ck.Value) > 512 {
 		return hint{}, false
 	}

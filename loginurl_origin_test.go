@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -221,7 +222,7 @@ func TestTheLoginURLExceptionIsBoundToItsTrip(t *testing.T) {
 func TestWithoutPartitionedCookiesTheHintVouchesForNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(c *embedsso.Config) {
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: &memstore.Store{}, Now: c.Now, NotPartitioned: true})
+		cookies, err := cookiesession.New(cookiesession.Config{Store: &memstore.Store{}, Now: c.Now, NotPartitioned: true})
 		require.NoError(t, err)
 		c.Sessions = cookies
 		c.NotPartitioned = true // the hint is the handler's cookie

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,7 +108,7 @@ func gatedFixture(t *testing.T, opts ...fixtureOption) (f *fixture, gate *writeG
 	gate = &writeGate{}
 	f = newFixture(t, append(opts, func(c *embedsso.Config) {
 		store := c.Users.(*memstore.Store) // the fixture's users, sessions and token ids
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: gatedSessions{store, gate}, Now: func() time.Time { return f.now }})
+		cookies, err := cookiesession.New(cookiesession.Config{Store: gatedSessions{store, gate}, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
 		c.Users, c.Sessions = gatedUsers{store, gate}, cookies
 		c.Replay = gatedReplay{c.Replay.(*memstore.Store), gate}

@@ -10,56 +10,49 @@ import (
 	"github.com/embedsso/embedsso/internal/origin"
 )
 
-// Org is an organization's embedding configuration, as an [OrgStore] returns it.
-// [Org.Validate] checks it; the memory and SQL stores call it as orgs enter.
+// Org is an organization's embedding configuration, as an [OrgStore] returns
+// it. The memory and SQL stores check it with [Org.Validate] as it enters.
 type Org struct {
-	// ID is the value customers put in the token's orgId claim: at most 256
-	// bytes of UTF-8 without control characters.
+	// ID is the token's orgId: at most 256 bytes of UTF-8, no control characters.
 	ID string
 	// EmbeddingEnabled MUST be true for the organization to accept logins.
 	EmbeddingEnabled bool
-	// Secrets are the HS256 keys the organization signs with. More than one
-	// allows rotation: a token whose header has a kid is checked only against
-	// the secret with that KeyID; a token without one against each in turn.
-	// Each MUST be at least 32 bytes, and an org with embedding enabled needs
-	// one. [Org.Validate] refuses a shorter one; an org that reaches the
-	// handler with one anyway (from a store that does not validate) has every
-	// login refused with a 500 and a log line rather than a weak key accepted.
+	// Secrets are the HS256 keys the organization signs with; several allow
+	// rotation: a token with a kid is checked only against the secret with
+	// that KeyID, one without against each in turn. Each MUST be at least 32
+	// bytes, and embedding needs one. [Org.Validate] refuses a shorter one;
+	// one that reaches the handler anyway has every login refused with a 500
+	// and a log line, rather than a weak key accepted.
 	Secrets []Secret
 	// AllowedOrigins lists the origins allowed to embed the organization, as
 	// exact "scheme://host[:port]" values or "https://*.example.com" wildcards.
 	// Empty means any origin, as the reference endpoint allows.
 	AllowedOrigins []string
-	// AllowedRoles lists the values the role claim may take. Empty means any
-	// well-formed role.
+	// AllowedRoles lists the values the role claim may take; empty, any.
 	AllowedRoles []string
-	// AllowedGroups lists the names the groups claim may contain. Empty
-	// means any well-formed group name.
+	// AllowedGroups lists the names the groups claim may hold; empty, any.
 	AllowedGroups []string
-	// DashboardURL is where a signed-in user is sent: a path on this app, such
-	// as "/dashboard", held to the same rule as a return_to (never another
-	// origin). Default: "/".
+	// DashboardURL is where a signed-in user is sent: a path on this app
+	// ("/dashboard") by the rule of return_to (never another origin).
+	// Default: "/".
 	DashboardURL string
-	// LoginURL is an endpoint on the organization's own site that mints a
-	// fresh token for its signed-in user and redirects to the SSO endpoint
-	// with the return_to it was given, exactly as given: it ends with the
-	// round trip's nonce, without which that login is refused (Metabase
-	// calls it the JWT identity provider URI). When a framed page behind [Handler.RequireUser] finds no
-	// valid session, the user is sent there and comes back to the same page
-	// signed in, with no click. It MUST be https (or http on a loopback
-	// host) and its origin MUST be on AllowedOrigins. Default: "" (the page
-	// tells the user the session ended and posts a message to the parent).
+	// LoginURL is an endpoint on the organization's site (Metabase's "JWT
+	// identity provider URI") that mints a token for its signed-in user and
+	// redirects to the SSO endpoint with the return_to it got, exactly: it
+	// ends with the round trip's nonce, without which that login is refused.
+	// A framed page behind [Handler.RequireUser] without a valid session
+	// sends the user there, back signed in with no click. It MUST be https
+	// (http on a loopback host) on one of the AllowedOrigins. Default: "" (a
+	// page says the session ended and posts a message to the parent).
 	LoginURL string
-	// Epoch counts the times the organization ended every session at once:
-	// each [Session] keeps the Epoch its organization had when the sign-in
-	// read it ([Session.OrgEpoch]), and [Handler.RequireUser] and the resume
-	// refuse a session whose OrgEpoch is not the organization's Epoch now.
-	// The organization API moves it when embedding is turned off and when
-	// the secrets are replaced or a secret still in force is withdrawn
-	// (not by a rotation that keeps the old secret in its grace period),
-	// so a login that read the organization before such a change, on any
-	// instance, ends with it. A store keeps it as given and never lowers it.
-	// Default: 0.
+	// Epoch counts the times the organization ended all its sessions at
+	// once: [Handler.RequireUser] and the resume refuse a session whose
+	// [Session.OrgEpoch] (the Epoch its sign-in read) is not Epoch now. The
+	// organization API moves it when embedding is turned off, the secrets are
+	// replaced, or a secret in force is withdrawn (not by a rotation keeping
+	// the old one in its grace period), so a login that read the organization
+	// before, on any instance, ends with it. A store keeps it as given and
+	// never lowers it. Default: 0.
 	Epoch int64
 }
 
@@ -81,12 +74,10 @@ func (s Secret) expired(now time.Time) bool {
 	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
 }
 
-// Validate reports whether o can be stored: an ID a token's orgId can name,
-// secrets of at least 32 bytes (and at least one when embedding is enabled),
-// allowed origins that parse, roles (at most 64 bytes) and groups (at most
-// 128) that are non-empty text without control characters, a DashboardURL that is empty or a path
-// on this site by the rule return_to follows, and a LoginURL that is empty
-// or https (http on a loopback host) on one of the allowed origins. The error wraps
+// Validate reports whether o can be stored by the rules its fields state,
+// with allowed origins that parse and roles (at most 64 bytes) and groups
+// (at most 128) that are non-empty text without control characters. The
+// error wraps
 // [ErrOrgInvalid] and names the organization and the first problem, never a
 // secret's value.
 func (o Org) Validate() error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,7 @@ func TestASessionEndsWhenItsOrganizationEndsEverySession(t *testing.T) {
 				c.Orgs = orgs
 				if joined {
 					store := c.Users.(*memstore.Store) // the fixture's, which keeps the sessions too
-					cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: joinedSessions{store, orgs}, Now: c.Now})
+					cookies, err := cookiesession.New(cookiesession.Config{Store: joinedSessions{store, orgs}, Now: c.Now})
 					require.NoError(t, err)
 					c.Sessions = cookies
 				}

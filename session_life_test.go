@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,11 +39,11 @@ func (s *touchCounter) TouchSession(ctx context.Context, idHash string, idle tim
 func lifeFixture(t *testing.T, logs *bytes.Buffer) (f *fixture, store *touchCounter, visit func(after time.Duration) int) {
 	t.Helper()
 	store = &touchCounter{}
-	var cookies *embedsso.CookieSessions
+	var cookies *cookiesession.Issuer
 	f = newFixture(t, func(c *embedsso.Config) {
 		store.Store = c.Users.(*memstore.Store) // the fixture's store
 		var err error
-		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: func() time.Time { return f.now },
+		cookies, err = cookiesession.New(cookiesession.Config{Store: store, Now: func() time.Time { return f.now },
 			Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 		require.NoError(t, err)
 		c.Sessions = cookies
@@ -126,43 +127,15 @@ func TestSessionsCarryTheUserAsStoredNow(t *testing.T) {
 	assert.Equal(t, "Roe", s.User.LastName)
 }
 
-func TestNewCookieSessionsIdleTimeoutDefaults(t *testing.T) {
-	t.Parallel()
-	now := time.Unix(fixedUnixTime, 0)
-	for name, tc := range map[string]struct {
-		idle     time.Duration
-		wantIdle time.Time
-	}{
-		"the default is 30 minutes":     {0, now.Add(30 * time.Minute)},
-		"a chosen timeout":              {5 * time.Minute, now.Add(5 * time.Minute)},
-		"longer than the TTL is capped": {24 * time.Hour, now.Add(8 * time.Hour)},
-		"negative turns it off":         {-1, time.Time{}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			store := &memstore.Store{}
-			c, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, IdleTimeout: tc.idle, Now: func() time.Time { return now }})
-			require.NoError(t, err)
-			u, err := store.UpsertUser(context.Background(), embedsso.Profile{OrgID: "o", Email: "e@x.io"})
-			require.NoError(t, err)
-			w := httptest.NewRecorder()
-			_, err = c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u, 0)
-			require.NoError(t, err)
-			r := httptest.NewRequest("GET", "/", nil)
-			r.Header.Set("Cookie", cookiePair(w.Header().Get("Set-Cookie")))
-			s, err := c.Session(w, r)
-			require.NoError(t, err)
-			assert.True(t, tc.wantIdle.Equal(s.IdleExpiresAt), "idle expiry %s, want %s", s.IdleExpiresAt, tc.wantIdle)
-		})
-	}
-}
+// TestNewCookieSessionsIdleTimeoutDefaults is in package cookiesession.
 
 func TestAShortIdleTimeoutIsRenewedByActivity(t *testing.T) {
 	t.Parallel()
 	var f *fixture
-	var cookies *embedsso.CookieSessions
+	var cookies *cookiesession.Issuer
 	f = newFixture(t, func(c *embedsso.Config) {
 		var err error
-		cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: c.Users.(*memstore.Store), // the fixture's store
+		cookies, err = cookiesession.New(cookiesession.Config{Store: c.Users.(*memstore.Store), // the fixture's store
 			IdleTimeout: 2 * time.Second, Now: func() time.Time { return f.now }})
 		require.NoError(t, err)
 		c.Sessions = cookies

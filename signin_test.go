@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +27,7 @@ func (s *oneStore) UpsertUser(ctx context.Context, p embedsso.Profile) (embedsso
 	return s.Store.UpsertUser(ctx, p)
 }
 
-func (s *oneStore) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+func (s *oneStore) SignIn(ctx context.Context, w cookiesession.SignInWrite) (embedsso.User, error) {
 	s.signIns.Add(1)
 	if s.fail != nil {
 		return embedsso.User{}, s.fail
@@ -48,9 +49,9 @@ func TestOneStoreSignsInInOneWrite(t *testing.T) {
 	t.Parallel()
 	store := &oneStore{}
 	f := newFixture(t, func(c *embedsso.Config) {
-		cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+		cookies, err := cookiesession.New(cookiesession.Config{Store: store, SignIns: store})
 		require.NoError(t, err)
-		c.Users, c.Replay, c.Sessions, c.SignIns = store, store, cookies, store
+		c.Users, c.Replay, c.Sessions = store, store, cookies
 	})
 	jti := with(f.claims(), "jti", "one-write-1")
 	w := f.get(loginURL(rawToken(hs256, jti, secretABC)), nil)
@@ -72,8 +73,8 @@ func TestOneStoreSignsInInOneWrite(t *testing.T) {
 	assert.NotContains(t, failed.Body.String(), "disk full")
 }
 
-// The one-step sign-in is chosen by Config.SignIns alone, never inferred
-// from which stores are the same value.
+// The one-step sign-in is chosen by cookiesession.Config.SignIns alone,
+// never inferred from which stores are the same value.
 func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 	t.Parallel()
 	for name, sameReplay := range map[string]bool{
@@ -84,7 +85,7 @@ func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 			t.Parallel()
 			store := &oneStore{}
 			f := newFixture(t, func(c *embedsso.Config) {
-				cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+				cookies, err := cookiesession.New(cookiesession.Config{Store: store})
 				require.NoError(t, err)
 				c.Users, c.Sessions = store, cookies // Replay stays the fixture's own store
 				if sameReplay {
@@ -108,19 +109,34 @@ func TestWithoutSignInsEachStoreIsWrittenStepByStep(t *testing.T) {
 func TestNewNamesWhatAOneStepSignInLacks(t *testing.T) {
 	t.Parallel()
 	store := &oneStore{}
-	cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	cookies, err := cookiesession.New(cookiesession.Config{Store: store, SignIns: store})
 	require.NoError(t, err)
-	whole := embedsso.Config{Orgs: newFixtureOrgs(t), Users: store, Replay: store, Sessions: cookies, SignIns: store}
+	whole := embedsso.Config{Orgs: newFixtureOrgs(t), Users: store, Replay: store, Sessions: cookies}
 	_, err = embedsso.New(whole)
 	require.NoError(t, err)
 
 	noReplay := whole
 	noReplay.Replay = nil
 	_, err = embedsso.New(noReplay)
-	assert.ErrorContains(t, err, "Config.SignIns needs Config.Replay")
+	assert.ErrorContains(t, err, "needs Config.Replay")
+}
 
-	otherIssuer := whole
-	otherIssuer.Sessions = struct{ embedsso.SessionIssuer }{cookies}
-	_, err = embedsso.New(otherIssuer)
-	assert.ErrorContains(t, err, "Config.SignIns needs Config.Sessions to be a OneStepIssuer")
+// An issuer that is not a OneStepIssuer (here the one-step cookie issuer
+// behind a wrapper that shows only SessionIssuer) signs in a write at a
+// time, through Replay, Users and IssueSession: its SignIns store is not
+// reached, and the sign-in still works.
+func TestAnIssuerThatIsNotOneStepSignsInStepByStep(t *testing.T) {
+	t.Parallel()
+	store := &oneStore{}
+	f := newFixture(t, func(c *embedsso.Config) {
+		cookies, err := cookiesession.New(cookiesession.Config{Store: store, SignIns: store})
+		require.NoError(t, err)
+		c.Users, c.Replay, c.Sessions = store, store, struct{ embedsso.SessionIssuer }{cookies}
+	})
+	w := f.get(loginURL(rawToken(hs256, with(f.claims(), "jti", "wrapped-1"), secretABC)), nil)
+	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
+	assert.Zero(t, store.signIns.Load())
+	assert.Equal(t, int64(1), store.upserts.Load())
+	assert.Equal(t, 1, store.Store.TokenIDCount())
+	assert.Equal(t, 1, store.Store.SessionCount())
 }

@@ -23,7 +23,7 @@ type parsedToken struct {
 	payload      []byte // the claims' JSON, decoded once for every reader
 	signature    []byte
 	header       tokenHeader
-	claims       Claims
+	claims       tokenClaims
 	// claimsErr is a type error in a claim other than orgId. It is reported
 	// only once the signature verifies, so an unsigned payload tells an
 	// attacker nothing about our validation.
@@ -31,10 +31,10 @@ type parsedToken struct {
 }
 
 // headerMembers and claimMembers are the names json.Unmarshal fills in
-// tokenHeader and Claims, read from their struct tags.
+// tokenHeader and tokenClaims, read from their struct tags.
 var (
 	headerMembers = jwt.Names(reflect.TypeFor[tokenHeader]())
-	claimMembers  = jwt.Names(reflect.TypeFor[Claims]())
+	claimMembers  = jwt.Names(reflect.TypeFor[tokenClaims]())
 )
 
 type tokenHeader struct {

@@ -1,7 +1,7 @@
 // Package embedssotest is a conformance kit for embedsso's storage
 // interfaces, in the spirit of testing/fstest.TestFS: run it against your own
 // implementation of [embedsso.OrgStore], [embedsso.UserStore],
-// [embedsso.SessionStore], [embedsso.ReplayStore] or [embedsso.SignInStore]
+// [cookiesession.Store], [embedsso.ReplayStore] or [cookiesession.SignInStore]
 // and it checks, one subtest per rule, the contract the handler relies on:
 // not-found errors are the documented sentinels, upserts are idempotent and
 // match emails byte for byte (the handler has normalized them), racing

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 )
 
@@ -306,7 +307,7 @@ func newFaultySignIn(f signInFaults) *faultySignIn {
 	return s
 }
 
-func (s *faultySignIn) SignIn(_ context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+func (s *faultySignIn) SignIn(_ context.Context, w cookiesession.SignInWrite) (embedsso.User, error) {
 	uk := w.Profile.OrgID + "\x00" + w.Profile.Email
 	tk := w.Profile.OrgID + "\x00" + w.TokenID
 	spend := w.TokenID != "" || s.recordEmpty

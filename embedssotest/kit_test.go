@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
@@ -107,7 +108,7 @@ func adminKit(f adminFaults, shared bool) func(*testing.T) {
 
 func revokerKit(f faultyRevoker) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestSessionRevoker(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+		embedssotest.TestSessionRevoker(t, func(*testing.T) (cookiesession.Store, embedsso.UserStore) {
 			f := f
 			f.Store = &memstore.Store{}
 			return f, f.Store
@@ -154,7 +155,7 @@ func userKit(f userFaults) func(*testing.T) {
 
 func sessionKit(f faultySessions) func(*testing.T) {
 	return func(t *testing.T) {
-		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+		embedssotest.TestSessionStore(t, func(*testing.T) (cookiesession.Store, embedsso.UserStore) {
 			f := f
 			f.Store = &memstore.Store{}
 			f.snapshots = &sync.Map{}

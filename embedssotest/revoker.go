@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,10 +16,10 @@ import (
 // TestSessionRevoker checks an [orgapi.SessionRevoker]. newStores returns
 // a session store that is also the revoker, and a user store, over the same
 // empty database.
-func TestSessionRevoker(t *testing.T, newStores func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore)) {
+func TestSessionRevoker(t *testing.T, newStores func(t *testing.T) (cookiesession.Store, embedsso.UserStore)) {
 	ctx := context.Background()
 	type fixture struct {
-		s embedsso.SessionStore
+		s cookiesession.Store
 		r orgapi.SessionRevoker
 		// sessions by name: jane (two, org_a), sam (org_a), jane@org_b.
 		ids map[string]string

@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestSessionStore checks an [embedsso.SessionStore]. newStores returns the
+// TestSessionStore checks an [cookiesession.Store]. newStores returns the
 // session store and a user store over the same empty database: sessions
 // belong to users the user store created. If the session store also has
 // PurgeExpired(ctx, now) (int, error), purging is checked too.
-func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore)) {
+func TestSessionStore(t *testing.T, newStores func(t *testing.T) (cookiesession.Store, embedsso.UserStore)) {
 	ctx := context.Background()
 	var lastUsers embedsso.UserStore // the user store of the latest setup
-	setup := func(t *testing.T) (embedsso.SessionStore, embedsso.User, embedsso.User) {
+	setup := func(t *testing.T) (cookiesession.Store, embedsso.User, embedsso.User) {
 		s, users := newStores(t)
 		lastUsers = users
 		jane, err := users.UpsertUser(ctx, embedsso.Profile{OrgID: "org_a", Email: "jane@example.com", FirstName: "Jane", Role: "MEMBER"})
@@ -30,12 +31,12 @@ func TestSessionStore(t *testing.T, newStores func(t *testing.T) (embedsso.Sessi
 		require.NoError(t, err)
 		return s, jane, sam
 	}
-	create := func(t *testing.T, s embedsso.SessionStore, name string, u embedsso.User, ttl time.Duration) embedsso.Session {
+	create := func(t *testing.T, s cookiesession.Store, name string, u embedsso.User, ttl time.Duration) embedsso.Session {
 		sess := embedsso.Session{IDHash: hashOf(name), User: u, CreatedAt: epoch, ExpiresAt: epoch.Add(ttl)}
 		require.NoError(t, s.CreateSession(ctx, sess))
 		return sess
 	}
-	notFound := func(t *testing.T, s embedsso.SessionStore, idHash string, now time.Time) {
+	notFound := func(t *testing.T, s cookiesession.Store, idHash string, now time.Time) {
 		t.Helper()
 		_, err := s.FindSession(ctx, idHash, now)
 		require.Error(t, err)

@@ -10,17 +10,18 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// SignInStores is what [TestSignInStore] checks: an [embedsso.SignInStore]
+// SignInStores is what [TestSignInStore] checks: a [cookiesession.SignInStore]
 // that is also the user, session and replay store its sign-ins write to, as
 // the handler requires before it calls SignIn.
 type SignInStores interface {
-	embedsso.SignInStore
+	cookiesession.SignInStore
 	embedsso.UserStore
-	embedsso.SessionStore
+	cookiesession.Store
 	embedsso.ReplayStore
 }
 
@@ -31,7 +32,7 @@ type SignInStores interface {
 // SQL, SELECT … FROM your users table WHERE org_id = …).
 type ListUsers func(ctx context.Context, orgID string) ([]embedsso.User, error)
 
-// TestSignInStore checks an [embedsso.SignInStore]. newStore returns a store
+// TestSignInStore checks a [cookiesession.SignInStore]. newStore returns a store
 // over an empty database and the way to list its users.
 //
 // The rules: a sign-in spends the token id, upserts the user (as
@@ -47,8 +48,8 @@ type ListUsers func(ctx context.Context, orgID string) ([]embedsso.User, error)
 func TestSignInStore(t *testing.T, newStore func(t *testing.T) (SignInStores, ListUsers)) {
 	ctx := context.Background()
 	until := epoch.Add(10 * time.Minute)
-	write := func(tokenID, email, firstName, session string) embedsso.SignInWrite {
-		return embedsso.SignInWrite{
+	write := func(tokenID, email, firstName, session string) cookiesession.SignInWrite {
+		return cookiesession.SignInWrite{
 			Profile:        embedsso.Profile{OrgID: "org_a", Email: email, FirstName: firstName, LastName: "Doe", Role: "MEMBER"},
 			TokenID:        tokenID,
 			TokenExpiresAt: until,
@@ -134,7 +135,7 @@ func TestSignInStore(t *testing.T, newStore func(t *testing.T) (SignInStores, Li
 		_, err = s.SignIn(ctx, write("signed-in", "sam@example.com", "Sam", "sam"))
 		require.NoError(t, err)
 
-		later := func(w embedsso.SignInWrite) embedsso.SignInWrite {
+		later := func(w cookiesession.SignInWrite) cookiesession.SignInWrite {
 			w.Now, w.TokenExpiresAt = epoch.Add(time.Second), until.Add(time.Hour)
 			return w
 		}

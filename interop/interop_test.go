@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	embedsigner "github.com/embedsso/embedsso/signer"
 	"github.com/golang-jwt/jwt/v5"
@@ -160,7 +161,7 @@ func newFixture(t *testing.T) *fixture {
 		Secrets: []embedsso.Secret{{Value: secret}}, AllowedRoles: []string{"ADMIN", "MEMBER", "VIEWER"}})
 	require.NoError(t, err)
 	f := &fixture{users: store}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 	require.NoError(t, err)
 	f.h, err = embedsso.New(embedsso.Config{
 		Orgs:  store,

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
@@ -28,7 +29,7 @@ func TestMemoryStoresConform(t *testing.T) {
 		embedssotest.TestUserStore(t, func(*testing.T) embedsso.UserStore { return &memstore.Store{} })
 	})
 	t.Run("SessionStore", func(t *testing.T) {
-		embedssotest.TestSessionStore(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+		embedssotest.TestSessionStore(t, func(*testing.T) (cookiesession.Store, embedsso.UserStore) {
 			s := &memstore.Store{}
 			return s, s
 		})
@@ -51,7 +52,7 @@ func TestMemoryAdminStoresConform(t *testing.T) {
 		})
 	})
 	t.Run("SessionRevoker", func(t *testing.T) {
-		embedssotest.TestSessionRevoker(t, func(*testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+		embedssotest.TestSessionRevoker(t, func(*testing.T) (cookiesession.Store, embedsso.UserStore) {
 			s := &memstore.Store{}
 			return s, s
 		})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 )
 
@@ -22,7 +23,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err) // an organization Org.Validate refuses
 	}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,13 +1,13 @@
 // Package memstore keeps everything embedsso stores in memory, in one value:
 // a [Store] is the handler's [embedsso.OrgStore], [embedsso.UserStore],
-// [embedsso.SessionStore] and [embedsso.ReplayStore], and the organization
+// [cookiesession.Store] and [embedsso.ReplayStore], and the organization
 // API's OrgAdmin, SessionRevoker and APIKeyStore. It suits a single instance,
 // tests and demos; its data is gone when the process ends. For several
 // instances or data that must last, use a database store (package sqlstore).
 //
 //	store := memstore.New()
 //	err := store.PutOrg(ctx, org)
-//	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+//	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 //	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
 package memstore
 
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/internal/replay"
 	"github.com/embedsso/embedsso/orgapi"
 )
@@ -56,7 +57,7 @@ type Store struct {
 var (
 	_ embedsso.OrgStore     = (*Store)(nil)
 	_ embedsso.UserStore    = (*Store)(nil)
-	_ embedsso.SessionStore = (*Store)(nil)
+	_ cookiesession.Store   = (*Store)(nil)
 	_ embedsso.ReplayStore  = (*Store)(nil)
 	_ orgapi.OrgAdmin       = (*Store)(nil)
 	_ orgapi.SessionRevoker = (*Store)(nil)
@@ -103,28 +104,28 @@ func (s *Store) UpsertUser(_ context.Context, p embedsso.Profile) (embedsso.User
 // Users returns a snapshot of every stored user, for tests and tools.
 func (s *Store) Users() []embedsso.User { return s.users.all() }
 
-// CreateSession implements [embedsso.SessionStore].
+// CreateSession implements [cookiesession.Store].
 func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error {
 	return s.sessions.CreateSession(ctx, sess)
 }
 
-// FindSession implements [embedsso.SessionStore]: the session's user is as
+// FindSession implements [cookiesession.Store]: the session's user is as
 // the store holds it now.
 func (s *Store) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	return s.sessions.FindSession(ctx, idHash, now, &s.users)
 }
 
-// TouchSession implements [embedsso.SessionStore].
+// TouchSession implements [cookiesession.Store].
 func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error {
 	return s.sessions.TouchSession(ctx, idHash, idleExpiresAt)
 }
 
-// RevokeSession implements [embedsso.SessionStore].
+// RevokeSession implements [cookiesession.Store].
 func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
 	return s.sessions.RevokeSession(ctx, idHash)
 }
 
-// RevokeUserSessions implements [embedsso.SessionStore]. It reads every
+// RevokeUserSessions implements [cookiesession.Store]. It reads every
 // stored session, one shard at a time: the store keeps no index by user or
 // organization, so RevokeOrgSessions and RevokeEmailSessions read them all
 // too.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
@@ -119,7 +120,7 @@ func TestOneStoreServesAHandler(t *testing.T) {
 	t.Parallel()
 	s := memstore.New()
 	require.NoError(t, s.PutOrg(context.Background(), embedsso.Org{ID: "org_a", EmbeddingEnabled: true, Secrets: []embedsso.Secret{{Value: secret}}}))
-	cookies, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: s})
+	cookies, err := cookiesession.New(cookiesession.Config{Store: s})
 	require.NoError(t, err)
 	h, err := embedsso.New(embedsso.Config{Orgs: s, Users: s, Sessions: cookies, Replay: s, DisableCookieCheck: true})
 	require.NoError(t, err)
@@ -139,7 +140,7 @@ func TestOneStoreServesAHandler(t *testing.T) {
 // token is a fresh single-use token for jane of org_a.
 func token(t *testing.T) string {
 	t.Helper()
-	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: "org_a"})
+	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(signer.Claims{Email: "jane@example.com", OrgID: "org_a"})
 	require.NoError(t, err)
 	return tok
 }

@@ -26,7 +26,7 @@ type Config struct {
 	Keys APIKeyStore
 	// Sessions ends sessions: all of an organization's when its embedding
 	// is turned off, all of one user's on DELETE …/users/{email}/sessions.
-	// It MUST be the session store the app's CookieSessions use. Required.
+	// It MUST be the session store the app's cookiesession.Issuer uses. Required.
 	Sessions SessionRevoker
 	// RotationGrace is how long the previous secret keeps verifying after a
 	// rotation. Default: [DefaultRotationGrace] (24h).

@@ -54,7 +54,7 @@ type OrgAdmin interface {
 // SessionRevoker ends sessions in bulk, for the organization API: every
 // session of an organization when its embedding is turned off, and every
 // session of one user for a "sign out everywhere". A session it deleted is
-// not found by [embedsso.SessionStore.FindSession] afterwards through the
+// not found by cookiesession.Store.FindSession afterwards through the
 // same handle, and through every other handle of the same database within
 // the bound its store documents (sqlstore's read cache: 100 ms).
 type SessionRevoker interface {

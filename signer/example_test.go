@@ -5,7 +5,6 @@ import (
 	"log"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/signer"
 )
 
@@ -15,7 +14,7 @@ func ExampleSigner_Sign() {
 		Secret: "q3Jv9xPpA1mS7cT0bW2eY5uK8hN4dF6gL1zR0sV3wXa",           // the org's secret, from your config
 		Now:    func() time.Time { return time.Unix(1_800_000_000, 0) }, // omit: defaults to time.Now
 	}
-	token, err := s.Sign(embedsso.Claims{
+	token, err := s.Sign(signer.Claims{
 		Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER",
 	})
 	if err != nil {

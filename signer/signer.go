@@ -12,7 +12,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/internal/attrname"
 	"github.com/embedsso/embedsso/internal/random"
 
@@ -20,6 +19,33 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
+
+// Claims is the payload of an embedding token, as in the reference:
+//
+//	{"email":"user@example.com","orgId":"org_abc123","firstName":"Jane",
+//	 "lastName":"Doe","role":"MEMBER","exp":1234567890,"iat":1234567800}
+//
+// plus the optional registered claims nbf and jti. Times are seconds since the
+// Unix epoch; zero means absent.
+type Claims struct {
+	Email     string  `json:"email"`
+	OrgID     string  `json:"orgId"`
+	FirstName string  `json:"firstName,omitempty"`
+	LastName  string  `json:"lastName,omitempty"`
+	Role      string  `json:"role,omitempty"`
+	ExpiresAt float64 `json:"exp,omitempty"`
+	IssuedAt  float64 `json:"iat,omitempty"`
+	NotBefore float64 `json:"nbf,omitempty"`
+	TokenID   string  `json:"jti,omitempty"`
+	// Attributes are extra claims for [Signer.Sign] to add: string, number
+	// or boolean values under names matching [A-Za-z][A-Za-z0-9_.-]{0,63}
+	// (see docs/embedding.md, "Attributes and groups"). The handler reads them
+	// into embedsso.Profile.Attributes.
+	Attributes map[string]any `json:"-"`
+	// Groups is the groups claim for [Signer.Sign] to add. The handler reads
+	// it into embedsso.Profile.Groups.
+	Groups []string `json:"-"`
+}
 
 // Signer mints embedding tokens on the customer's server, exactly as the
 // reference's Node example does with jsonwebtoken: HS256, header typ JWT, the
@@ -44,7 +70,7 @@ type Signer struct {
 // Sign returns a compact JWS carrying c. c.IssuedAt and c.ExpiresAt are set
 // from the clock and TTL unless already set; c.TokenID is set when the Signer
 // asks for one and c has none.
-func (s Signer) Sign(c embedsso.Claims) (string, error) {
+func (s Signer) Sign(c Claims) (string, error) {
 	if len(s.Secret) < minSecretBytes {
 		return "", fmt.Errorf("embedsso: secret is %d bytes; HS256 needs at least %d", len(s.Secret), minSecretBytes)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,11 +42,11 @@ func open(t *testing.T, tok, key string) (header, claims map[string]any) {
 func TestSign(t *testing.T) {
 	t.Parallel()
 	clock := func() time.Time { return now }
-	jane := embedsso.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
+	jane := signer.Claims{Email: "jane@example.com", OrgID: "org_abc123", FirstName: "Jane", LastName: "Doe", Role: "MEMBER"}
 	for _, tc := range []struct {
 		name       string
 		signer     signer.Signer
-		claims     embedsso.Claims
+		claims     signer.Claims
 		wantHeader map[string]any
 		want       map[string]any // claims besides jti
 		wantJTI    bool
@@ -58,31 +57,31 @@ func TestSign(t *testing.T) {
 			want: map[string]any{"email": "jane@example.com", "orgId": "org_abc123", "firstName": "Jane", "lastName": "Doe",
 				"role": "MEMBER", "iat": json.Number("1800000000"), "exp": json.Number("1800000600")}},
 		{name: "a key id goes into the header as kid",
-			signer: signer.Signer{Secret: secret, KeyID: "k2", Now: clock}, claims: embedsso.Claims{Email: "a@b.example", OrgID: "o"},
+			signer: signer.Signer{Secret: secret, KeyID: "k2", Now: clock}, claims: signer.Claims{Email: "a@b.example", OrgID: "o"},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT", "kid": "k2"},
 			want:       map[string]any{"email": "a@b.example", "orgId": "o", "iat": json.Number("1800000000"), "exp": json.Number("1800000600")}},
 		{name: "TTL sets exp, and the clock is truncated to the second",
 			signer:     signer.Signer{Secret: secret, TTL: time.Minute, Now: func() time.Time { return now.Add(900 * time.Millisecond) }},
-			claims:     embedsso.Claims{Email: "a@b.example", OrgID: "o"},
+			claims:     signer.Claims{Email: "a@b.example", OrgID: "o"},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT"},
 			want:       map[string]any{"email": "a@b.example", "orgId": "o", "iat": json.Number("1800000000"), "exp": json.Number("1800000060")}},
 		{name: "times already set are kept, nbf included",
 			signer:     signer.Signer{Secret: secret, Now: clock},
-			claims:     embedsso.Claims{Email: "a@b.example", OrgID: "o", IssuedAt: 5, ExpiresAt: 65, NotBefore: 6},
+			claims:     signer.Claims{Email: "a@b.example", OrgID: "o", IssuedAt: 5, ExpiresAt: 65, NotBefore: 6},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT"},
 			want:       map[string]any{"email": "a@b.example", "orgId": "o", "iat": json.Number("5"), "exp": json.Number("65"), "nbf": json.Number("6")}},
 		{name: "TokenID adds a random jti",
-			signer: signer.Signer{Secret: secret, TokenID: true, Now: clock}, claims: embedsso.Claims{Email: "a@b.example", OrgID: "o"},
+			signer: signer.Signer{Secret: secret, TokenID: true, Now: clock}, claims: signer.Claims{Email: "a@b.example", OrgID: "o"},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT"},
 			want:       map[string]any{"email": "a@b.example", "orgId": "o", "iat": json.Number("1800000000"), "exp": json.Number("1800000600")},
 			wantJTI:    true},
 		{name: "a jti the claims carry is kept",
-			signer: signer.Signer{Secret: secret, TokenID: true, Now: clock}, claims: embedsso.Claims{Email: "a@b.example", OrgID: "o", TokenID: "mine"},
+			signer: signer.Signer{Secret: secret, TokenID: true, Now: clock}, claims: signer.Claims{Email: "a@b.example", OrgID: "o", TokenID: "mine"},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT"},
 			want:       map[string]any{"email": "a@b.example", "orgId": "o", "jti": "mine", "iat": json.Number("1800000000"), "exp": json.Number("1800000600")}},
 		{name: "attributes and groups are claims of their own",
 			signer:     signer.Signer{Secret: secret, Now: clock},
-			claims:     embedsso.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"region": "eu"}, Groups: []string{"finance"}},
+			claims:     signer.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"region": "eu"}, Groups: []string{"finance"}},
 			wantHeader: map[string]any{"alg": "HS256", "typ": "JWT"},
 			want: map[string]any{"email": "a@b.example", "orgId": "o", "region": "eu", "groups": []any{"finance"},
 				"iat": json.Number("1800000000"), "exp": json.Number("1800000600")}},
@@ -106,24 +105,24 @@ func TestSign(t *testing.T) {
 
 func TestSignRefuses(t *testing.T) {
 	t.Parallel()
-	ok := embedsso.Claims{Email: "a@b.example", OrgID: "o"}
+	ok := signer.Claims{Email: "a@b.example", OrgID: "o"}
 	for _, tc := range []struct {
 		name    string
 		secret  string
-		claims  embedsso.Claims
+		claims  signer.Claims
 		wantErr string
 	}{
 		{name: "a secret under 32 bytes", secret: secret[:31], claims: ok, wantErr: "embedsso: secret is 31 bytes; HS256 needs at least 32"},
-		{name: "no org id", secret: secret, claims: embedsso.Claims{Email: "a@b.example"}, wantErr: "embedsso: Claims.OrgID and Claims.Email are required"},
-		{name: "no email", secret: secret, claims: embedsso.Claims{OrgID: "o"}, wantErr: "embedsso: Claims.OrgID and Claims.Email are required"},
+		{name: "no org id", secret: secret, claims: signer.Claims{Email: "a@b.example"}, wantErr: "embedsso: Claims.OrgID and Claims.Email are required"},
+		{name: "no email", secret: secret, claims: signer.Claims{OrgID: "o"}, wantErr: "embedsso: Claims.OrgID and Claims.Email are required"},
 		{name: "a reserved claim as an attribute", secret: secret,
-			claims: embedsso.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"exp": 1}}, wantErr: `embedsso: "exp" cannot be an attribute name`},
+			claims: signer.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"exp": 1}}, wantErr: `embedsso: "exp" cannot be an attribute name`},
 		{name: "groups as an attribute", secret: secret,
-			claims: embedsso.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"groups": "x"}}, wantErr: `embedsso: "groups" cannot be an attribute name`},
+			claims: signer.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"groups": "x"}}, wantErr: `embedsso: "groups" cannot be an attribute name`},
 		{name: "an attribute name with a space", secret: secret,
-			claims: embedsso.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"bad name": "x"}}, wantErr: `embedsso: "bad name" cannot be an attribute name`},
+			claims: signer.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"bad name": "x"}}, wantErr: `embedsso: "bad name" cannot be an attribute name`},
 		{name: "an attribute name of 65 characters", secret: secret,
-			claims: embedsso.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"a" + strings.Repeat("b", 64): "x"}}, wantErr: "cannot be an attribute name"},
+			claims: signer.Claims{Email: "a@b.example", OrgID: "o", Attributes: map[string]any{"a" + strings.Repeat("b", 64): "x"}}, wantErr: "cannot be an attribute name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

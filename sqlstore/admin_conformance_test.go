@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/orgapi/orgapitest"
@@ -26,7 +27,7 @@ func TestAdminConformance(t *testing.T) {
 				})
 			})
 			t.Run("SessionRevoker", func(t *testing.T) {
-				embedssotest.TestSessionRevoker(t, func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+				embedssotest.TestSessionRevoker(t, func(t *testing.T) (cookiesession.Store, embedsso.UserStore) {
 					s := v.store(t, newDatabase(t, v.kind))
 					return s, s
 				})

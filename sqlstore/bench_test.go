@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
@@ -20,17 +21,17 @@ import (
 // BenchmarkLogin is one whole login through the real handler (httptest
 // recorder, no network), with each kind of storage. The request and its
 // recorder are part of the measure, as they are of a real login. With one
-// sqlstore.Store as every store and as Config.SignIns the handler writes
-// with SignIn (way=signin); way=separate leaves SignIns unset (and hands it
-// the session store wrapped in another value), so it writes one step at a
-// time, as it did before SignIn.
+// sqlstore.Store as every store and as cookiesession.Config.SignIns the
+// handler writes with SignIn (way=signin); way=separate leaves SignIns unset
+// (and hands the issuer the session store wrapped in another value), so it
+// writes one step at a time, as it did before SignIn.
 //
 //	go test -run '^$' -bench Login -benchmem -count 6 ./sqlstore/ | benchstat -col /way -
 func BenchmarkLogin(b *testing.B) {
 	type stores struct {
 		orgs     embedsso.OrgStore
 		users    embedsso.UserStore
-		sessions embedsso.SessionStore
+		sessions cookiesession.Store
 		replay   embedsso.ReplayStore
 	}
 	for _, c := range []struct{ kind, way string }{
@@ -63,24 +64,24 @@ func BenchmarkLogin(b *testing.B) {
 					s.sessions = separateSessions{st}
 				}
 			}
-			sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: s.sessions})
+			cc := cookiesession.Config{Store: s.sessions}
+			if c.way == "signin" {
+				cc.SignIns = s.users.(cookiesession.SignInStore)
+			}
+			sessions, err := cookiesession.New(cc)
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := embedsso.Config{Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay}
-			if c.way == "signin" {
-				cfg.SignIns = s.users.(embedsso.SignInStore)
-			}
-			h, err := embedsso.New(cfg)
+			h, err := embedsso.New(embedsso.Config{Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay})
 			if err != nil {
 				b.Fatal(err)
 			}
 			// A new token (a new jti) per iteration, so the replay store
 			// really writes; minted before the clock starts.
-			signer := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}
+			sg := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}
 			tokens := make([]string, b.N)
 			for i := range tokens {
-				if tokens[i], err = signer.Sign(embedsso.Claims{Email: "bench@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"}); err != nil {
+				if tokens[i], err = sg.Sign(signer.Claims{Email: "bench@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -100,12 +101,12 @@ func BenchmarkLogin(b *testing.B) {
 
 // separateSessions is a Store's session store as another value, as the
 // way without SignIn had it before SignIns was a choice of its own.
-type separateSessions struct{ embedsso.SessionStore }
+type separateSessions struct{ cookiesession.Store }
 
 // signInWay is one way to make a login's writes.
 type signInWay struct {
 	name string
-	do   func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error
+	do   func(ctx context.Context, st benchStores, w cookiesession.SignInWrite) error
 }
 
 // benchStores are the Stores over one benchmark database: s as New (or
@@ -115,7 +116,7 @@ type benchStores struct{ s, portable *sqlstore.Store }
 
 var (
 	// separately is the login without SignIn: three writes, three commits.
-	separately = signInWay{"separate", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+	separately = signInWay{"separate", func(ctx context.Context, st benchStores, w cookiesession.SignInWrite) error {
 		if err := st.s.UseTokenID(ctx, w.Profile.OrgID, w.TokenID, w.TokenExpiresAt, w.Now); err != nil {
 			return err
 		}
@@ -127,12 +128,12 @@ var (
 		return st.s.CreateSession(ctx, w.Session)
 	}}
 	// inTransaction is SignIn as one transaction of three statements.
-	inTransaction = signInWay{"transaction", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+	inTransaction = signInWay{"transaction", func(ctx context.Context, st benchStores, w cookiesession.SignInWrite) error {
 		_, err := st.portable.SignIn(ctx, w)
 		return err
 	}}
 	// inStatement is SignIn as one statement, on PostgreSQL.
-	inStatement = signInWay{"statement", func(ctx context.Context, st benchStores, w embedsso.SignInWrite) error {
+	inStatement = signInWay{"statement", func(ctx context.Context, st benchStores, w cookiesession.SignInWrite) error {
 		_, err := st.s.SignIn(ctx, w)
 		return err
 	}}
@@ -144,10 +145,10 @@ var logins atomic.Int64
 // nextLogin is a login of one of 1000 users, with a new token id and a new
 // session. Many users, as in a real app: logins of one user would queue on
 // its row.
-func nextLogin() embedsso.SignInWrite {
+func nextLogin() cookiesession.SignInWrite {
 	i := logins.Add(1)
 	now := time.Now()
-	return embedsso.SignInWrite{
+	return cookiesession.SignInWrite{
 		Profile:        embedsso.Profile{OrgID: "org_bench", Email: fmt.Sprintf("user-%d@example.com", i%1000), FirstName: "Bench", Role: "MEMBER"},
 		TokenID:        fmt.Sprintf("jti-%d", i),
 		TokenExpiresAt: now.Add(5 * time.Minute),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -66,7 +67,7 @@ func refusedWithin(t errorer, since time.Time, accepted func() bool) {
 type cachedInstance struct {
 	store    *sqlstore.Store
 	h        *embedsso.Handler
-	sessions *embedsso.CookieSessions
+	sessions *cookiesession.Issuer
 	page     http.Handler
 }
 
@@ -88,7 +89,7 @@ func openStore(t *testing.T, db database, cache sqlstore.CacheOptions) *sqlstore
 func newCachedInstance(t *testing.T, db database) cachedInstance {
 	t.Helper()
 	store := openStore(t, db, sqlstore.CacheOptions{})
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 	require.NoError(t, err)
 	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
 	require.NoError(t, err)
@@ -103,7 +104,7 @@ func newCachedInstance(t *testing.T, db database) cachedInstance {
 // status and the session cookie ("name=value").
 func (in cachedInstance) signIn(t *testing.T, email, secret string) (int, string) {
 	t.Helper()
-	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(embedsso.Claims{Email: email, OrgID: scaleOrg.ID, Role: "MEMBER"})
+	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(signer.Claims{Email: email, OrgID: scaleOrg.ID, Role: "MEMBER"})
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	in.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/sso/jwt?jwt="+tok, nil))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/embedssotest"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -62,7 +63,7 @@ func TestConformance(t *testing.T) {
 				embedssotest.TestUserStore(t, func(t *testing.T) embedsso.UserStore { return store(t) })
 			})
 			t.Run("SessionStore", func(t *testing.T) {
-				embedssotest.TestSessionStore(t, func(t *testing.T) (embedsso.SessionStore, embedsso.UserStore) {
+				embedssotest.TestSessionStore(t, func(t *testing.T) (cookiesession.Store, embedsso.UserStore) {
 					s := store(t)
 					return s, s
 				})

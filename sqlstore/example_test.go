@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -35,12 +36,12 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store,
+		SignIns: store}) // each sign-in's writes in one transaction
 	if err != nil {
 		log.Fatal(err)
 	}
-	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store,
-		SignIns: store}) // each sign-in's writes in one transaction
+	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,12 +71,12 @@ func Example_severalInstances() {
 	}
 	store := sqlstore.New(db)
 
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store,
+		SignIns: store}) // each sign-in's writes in one transaction
 	if err != nil {
 		log.Fatal(err)
 	}
-	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store,
-		SignIns: store}) // each sign-in's writes in one transaction
+	sso, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
 	if err != nil {
 		log.Fatal(err)
 	}

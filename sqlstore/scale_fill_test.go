@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/require"
 )
@@ -288,11 +289,11 @@ var scaleRun = func() string {
 
 // scaleLogin is a sign-in of profile p: a new token id and a new session
 // with a random id hash, as the handler makes them.
-func scaleLogin(p embedsso.Profile) embedsso.SignInWrite {
+func scaleLogin(p embedsso.Profile) cookiesession.SignInWrite {
 	now := time.Now()
 	h := make([]byte, 32)
 	_, _ = rand.Read(h)
-	return embedsso.SignInWrite{
+	return cookiesession.SignInWrite{
 		Profile:        p,
 		TokenID:        fmt.Sprintf("jti-%s-%d", scaleRun, newLogins.Add(1)),
 		TokenExpiresAt: now.Add(5 * time.Minute),
@@ -302,7 +303,7 @@ func scaleLogin(p embedsso.Profile) embedsso.SignInWrite {
 }
 
 // signInCalls turns sign-ins into calls of the store's SignIn.
-func signInCalls(s *scaleDB, ws []embedsso.SignInWrite) []func(context.Context) error {
+func signInCalls(s *scaleDB, ws []cookiesession.SignInWrite) []func(context.Context) error {
 	calls := make([]func(context.Context) error, len(ws))
 	for i, w := range ws {
 		calls[i] = func(ctx context.Context) error {
@@ -315,7 +316,7 @@ func signInCalls(s *scaleDB, ws []embedsso.SignInWrite) []func(context.Context) 
 
 var scaleOps = []scaleOp{
 	{"login-new", func(s *scaleDB, k int, r *mathrand.Rand) []func(context.Context) error {
-		ws := make([]embedsso.SignInWrite, k)
+		ws := make([]cookiesession.SignInWrite, k)
 		for j := range ws {
 			ws[j] = scaleLogin(embedsso.Profile{OrgID: scaleOrgID(r.IntN(s.n)),
 				Email:     fmt.Sprintf("new-%s-%d@example.com", scaleRun, newLogins.Add(1)),
@@ -324,7 +325,7 @@ var scaleOps = []scaleOp{
 		return signInCalls(s, ws)
 	}},
 	{"login-existing", func(s *scaleDB, k int, r *mathrand.Rand) []func(context.Context) error {
-		ws := make([]embedsso.SignInWrite, k)
+		ws := make([]cookiesession.SignInWrite, k)
 		for j := range ws {
 			i := r.IntN(s.n)
 			ws[j] = scaleLogin(embedsso.Profile{OrgID: scaleOrgID(i), Email: scaleEmail(i), FirstName: "First", LastName: "Last", Role: "MEMBER"})

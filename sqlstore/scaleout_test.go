@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -27,23 +28,23 @@ var scaleOrg = embedsso.Org{ID: "org_scale", EmbeddingEnabled: true,
 type instance struct {
 	srv      *httptest.Server
 	store    *sqlstore.Store
-	sessions *embedsso.CookieSessions
+	sessions *cookiesession.Issuer
 }
 
-func newInstance(t *testing.T, db database, sessionStore func(*sqlstore.Store) embedsso.SessionStore) instance {
+func newInstance(t *testing.T, db database, sessionStore func(*sqlstore.Store) cookiesession.Store) instance {
 	t.Helper()
 	store := sqlstore.New(db.open(t))
-	var ss embedsso.SessionStore = store
+	var ss cookiesession.Store = store
 	if sessionStore != nil {
 		ss = sessionStore(store)
 	}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: ss})
-	require.NoError(t, err)
-	cfg := embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true}
+	cc := cookiesession.Config{Store: ss}
 	if sessionStore == nil {
-		cfg.SignIns = store // one transaction per sign-in, when the store keeps the sessions too
+		cc.SignIns = store // one transaction per sign-in, when the store keeps the sessions too
 	}
-	h, err := embedsso.New(cfg)
+	sessions, err := cookiesession.New(cc)
+	require.NoError(t, err)
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, RequireTokenID: true})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/api/sso/jwt", h)
@@ -86,7 +87,7 @@ func (in instance) me(t *testing.T, c *http.Cookie) int {
 func mint(t *testing.T, email string) string {
 	t.Helper()
 	tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true}.Sign(
-		embedsso.Claims{Email: email, OrgID: scaleOrg.ID, FirstName: "Pat", Role: "MEMBER"})
+		signer.Claims{Email: email, OrgID: scaleOrg.ID, FirstName: "Pat", Role: "MEMBER"})
 	require.NoError(t, err)
 	return tok
 }
@@ -219,7 +220,7 @@ func TestALoginFailingHalfWayLeavesNothingHarmful(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := newDatabase(t, kind)
 			require.NoError(t, sqlstore.New(db.open(t)).PutOrg(context.Background(), scaleOrg))
-			broken := newInstance(t, db, func(s *sqlstore.Store) embedsso.SessionStore { return failingSessions{s} })
+			broken := newInstance(t, db, func(s *sqlstore.Store) cookiesession.Store { return failingSessions{s} })
 			healthy := newInstance(t, db, nil)
 			admin := db.open(t)
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -38,9 +39,9 @@ type lifeInstance struct {
 func newLifeInstance(t *testing.T, db database, c *clock) (lifeInstance, *sqlstore.Store) {
 	t.Helper()
 	store := sqlstore.New(db.open(t))
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store, Now: c.Now})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store, SignIns: store, Now: c.Now})
 	require.NoError(t, err)
-	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, SignIns: store, Now: c.Now})
+	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store, Now: c.Now})
 	require.NoError(t, err)
 	page := h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := embedsso.UserFromContext(r.Context())
@@ -53,7 +54,7 @@ func newLifeInstance(t *testing.T, db database, c *clock) (lifeInstance, *sqlsto
 func (in lifeInstance) signIn(t *testing.T, c *clock) string {
 	t.Helper()
 	tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true, Now: c.Now}.Sign(
-		embedsso.Claims{Email: "jane@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
+		signer.Claims{Email: "jane@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
 	require.NoError(t, err)
 	w := httptest.NewRecorder()
 	in.h.ServeHTTP(w, httptest.NewRequest("GET", "/api/sso/jwt?jwt="+url.QueryEscape(tok), nil))

@@ -9,7 +9,7 @@ import (
 	"github.com/embedsso/embedsso"
 )
 
-// CreateSession implements [embedsso.SessionStore].
+// CreateSession implements [cookiesession.Store].
 func (s *Store) CreateSession(ctx context.Context, sess embedsso.Session) error {
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -31,7 +31,7 @@ func createSession(ctx context.Context, q querier, sess embedsso.Session) error 
 	return err
 }
 
-// FindSession implements [embedsso.SessionStore]: the session, its user and
+// FindSession implements [cookiesession.Store]: the session, its user and
 // its user's organization ([embedsso.Session.Org], nil when the
 // organization is gone), as they are now, from the cache (see
 // [CacheOptions]) or else in one statement. The guard then reads no
@@ -138,7 +138,7 @@ func (p around) Scan(dest ...any) error {
 // touchSessionSQL renews a session's idle expiry.
 const touchSessionSQL = `UPDATE embedsso_sessions SET idle_expires_at = $1 WHERE id_hash = $2`
 
-// TouchSession implements [embedsso.SessionStore].
+// TouchSession implements [cookiesession.Store].
 func (s *Store) TouchSession(ctx context.Context, idHash string, idleExpiresAt time.Time) error {
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -167,7 +167,7 @@ func optionalMicros(t time.Time) int64 {
 	return micros(t)
 }
 
-// RevokeSession implements [embedsso.SessionStore].
+// RevokeSession implements [cookiesession.Store].
 func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
 	done, err := s.writing(ctx)
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *Store) RevokeSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
-// RevokeUserSessions implements [embedsso.SessionStore].
+// RevokeUserSessions implements [cookiesession.Store].
 func (s *Store) RevokeUserSessions(ctx context.Context, orgID, userID string) error {
 	done, err := s.writing(ctx)
 	if err != nil {

@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 )
 
-// SignIn implements [embedsso.SignInStore]: a login's three writes (spend
+// SignIn implements [cookiesession.SignInStore]: a login's three writes (spend
 // the token id, upsert the user, store the session) commit together or not
 // at all. On PostgreSQL through pgx they are one statement, so a login costs
 // one round trip and one commit; elsewhere (SQLite, or another driver) they
@@ -21,7 +22,7 @@ import (
 // The user upsert is the one [Store.UpsertUser] makes, so racing sign-ins of
 // one new user make one row. A session whose IDHash is already stored fails
 // the sign-in, and then nothing is written either.
-func (s *Store) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+func (s *Store) SignIn(ctx context.Context, w cookiesession.SignInWrite) (embedsso.User, error) {
 	done, err := s.writing(ctx)
 	if err != nil {
 		return embedsso.User{}, fmt.Errorf("sqlstore: sign in: %w", err)
@@ -46,7 +47,7 @@ func (s *Store) SignIn(ctx context.Context, w embedsso.SignInWrite) (embedsso.Us
 }
 
 // signInTx makes the three writes in one transaction: the portable form.
-func (s *Store) signInTx(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+func (s *Store) signInTx(ctx context.Context, w cookiesession.SignInWrite) (embedsso.User, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return embedsso.User{}, err
@@ -101,7 +102,7 @@ const signInNoTokenSQL = `
 	SELECT ` + userColumns + ` FROM usr`
 
 // signInStatement makes the three writes in one PostgreSQL statement.
-func (s *Store) signInStatement(ctx context.Context, w embedsso.SignInWrite) (embedsso.User, error) {
+func (s *Store) signInStatement(ctx context.Context, w cookiesession.SignInWrite) (embedsso.User, error) {
 	p, sess := w.Profile, w.Session
 	attrs, groups, err := encodeExtras(p)
 	if err != nil {

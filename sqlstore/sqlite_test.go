@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,7 +85,7 @@ func TestOpenSQLite(t *testing.T) {
 		release := sqlstore.HoldWriter(s)
 		_, err := s.UpsertUser(ctx, profile("late@example.com"))
 		assert.ErrorIs(t, err, sqlstore.ErrWriteTimeout)
-		_, err = s.SignIn(ctx, embedsso.SignInWrite{Profile: profile("late@example.com"), TokenID: "jti", Session: embedsso.Session{IDHash: "h"}})
+		_, err = s.SignIn(ctx, cookiesession.SignInWrite{Profile: profile("late@example.com"), TokenID: "jti", Session: embedsso.Session{IDHash: "h"}})
 		assert.ErrorIs(t, err, sqlstore.ErrWriteTimeout)
 		assert.Zero(t, sqlstore.WritesWaiting(s), "the late writes left the queue")
 		release()

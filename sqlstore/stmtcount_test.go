@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
 	"github.com/stretchr/testify/assert"
@@ -195,7 +196,7 @@ func perRequest(counts map[string]int, requests int) (perReq float64, feed int, 
 func signedInPage(t *testing.T, store *sqlstore.Store) (http.Handler, string) {
 	t.Helper()
 	require.NoError(t, store.PutOrg(context.Background(), scaleOrg))
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: store})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: store})
 	require.NoError(t, err)
 	h, err := embedsso.New(embedsso.Config{Orgs: store, Users: store, Sessions: sessions, Replay: store})
 	require.NoError(t, err)
@@ -296,14 +297,14 @@ func TestAnIdleRenewalIsWrittenOnceAndSeenByTheOtherInstance(t *testing.T) {
 			pages := make([]http.Handler, 2)
 			var cookie string
 			for i, st := range []*sqlstore.Store{a.store, b} {
-				sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: st, Now: c.Now})
+				sessions, err := cookiesession.New(cookiesession.Config{Store: st, Now: c.Now})
 				require.NoError(t, err)
 				h, err := embedsso.New(embedsso.Config{Orgs: st, Users: st, Sessions: sessions, Replay: st, Now: c.Now})
 				require.NoError(t, err)
 				pages[i] = h.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 				if i == 0 {
 					tok, err := signer.Signer{Secret: scaleOrg.Secrets[0].Value, TokenID: true, Now: c.Now}.Sign(
-						embedsso.Claims{Email: "renew@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
+						signer.Claims{Email: "renew@example.com", OrgID: scaleOrg.ID, Role: "MEMBER"})
 					require.NoError(t, err)
 					w := httptest.NewRecorder()
 					h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/sso/jwt?jwt="+tok, nil))

@@ -54,10 +54,11 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 )
 
 // Store is an [embedsso.OrgStore], [embedsso.UserStore],
-// [embedsso.SessionStore], [embedsso.ReplayStore] and [embedsso.SignInStore]
+// [cookiesession.Store], [embedsso.ReplayStore] and [cookiesession.SignInStore]
 // over one database, which [Store.PurgeExpired] keeps clear of expired rows. It is safe for concurrent use; so are
 // several Stores over the same database.
 type Store struct {
@@ -86,11 +87,11 @@ type Store struct {
 }
 
 var (
-	_ embedsso.OrgStore     = (*Store)(nil)
-	_ embedsso.UserStore    = (*Store)(nil)
-	_ embedsso.SessionStore = (*Store)(nil)
-	_ embedsso.ReplayStore  = (*Store)(nil)
-	_ embedsso.SignInStore  = (*Store)(nil)
+	_ embedsso.OrgStore         = (*Store)(nil)
+	_ embedsso.UserStore        = (*Store)(nil)
+	_ cookiesession.Store       = (*Store)(nil)
+	_ embedsso.ReplayStore      = (*Store)(nil)
+	_ cookiesession.SignInStore = (*Store)(nil)
 )
 
 // New returns a Store over db, whose tables [Migrate] created.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 )
 
@@ -85,7 +86,7 @@ func runInspect(e env, args []string) error {
 // This is the handler's own code path, not a copy of its checks.
 func verdict(orgs embedsso.OrgStore, token, embedder string) (embedsso.Event, int, error) {
 	scratch := &memstore.Store{} // what the login writes, thrown away
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: scratch})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: scratch})
 	if err != nil {
 		return embedsso.Event{}, 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
@@ -114,7 +115,7 @@ func segment(t *testing.T, token string, i int) map[string]any {
 func login(t *testing.T, orgs embedsso.OrgStore, token string) int {
 	t.Helper()
 	scratch := &memstore.Store{}
-	sessions, err := embedsso.NewCookieSessions(embedsso.CookieConfig{Store: scratch})
+	sessions, err := cookiesession.New(cookiesession.Config{Store: scratch})
 	require.NoError(t, err)
 	h, err := embedsso.New(embedsso.Config{Orgs: orgs, Users: scratch, Sessions: sessions})
 	require.NoError(t, err)
@@ -218,7 +219,7 @@ func TestToken(t *testing.T) {
 func mint(t *testing.T, secret, org string, now time.Time, role string) string {
 	t.Helper()
 	tok, err := signer.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
-		embedsso.Claims{Email: "jane@acme.example", OrgID: org, Role: role})
+		signer.Claims{Email: "jane@acme.example", OrgID: org, Role: role})
 	require.NoError(t, err)
 	return tok
 }

@@ -53,7 +53,7 @@ var roOrg = embedsso.Org{ID: "org_ro", EmbeddingEnabled: true, AllowedOrigins: [
 
 func roToken(t *testing.T) string {
 	t.Helper()
-	tok, err := signer.Signer{Secret: testSecret, TTL: time.Minute}.Sign(embedsso.Claims{Email: "jane@ro.example", OrgID: "org_ro"})
+	tok, err := signer.Signer{Secret: testSecret, TTL: time.Minute}.Sign(signer.Claims{Email: "jane@ro.example", OrgID: "org_ro"})
 	require.NoError(t, err)
 	return tok
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/signer"
 )
 
@@ -46,7 +45,7 @@ func runToken(e env, args []string) error {
 	if secret == "" {
 		return usagef("no secret: set $%s or give -secret-file", *secretIn.env)
 	}
-	tok, err := signer.Signer{Secret: secret, KeyID: *kid, TTL: *ttl, TokenID: *jti}.Sign(embedsso.Claims{
+	tok, err := signer.Signer{Secret: secret, KeyID: *kid, TTL: *ttl, TokenID: *jti}.Sign(signer.Claims{
 		Email: *email, OrgID: *org, FirstName: *first, LastName: *last, Role: *role})
 	if err != nil {
 		return err

@@ -3,7 +3,7 @@
 // sessions there. [*Issuer] is an [embedsso.SessionIssuer]: the login, the
 // cookie check, the resume, the LoginURL round trip and
 // [embedsso.Handler.RequireUser] all work with it, as with
-// [embedsso.CookieSessions].
+// the default [github.com/embedsso/embedsso/cookiesession.Issuer].
 //
 // The session's cookie is the manager's. Inside a cross-site frame it MUST
 // be Secure and SameSite=None, and should be Partitioned (see [New]).

@@ -124,7 +124,7 @@ func (a *app) do(method, target string, form url.Values, headers map[string]stri
 }
 
 func (a *app) token(email string) string {
-	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(embedsso.Claims{Email: email, OrgID: "org_abc", Role: "MEMBER"})
+	tok, err := signer.Signer{Secret: secret, TokenID: true}.Sign(signer.Claims{Email: email, OrgID: "org_abc", Role: "MEMBER"})
 	require.NoError(a.t, err)
 	return tok
 }

@@ -8,19 +8,22 @@ import (
 	"net/http"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/hostscript"
 	"github.com/embedsso/embedsso/orgapi"
 )
 
 // newApp is the SaaS product: the SSO endpoint and the pages it leads to.
-// cookies configures its sessions (the store, and the -session-* flags).
-func newApp(s stores, logger *slog.Logger, cookies embedsso.CookieConfig) (http.Handler, error) {
-	sessions, err := embedsso.NewCookieSessions(cookies)
+// cookies configures its sessions (the store, and the -session-* flags);
+// the sign-in store of s, when it has one, makes each sign-in one write.
+func newApp(s stores, logger *slog.Logger, cookies cookiesession.Config) (http.Handler, error) {
+	cookies.SignIns = s.signIns
+	sessions, err := cookiesession.New(cookies)
 	if err != nil {
 		return nil, err
 	}
 	sso, err := embedsso.New(embedsso.Config{
-		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, SignIns: s.signIns, Logger: logger,
+		Orgs: s.orgs, Users: s.users, Sessions: sessions, Replay: s.replay, Logger: logger,
 		NotPartitioned: cookies.NotPartitioned, // the hint cookie lives where the session cookie does
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ type customerSite struct {
 // portalUser is a signed-in portal user: the claims the portal signs for
 // them, and whether the demo should fail to mint them another token.
 type portalUser struct {
-	claims     embedsso.Claims
+	claims     signer.Claims
 	renewFails bool
 }
 
@@ -86,7 +86,7 @@ func newCustomerSite(org embedsso.Org, appURL string) http.Handler {
 func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user := portalUser{
-		claims: embedsso.Claims{
+		claims: signer.Claims{
 			OrgID:     c.org.ID,
 			Email:     orDefault(q.Get("email"), "jane@example.com"),
 			FirstName: orDefault(q.Get("firstName"), "Jane"),
@@ -100,7 +100,7 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 		},
 		renewFails: q.Get("renew") == "fail",
 	}
-	signer := c.signer()
+	sg := c.signer()
 	if s := q.Get("ttl"); s != "" {
 		ttl, err := time.ParseDuration(s)
 		if err != nil {
@@ -109,13 +109,13 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 		}
 		if ttl < 0 { // an expired token: issued a little before it expired
 			now := time.Now().Add(ttl)
-			signer.Now = func() time.Time { return now.Add(-time.Minute) }
-			signer.TTL = time.Minute
+			sg.Now = func() time.Time { return now.Add(-time.Minute) }
+			sg.TTL = time.Minute
 		} else {
-			signer.TTL = ttl
+			sg.TTL = ttl
 		}
 	}
-	token, err := signer.Sign(user.claims)
+	token, err := sg.Sign(user.claims)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -128,7 +128,7 @@ func (c *customerSite) portal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = customerPage.Execute(w, struct {
-		User                                 embedsso.Claims
+		User                                 signer.Claims
 		IframeSrc, TokenPath                 string
 		ScriptURL, ScriptIntegrity, Embedded string
 	}{user.claims, c.ssoURL(token, ""), embedTokenPath, c.appURL + hostscript.Path, hostscript.Integrity(), q.Get("embed")})

@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/signer"
 )
 
@@ -133,14 +132,15 @@ var packages = map[string]string{
 	"context": "context", "errors": "errors", "fmt": "fmt", "log": "log", "os": "os",
 	"slices": "slices", "strings": "strings", "time": "time", "testing": "testing",
 	"sql": "database/sql", "http": "net/http", "url": "net/url", "slog": "log/slog",
-	"template":     "html/template",
-	"embedsso":     "github.com/embedsso/embedsso",
-	"embedssotest": "github.com/embedsso/embedsso/embedssotest",
-	"memstore":     "github.com/embedsso/embedsso/memstore",
-	"orgapi":       "github.com/embedsso/embedsso/orgapi",
-	"signer":       "github.com/embedsso/embedsso/signer",
-	"sqlstore":     "github.com/embedsso/embedsso/sqlstore",
-	"require":      "github.com/stretchr/testify/require",
+	"template":      "html/template",
+	"embedsso":      "github.com/embedsso/embedsso",
+	"cookiesession": "github.com/embedsso/embedsso/cookiesession",
+	"embedssotest":  "github.com/embedsso/embedsso/embedssotest",
+	"memstore":      "github.com/embedsso/embedsso/memstore",
+	"orgapi":        "github.com/embedsso/embedsso/orgapi",
+	"signer":        "github.com/embedsso/embedsso/signer",
+	"sqlstore":      "github.com/embedsso/embedsso/sqlstore",
+	"require":       "github.com/stretchr/testify/require",
 }
 
 // statementVars are what a statements block may use without declaring it.
@@ -151,7 +151,7 @@ const statementVars = `	var (
 		mux      = http.NewServeMux()
 		store    *sqlstore.Store
 		sso      *embedsso.Handler
-		sessions *embedsso.CookieSessions
+		sessions *cookiesession.Issuer
 	)
 	_, _, _, _, _, _, _ = ctx, w, r, mux, store, sso, sessions
 `
@@ -170,7 +170,7 @@ func snippetSource(s snippet) string {
 		}
 	}
 	if statements {
-		for _, name := range []string{"context", "http", "sqlstore", "embedsso"} {
+		for _, name := range []string{"context", "http", "sqlstore", "embedsso", "cookiesession"} {
 			used[name] = true
 		}
 	}
@@ -329,7 +329,7 @@ func startProgram(t *testing.T, bin, dir, secret, base string) (stop func()) {
 // then the cookie check its redirect leads to. It returns the cookies set.
 func signInAsJane(t *testing.T, base, secret string) map[string]string {
 	t.Helper()
-	token, err := signer.Signer{Secret: secret}.Sign(embedsso.Claims{Email: "jane@customer.example", OrgID: "org_abc123", FirstName: "Jane"})
+	token, err := signer.Signer{Secret: secret}.Sign(signer.Claims{Email: "jane@customer.example", OrgID: "org_abc123", FirstName: "Jane"})
 	require.NoError(t, err)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cookies := map[string]string{}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,13 +30,13 @@ func (s *countingOrgs) FindOrg(ctx context.Context, id string) (embedsso.Org, er
 }
 
 type countingSessions struct {
-	embedsso.SessionStore
+	cookiesession.Store
 	reads atomic.Int64
 }
 
 func (s *countingSessions) FindSession(ctx context.Context, idHash string, now time.Time) (embedsso.Session, error) {
 	s.reads.Add(1)
-	return s.SessionStore.FindSession(ctx, idHash, now)
+	return s.Store.FindSession(ctx, idHash, now)
 }
 
 // Each signed-in request of the app's pages and API reads the session once
@@ -57,12 +58,12 @@ func TestASignedInRequestReadsTheSessionAndTheOrganizationOnce(t *testing.T) {
 			s, err := openStores(context.Background(), dsn, []embedsso.Org{org})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = s.close() })
-			orgs, sessions := &countingOrgs{OrgStore: s.orgs}, &countingSessions{SessionStore: s.sessions}
+			orgs, sessions := &countingOrgs{OrgStore: s.orgs}, &countingSessions{Store: s.sessions}
 			s.orgs, s.sessions = orgs, sessions
-			app, err := newApp(s, slog.New(slog.DiscardHandler), embedsso.CookieConfig{Store: sessions})
+			app, err := newApp(s, slog.New(slog.DiscardHandler), cookiesession.Config{Store: sessions})
 			require.NoError(t, err)
 
-			token, err := signer.Signer{Secret: secret}.Sign(embedsso.Claims{Email: "jane@example.com", OrgID: org.ID, Role: "MEMBER"})
+			token, err := signer.Signer{Secret: secret}.Sign(signer.Claims{Email: "jane@example.com", OrgID: org.ID, Role: "MEMBER"})
 			require.NoError(t, err)
 			login := httptest.NewRequest("GET", "/api/sso/jwt?jwt="+url.QueryEscape(token), nil)
 			login.Header.Set("Referer", "https://customer.example/")

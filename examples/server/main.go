@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 )
 
 func main() {
@@ -47,8 +47,8 @@ type usageError struct{ error }
 // options are the command line, and the servers' timeouts (not flags).
 type options struct {
 	addr, customerAddr, orgsFile, db string
-	sessionMax                       time.Duration // CookieConfig.TTL; 0 is the library's default
-	sessionIdle                      time.Duration // CookieConfig.IdleTimeout; 0 is the library's default, negative none
+	sessionMax                       time.Duration // cookiesession.Config.TTL; 0 is the library's default
+	sessionIdle                      time.Duration // cookiesession.Config.IdleTimeout; 0 is the library's default, negative none
 	noLoginURL                       bool          // the demo org gets no LoginURL
 	unpartitioned                    bool          // cookies without Partitioned, as Safari keeps them
 	tls                              bool          // serve both sites over HTTPS (tls.go)
@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.sessionMax, "session-max", 0, "a session's absolute lifetime, e.g. 10s to watch one end (default: the library's, 8h)")
 	fs.DurationVar(&o.sessionIdle, "session-idle", 0, "how long an unused session lasts; negative: no idle limit (default: the library's, 30m)")
 	fs.BoolVar(&o.noLoginURL, "no-login-url", false, "the demo org has no LoginURL: an ended session shows a page that tells the customer's page instead")
-	fs.BoolVar(&o.unpartitioned, "unpartitioned", false, "the app's cookies without the Partitioned attribute (CookieConfig and Config NotPartitioned): a browser blocking third-party cookies then shows the cookie-blocked page, whose Storage Access way out is the one Safari's tracking prevention leaves")
+	fs.BoolVar(&o.unpartitioned, "unpartitioned", false, "the app's cookies without the Partitioned attribute (cookiesession.Config and embedsso.Config NotPartitioned): a browser blocking third-party cookies then shows the cookie-blocked page, whose Storage Access way out is the one Safari's tracking prevention leaves")
 	fs.BoolVar(&o.tls, "tls", false, "serve both sites over HTTPS, with a certificate made for this run (ECDSA, in memory, for localhost and 127.0.0.1) unless -tls-cert and -tls-key are given; needed for WebKit (Safari's engine), which drops Secure cookies over plain http://localhost")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file for -tls; implies -tls; needs -tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of -tls-cert")
@@ -135,7 +135,7 @@ func runOptions(ctx context.Context, o options, stdout, stderr io.Writer, ready 
 		return err
 	}
 	defer stores.close()
-	app, err := newApp(stores, logger, embedsso.CookieConfig{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle, NotPartitioned: o.unpartitioned})
+	app, err := newApp(stores, logger, cookiesession.Config{Store: stores.sessions, TTL: o.sessionMax, IdleTimeout: o.sessionIdle, NotPartitioned: o.unpartitioned})
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func purgeEvery(ctx context.Context, every time.Duration, p purger, logger *slog
 
 // describeSessions is the banner's line about the -session-* flags.
 func describeSessions(o options) string {
-	max, idle := embedsso.DefaultSessionTTL.String()+" (the default)", embedsso.DefaultIdleTimeout.String()+" (the default)"
+	max, idle := cookiesession.DefaultTTL.String()+" (the default)", cookiesession.DefaultIdleTimeout.String()+" (the default)"
 	if o.sessionMax > 0 {
 		max = o.sessionMax.String()
 	}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/embedsso/embedsso"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
 	"github.com/embedsso/embedsso/sqlstore"
@@ -61,7 +60,7 @@ func TestOrgsOfAnEarlierRunAreRemoved(t *testing.T) {
 	demoSecret := m[1]
 
 	banner = runOn(t, db, []string{"-orgs", file}, func(u urls) {
-		token, err := signer.Signer{Secret: demoSecret}.Sign(embedsso.Claims{
+		token, err := signer.Signer{Secret: demoSecret}.Sign(signer.Claims{
 			OrgID: "org_demo", Email: "jane@example.com", Role: "MEMBER"})
 		require.NoError(t, err)
 		// From the page the demo org allows: only the org's absence refuses it.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/sqlstore"
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for -db postgres://…
@@ -36,11 +37,11 @@ type purger interface {
 type stores struct {
 	orgs     embedsso.OrgStore
 	users    embedsso.UserStore
-	sessions embedsso.SessionStore
+	sessions cookiesession.Store
 	replay   embedsso.ReplayStore
 	// signIns makes a sign-in's writes in one transaction; nil for the
 	// memory stores, which write one step at a time.
-	signIns embedsso.SignInStore
+	signIns cookiesession.SignInStore
 	purger  purger
 	// The organization API's side (app.go, adminkey.go).
 	admin    orgapi.OrgAdmin

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/embedsso/embedsso"
+	"github.com/embedsso/embedsso/cookiesession"
 	"github.com/embedsso/embedsso/memstore"
 	"github.com/embedsso/embedsso/orgapi"
 	"github.com/embedsso/embedsso/signer"
@@ -32,7 +33,7 @@ var Start = time.Date(2030, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // Sessions is a session store that can also revoke in bulk.
 type Sessions interface {
-	embedsso.SessionStore
+	cookiesession.Store
 	orgapi.SessionRevoker
 }
 
@@ -56,7 +57,7 @@ func MemoryStores() Stores {
 type App struct {
 	API     *orgapi.Handler
 	SSO     *embedsso.Handler
-	Cookies *embedsso.CookieSessions
+	Cookies *cookiesession.Issuer
 	Stores  Stores
 	// Admin is an instance admin key; Scoped a key for org_acme only.
 	Admin, Scoped string
@@ -73,7 +74,7 @@ func NewApp(t testing.TB, s Stores) *App {
 	var err error
 	a.API, err = orgapi.New(orgapi.Config{Orgs: s.Orgs, Keys: s.Keys, Sessions: s.Sessions, Now: a.Now})
 	require.NoError(t, err)
-	a.Cookies, err = embedsso.NewCookieSessions(embedsso.CookieConfig{Store: s.Sessions, Now: a.Now})
+	a.Cookies, err = cookiesession.New(cookiesession.Config{Store: s.Sessions, Now: a.Now})
 	require.NoError(t, err)
 	a.SSO, err = embedsso.New(embedsso.Config{Orgs: s.Orgs, Users: s.Users, Sessions: a.Cookies, Now: a.Now,
 		DisableCookieCheck: true,
@@ -193,7 +194,7 @@ func (a *App) Login(t testing.TB, secret, email string) (int, *http.Cookie) {
 func (a *App) login(ctx context.Context, secret, email string) (int, *http.Cookie, error) {
 	now := a.Now()
 	token, err := signer.Signer{Secret: secret, Now: func() time.Time { return now }}.Sign(
-		embedsso.Claims{Email: email, OrgID: "org_acme", FirstName: "Jane", Role: "MEMBER"})
+		signer.Claims{Email: email, OrgID: "org_acme", FirstName: "Jane", Role: "MEMBER"})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,4 +1,7 @@
-package embedsso
+// Package cookieline renders the Set-Cookie lines of cookies whose name and
+// attributes never change: the handler's hint cookie and the cookie
+// session issuer's session cookie.
+package cookieline
 
 import (
 	"net/http"
@@ -6,7 +9,7 @@ import (
 	"time"
 )
 
-// cookieLine writes the Set-Cookie value of one cookie whose name and
+// Line writes the Set-Cookie value of one cookie whose name and
 // attributes are fixed, as (*http.Cookie).String writes it. It is
 // hand-written because http.SetCookie checks and formats every attribute on
 // every call, and a sign-in sets two cookies whose attributes never change:
@@ -16,7 +19,7 @@ import (
 // TestCookieLinesAreWhatSetCookieWrites and FuzzCookieLine hold it to
 // http.Cookie's output; a value or time that http.Cookie would quote, drop
 // or leave out takes http.Cookie itself.
-type cookieLine struct {
+type Line struct {
 	template    http.Cookie // Value and Expires are set per call
 	withExpires bool
 	head        string // "name="
@@ -30,11 +33,11 @@ type cookieLine struct {
 // or domain can hold "; Expires=", so finding it there is unambiguous.
 var expiresMarker = time.Date(2001, time.February, 3, 4, 5, 6, 0, time.UTC)
 
-// newCookieLine renders template's attributes; withExpires says whether
+// New renders template's attributes; withExpires says whether
 // each line carries an Expires attribute.
-func newCookieLine(template http.Cookie, withExpires bool) cookieLine {
+func New(template http.Cookie, withExpires bool) Line {
 	template.Value, template.Expires = "", time.Time{}
-	l := cookieLine{template: template, withExpires: withExpires, head: template.Name + "="}
+	l := Line{template: template, withExpires: withExpires, head: template.Name + "="}
 	if withExpires {
 		template.Expires = expiresMarker
 	}
@@ -50,9 +53,9 @@ func newCookieLine(template http.Cookie, withExpires bool) cookieLine {
 	return l
 }
 
-// line is the Set-Cookie value for value, expiring at expires if the line
+// String is the Set-Cookie value for value, expiring at expires if the line
 // has an expiry.
-func (l *cookieLine) line(value string, expires time.Time) string {
+func (l *Line) String(value string, expires time.Time) string {
 	if !plainCookieValue(value) || l.withExpires && expires.Year() < 1601 {
 		c := l.template
 		c.Value = value
@@ -75,9 +78,9 @@ func (l *cookieLine) line(value string, expires time.Time) string {
 	return b.String()
 }
 
-// set adds the cookie to w's header, as http.SetCookie does.
-func (l *cookieLine) set(w http.ResponseWriter, value string, expires time.Time) {
-	w.Header().Add("Set-Cookie", l.line(value, expires))
+// Set adds the cookie to w's header, as http.SetCookie does.
+func (l *Line) Set(w http.ResponseWriter, value string, expires time.Time) {
+	w.Header().Add("Set-Cookie", l.String(value, expires))
 }
 
 // plainCookieValue reports whether http.Cookie writes v as it is: not empty,
@@ -89,6 +92,24 @@ func plainCookieValue(v string) bool {
 	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// Name is the cookie's name.
+func (l *Line) Name() string { return l.template.Name }
+
+// ValidName reports whether s can name a cookie: a non-empty RFC 6265
+// token.
+func ValidName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", b) >= 0 {
 			return false
 		}
 	}
