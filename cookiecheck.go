@@ -200,7 +200,9 @@ func (h *Handler) check(r *http.Request, raw string) outcome {
 	if err := h.spend(ctx, &t); err != nil {
 		return refused(ev, policy, err)
 	}
-	idHash := hex.EncodeToString(t.SessionHash[:])
+	var hexHash [2 * len(t.SessionHash)]byte // on the stack: one allocation, the string's
+	hex.Encode(hexHash[:], t.SessionHash[:])
+	idHash := string(hexHash[:])
 	if h.sessions.Carries(r, idHash) {
 		ev.Kind = EventCookieConfirmed
 		return outcome{ev: ev, policy: policy, location: t.Dest, status: http.StatusFound}

@@ -31,9 +31,10 @@ func (h *Handler) RequireUser(next http.Handler) http.Handler {
 		// Set after the issuer's read, which may have renewed its cookie
 		// (and with it, say, added a Cache-Control of its own); the answers
 		// through finish set them again.
-		hd := w.Header()
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("Referrer-Policy", "no-referrer")
+		// One allocation holds the three values (headers.go).
+		fixed := newFixedHeaders(w.Header())
+		fixed.set("Cache-Control", "no-store")
+		fixed.set("Referrer-Policy", "no-referrer")
 		switch {
 		case errors.Is(err, ErrSessionNotFound):
 			h.finish(w, r, h.sessionEnded(w, r, wantsJSON(r), ""))
@@ -61,9 +62,11 @@ func (h *Handler) RequireUser(next http.Handler) http.Handler {
 			h.finish(w, r, h.sessionEnded(w, r, wantsJSON(r), ""))
 			return
 		}
-		hd.Set("Content-Security-Policy", policy.csp)
-		s.Org = &org
-		ctx := context.WithValue(r.Context(), signedInKey{}, &signedIn{session: s, policy: policy})
+		fixed.set("Content-Security-Policy", policy.csp)
+		// The session's Org points into the same allocation.
+		in := &signedIn{session: s, org: org, policy: policy}
+		in.session.Org = &in.org
+		ctx := context.WithValue(r.Context(), signedInKey{}, in)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -87,7 +90,8 @@ func wantsJSON(r *http.Request) bool {
 
 // signedIn is what [Handler.RequireUser] puts in a request's context.
 type signedIn struct {
-	session Session // its Org set
+	session Session // its Org is &org
+	org     Org
 	policy  *orgPolicy
 }
 

@@ -173,25 +173,26 @@ var sessionIDLen = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 
 // IssueSession implements [embedsso.SessionIssuer].
 func (c *Issuer) IssueSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u embedsso.User, orgEpoch int64) (embedsso.Session, error) {
-	s, attach := c.startSession()
+	s, id := c.startSession()
 	s.User, s.OrgEpoch = u, orgEpoch
 	if err := c.store.CreateSession(ctx, s); err != nil {
 		return embedsso.Session{}, fmt.Errorf("store session: %w", err)
 	}
-	attach(w)
+	c.sessionLine.Set(w, id, s.ExpiresAt)
 	return s, nil
 }
 
-// startSession makes a new session id, keeps it only in attach, and returns
-// the session to store under its hash. It writes nothing.
-func (c *Issuer) startSession() (embedsso.Session, func(http.ResponseWriter)) {
+// startSession makes a new session id and the session to store under its
+// hash; only the cookie, set once the session is stored, carries the id. It
+// writes nothing.
+func (c *Issuer) startSession() (s embedsso.Session, id string) {
 	var raw [sessionIDBytes]byte
 	_, _ = rand.Read(raw[:]) // never fails since Go 1.24
-	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	id = base64.RawURLEncoding.EncodeToString(raw[:])
 	now := c.now()
-	s := embedsso.Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
+	s = embedsso.Session{IDHash: hashSessionID(id), CreatedAt: now, ExpiresAt: now.Add(c.ttl)}
 	s.IdleExpiresAt = c.idleExpiry(&s, now)
-	return s, func(w http.ResponseWriter) { c.sessionLine.Set(w, id, s.ExpiresAt) }
+	return s, id
 }
 
 // renewEvery throttles idle renewal: a session used again within this long

@@ -51,13 +51,13 @@ func (c *Issuer) SignIn(ctx context.Context, w http.ResponseWriter, _ *http.Requ
 	if c.signIns == nil {
 		return embedsso.Session{}, errors.New("cookiesession: Config.SignIns is not set")
 	}
-	s, attach := c.startSession()
+	s, id := c.startSession()
 	s.OrgEpoch = orgEpoch
 	u, err := c.signIns.SignIn(ctx, SignInWrite{Profile: p, TokenID: tokenID, TokenExpiresAt: tokenUntil, Now: now, Session: s})
 	if err != nil {
 		return embedsso.Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	s.User = u
-	attach(w)
+	c.sessionLine.Set(w, id, s.ExpiresAt)
 	return s, nil
 }
