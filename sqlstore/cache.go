@@ -22,6 +22,10 @@ import (
 // its own, opened with the configuration of db's connections; this needs
 // pgx's database/sql driver) and append it to a change log on SQLite,
 // which every Store reads when PRAGMA data_version says the file changed.
+// One write is not sent on PostgreSQL: a sign-in that rewrites its user
+// with the same details, moving only User.UpdatedAt (a NOTIFY per sign-in
+// would serialise their commits), so another Store's cached session may
+// show an older UpdatedAt.
 //
 // A sign-out, a revoked user or organization, an organization disabled or
 // given new secrets, is honoured at once by the Store that made the change,

@@ -407,3 +407,39 @@ func TestCloseStopsTheFeed(t *testing.T) {
 		})
 	}
 }
+
+// A change of a user's details made on one instance reaches a session the
+// other serves from its cache. (On PostgreSQL a sign-in that changes
+// nothing but updated_at sends no signal: the trigger must still send one
+// for every change the guard shows.)
+func TestAUserChangeReachesTheOtherInstance(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			db := newDatabase(t, kind)
+			a, b := newCachedInstance(t, db), newCachedInstance(t, db)
+			require.NoError(t, a.store.PutOrg(ctx, scaleOrg))
+			cookie := a.mustSignIn(t, "jane@example.com")
+			cachedServing(t, b, cookie)
+			idHash := hashCookie(cookie)
+			role := func() string {
+				s, err := b.store.FindSession(ctx, idHash, time.Now())
+				require.NoError(t, err)
+				return s.User.Role
+			}
+			require.Equal(t, "MEMBER", role())
+
+			_, err := a.store.UpsertUser(ctx, embedsso.Profile{OrgID: scaleOrg.ID, Email: "jane@example.com", Role: "MEMBER"})
+			require.NoError(t, err)
+			// Page views for twice the bound: an unchanged user reads the same.
+			for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); time.Sleep(time.Millisecond) {
+				assert.Equal(t, "MEMBER", role())
+			}
+
+			_, err = a.store.UpsertUser(ctx, embedsso.Profile{OrgID: scaleOrg.ID, Email: "jane@example.com", Role: "ADMIN"})
+			require.NoError(t, err)
+			assert.Eventually(t, func() bool { return role() == "ADMIN" }, 2*time.Second, time.Millisecond,
+				"the other instance shows the new role")
+		})
+	}
+}

@@ -18,6 +18,15 @@ BEGIN
 			PERFORM pg_notify('embedsso_cache', 's:' || OLD.id_hash);
 		END IF;
 	ELSIF TG_TABLE_NAME = 'embedsso_users' THEN
+		-- A sign-in rewrites its user, most often with the same details:
+		-- only updated_at moved, and no cached session reads differently
+		-- but for User.UpdatedAt. Saying nothing then spares every sign-in
+		-- a NOTIFY, which PostgreSQL serialises at commit.
+		IF TG_OP = 'UPDATE' AND NEW.id = OLD.id AND NEW.org_id = OLD.org_id AND NEW.email = OLD.email
+			AND NEW.first_name = OLD.first_name AND NEW.last_name = OLD.last_name AND NEW.role = OLD.role
+			AND NEW.attributes = OLD.attributes AND NEW.group_names = OLD.group_names THEN
+			RETURN NULL;
+		END IF;
 		PERFORM pg_notify('embedsso_cache', 'u:' || OLD.id);
 	ELSIF TG_TABLE_NAME = 'embedsso_orgs' THEN
 		PERFORM pg_notify('embedsso_cache', 'o:' || OLD.id);
