@@ -45,3 +45,40 @@ func TestIsLocalPath(t *testing.T) {
 		})
 	}
 }
+
+// The fast path of isLocalPath (letters, digits, '/', '-', '_') answers as
+// the parsing path does, for every such string of up to four characters and
+// for longer random ones.
+func TestIsLocalPathsFastPathAgreesWithParsing(t *testing.T) {
+	t.Parallel()
+	const alphabet = "/-_aZ09"
+	var walk func(prefix string, n int)
+	check := func(s string) {
+		if got, want := isLocalPath(s), isLocalPathParsed(s); got != want {
+			t.Fatalf("isLocalPath(%q) = %v, parsing says %v", s, got, want)
+		}
+	}
+	walk = func(prefix string, n int) {
+		check(prefix)
+		if n == 0 {
+			return
+		}
+		for i := range len(alphabet) {
+			walk(prefix+alphabet[i:i+1], n-1)
+		}
+	}
+	walk("", 5)
+	for i := range 2000 {
+		var b strings.Builder
+		for j := range 1 + i%60 {
+			b.WriteByte(alphabet[(i*31+j*7+j*j)%len(alphabet)])
+		}
+		check(b.String())
+	}
+}
+
+// isLocalPathParsed is isLocalPath without its fast path, for strings
+// that have no control character or backslash.
+func isLocalPathParsed(s string) bool {
+	return len(s) <= maxReturnToBytes && strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && localByParsing(s)
+}
