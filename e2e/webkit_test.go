@@ -88,6 +88,16 @@ func startXvfb(t *testing.T) string {
 
 func startWebKit(t *testing.T, p policy) driver {
 	t.Helper()
+	// A fresh MiniBrowser per session: WebKitWebDriver starts it with
+	// --automation and an ephemeral profile; p's arguments come after.
+	return startWebKitDriver(t, "MiniBrowser", miniBrowserPath(), append([]string{"--automation"}, p.webkit...), p.name)
+}
+
+// startWebKitDriver starts WebKitWebDriver on an X server of its own and a
+// session in which it runs binary with args, a browser that names itself
+// name. The browser's output joins the driver's (webkit.out).
+func startWebKitDriver(t *testing.T, name, binary string, args []string, setting string) *webkit {
+	t.Helper()
 	display := startXvfb(t)
 	port, err := freePort()
 	require.NoError(t, err)
@@ -95,10 +105,13 @@ func startWebKit(t *testing.T, p policy) driver {
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	// The browser inherits the driver's output: should it outlive the
+	// driver, Wait stops waiting for the pipe after this, not never.
+	cmd.WaitDelay = 5 * time.Second
 	require.NoError(t, cmd.Start(), "start %s", webkitDriver)
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	w := &webkit{base: "http://127.0.0.1:" + port}
+	w := &webkit{base: "http://127.0.0.1:" + port, out: out}
 	t.Cleanup(func() {
 		if w.session != "" {
 			_ = w.do(http.MethodDelete, "", nil, nil)
@@ -122,23 +135,18 @@ func startWebKit(t *testing.T, p policy) driver {
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK, res.Status
 	})
-	// A fresh MiniBrowser per session: WebKitWebDriver starts it with
-	// --automation and an ephemeral profile; p's arguments come after.
 	var res struct {
 		SessionID    string         `json:"sessionId"`
 		Capabilities map[string]any `json:"capabilities"`
 	}
 	err = w.do(http.MethodPost, "/session", map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"browserName":         "MiniBrowser",
-		"acceptInsecureCerts": true,
-		"webkitgtk:browserOptions": map[string]any{
-			"binary": miniBrowserPath(),
-			"args":   append([]string{"--automation"}, p.webkit...),
-		},
+		"browserName":              name,
+		"acceptInsecureCerts":      true,
+		"webkitgtk:browserOptions": map[string]any{"binary": binary, "args": args},
 	}}}, &res)
 	require.NoError(t, err, "new session")
 	w.session = "/session/" + res.SessionID
-	t.Logf("browser: %v %v (%s), %s", res.Capabilities["browserName"], res.Capabilities["browserVersion"], miniBrowserPath(), p.name)
+	t.Logf("browser: %v %v (%s), %s", res.Capabilities["browserName"], res.Capabilities["browserVersion"], binary, setting)
 	require.NoError(t, w.do(http.MethodPost, "/timeouts", map[string]any{"script": 30_000, "pageLoad": 60_000, "implicit": 0}, nil))
 	return w
 }
@@ -147,7 +155,8 @@ func startWebKit(t *testing.T, p policy) driver {
 // tab and frame, which each method first switches to.
 type webkit struct {
 	base    string
-	session string // "/session/ID"
+	session string      // "/session/ID"
+	out     *syncBuffer // the driver's output and its browser's
 }
 
 // do sends one command of the session (path after /session/ID; with no
