@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -83,4 +84,51 @@ func TestSessionsOfOneUserShareOneInternedUser(t *testing.T) {
 	assert.Nil(t, d.session("").User.Groups)
 	assert.Nil(t, a.session("").User.Attributes)
 	assert.Nil(t, a.session("").User.Groups)
+}
+
+func TestEveryOrgEpochComesBackAsStored(t *testing.T) {
+	for _, epoch := range []int64{0, 1, -1, 41, math.MaxInt32, math.MinInt32 + 1, math.MinInt32, math.MaxInt32 + 1, math.MinInt32 - 1, math.MaxInt64, math.MinInt64} {
+		for _, attrs := range []map[string]any{nil, {"team": "blue"}} {
+			sess := embedsso.Session{User: embedsso.User{ID: "u", OrgID: "o", Attributes: attrs}, OrgEpoch: epoch}
+			st := storeSession(&sess)
+			got := st.session("")
+			assert.Equal(t, epoch, got.OrgEpoch, "epoch %d, attributes %v", epoch, attrs)
+			assert.Equal(t, attrs, got.User.Attributes, "epoch %d", epoch)
+		}
+	}
+	// The epoch is interned with the user's strings: sessions of one user
+	// under two epochs keep their own.
+	u := embedsso.User{ID: "u", OrgID: "o", Email: "u@example.com"}
+	before, after := embedsso.Session{User: u, OrgEpoch: 1}, embedsso.Session{User: u, OrgEpoch: 2}
+	a, b := storeSession(&before), storeSession(&after)
+	assert.Equal(t, int64(1), a.session("").OrgEpoch)
+	assert.Equal(t, int64(2), b.session("").OrgEpoch)
+}
+
+// endedAt decides on the stored numbers what the times fill builds would
+// decide: ended once the absolute or a set idle expiry is at or before now.
+func TestEndedAtAgreesWithTheSessionsTimes(t *testing.T) {
+	t0 := time.Date(2031, 1, 2, 3, 4, 5, 678901234, time.UTC)
+	early := time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	var times []time.Time
+	for _, base := range []time.Time{t0, early, time.Unix(0, 0).UTC()} {
+		for _, d := range []time.Duration{-time.Second, -1, 0, 1, time.Second, 999999999} {
+			times = append(times, base.Add(d), base.Add(d).Local())
+		}
+	}
+	ended := func(s embedsso.Session, now time.Time) bool {
+		return !s.ExpiresAt.After(now) || !s.IdleExpiresAt.IsZero() && !s.IdleExpiresAt.After(now)
+	}
+	checked := 0
+	for _, expires := range times {
+		for _, idle := range append([]time.Time{{}, time.Time{}.Local()}, times...) {
+			sess := embedsso.Session{ExpiresAt: expires, IdleExpiresAt: idle}
+			st := storeSession(&sess)
+			for _, now := range times {
+				require.Equal(t, ended(sess, now), st.endedAt(now), "expires %v, idle %v, now %v", expires, idle, now)
+				checked++
+			}
+		}
+	}
+	assert.Greater(t, checked, 10000)
 }

@@ -1,6 +1,8 @@
 package expiry
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -354,4 +356,31 @@ func TestExpiriesPastTheNanosecondRangeSortLast(t *testing.T) {
 	_, ok := e.Get(key(0, "far"))
 	assert.True(t, ok, "the year-9999 entry stays")
 	assert.Equal(t, 1, e.Purge(far), "and goes once its time has come")
+}
+
+// Digests (SHA-256 outputs) spread evenly over the shards, and the spread
+// depends on the process's seed, not only on the digest.
+func TestDigestsSpreadOverTheShards(t *testing.T) {
+	const perShard = 1000
+	var counts [shardCount]int
+	for i := range shardCount * perShard {
+		k := Digest(sha256.Sum256(binary.AppendUvarint(nil, uint64(i))))
+		counts[k.Shard()%shardCount]++
+	}
+	for i, n := range counts {
+		assert.InDelta(t, perShard, n, perShard/5, "shard %d", i)
+	}
+	var k Digest
+	saved := digestSeed
+	t.Cleanup(func() { digestSeed = saved })
+	moved := 0
+	for seed := range uint64(64) {
+		digestSeed = seed * 0x9e3779b97f4a7c15
+		before := k.Shard() % shardCount
+		digestSeed++
+		if k.Shard()%shardCount != before {
+			moved++
+		}
+	}
+	assert.Greater(t, moved, 0, "the seed chooses the shard")
 }
