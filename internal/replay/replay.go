@@ -18,15 +18,16 @@ type Store struct {
 }
 
 // tokenDigest is the key of orgID's token id: a SHA-256 of both, the org's
-// length first so that no two pairs write the same input.
+// length first so that no two pairs write the same input. The input is
+// gathered in a buffer on the stack and hashed in one call, which allocates
+// nothing for ids of usual lengths (TestATokenDigestAllocatesNothing); the
+// streaming hash.Hash it replaces cost every login and every ticket one
+// allocation.
 func tokenDigest(orgID, tokenID string) expiry.Digest {
-	var k expiry.Digest
-	h := sha256.New()
-	h.Write(binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64), uint64(len(orgID))))
-	h.Write([]byte(orgID))
-	h.Write([]byte(tokenID))
-	h.Sum(k[:0])
-	return k
+	var buf [256]byte // longer ids go to the heap
+	in := binary.AppendUvarint(buf[:0], uint64(len(orgID)))
+	in = append(append(in, orgID...), tokenID...)
+	return sha256.Sum256(in)
 }
 
 // usedUntil is when a recorded token id may be used again, in Unix

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -25,4 +26,14 @@ func TestMemoryReplayStoreKeepsEveryOrgAndIDApart(t *testing.T) {
 		require.False(t, s.Use(p[0], p[1], exp, t0), "%q/%q again", p[0], p[1])
 	}
 	assert.Equal(t, len(pairs), s.Len())
+}
+
+func TestATokenDigestAllocatesNothing(t *testing.T) {
+	orgID, tokenID := "org_acme", "sso_check:0123456789abcdef0123456789abcdef"
+	var k [32]byte
+	allocs := testing.AllocsPerRun(100, func() { k = tokenDigest(orgID, tokenID) })
+	assert.Zero(t, allocs)
+	// The digest is SHA-256 of the org's length as a uvarint, the org and the id.
+	want := sha256.Sum256([]byte("\x08org_acmesso_check:0123456789abcdef0123456789abcdef"))
+	assert.Equal(t, want, k)
 }

@@ -43,3 +43,21 @@ func TestATicketOpensAsItWasSealedAndOnlyThen(t *testing.T) {
 	}
 	assert.Error(t, s.Ready(strings.Repeat("o", 256), secret), "an org id past one length byte")
 }
+
+// Opening a ticket allocates the buffer it decrypts into and one string
+// that its id, email and destination share.
+func TestOpeningATicketAllocatesTwice(t *testing.T) {
+	var s Sealer
+	tk := Ticket{Purpose: PurposeCheck, Expires: time.Unix(1_800_000_000, 0), Email: "jane@example.com", Dest: "/reports?tab=2"}
+	raw, err := s.Seal("org_a", secret, &tk)
+	require.NoError(t, err)
+	orgID, sealed, err := Split(raw)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() {
+		got, ok, err := s.Open(secret, orgID, sealed)
+		if !ok || err != nil || got.Dest != tk.Dest {
+			t.Fatal(ok, err, got)
+		}
+	})
+	assert.Equal(t, 2.0, allocs)
+}
