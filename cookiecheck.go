@@ -200,9 +200,7 @@ func (h *Handler) check(r *http.Request, raw string) outcome {
 	if err := h.spend(ctx, &t); err != nil {
 		return refused(ev, policy, err)
 	}
-	var hexHash [2 * len(t.SessionHash)]byte // on the stack: one allocation, the string's
-	hex.Encode(hexHash[:], t.SessionHash[:])
-	idHash := string(hexHash[:])
+	idHash := t.IDHash
 	if h.sessions.Carries(r, idHash) {
 		ev.Kind = EventCookieConfirmed
 		return outcome{ev: ev, policy: policy, location: t.Dest, status: http.StatusFound}
@@ -279,7 +277,7 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request) outcome {
 		ev.Kind, ev.UserID = EventCookieConfirmed, s.User.ID
 		return outcome{ev: ev, policy: policy, location: t.Dest, status: http.StatusSeeOther}
 	}
-	first, err := h.sessions.FindSession(ctx, hex.EncodeToString(t.SessionHash[:]))
+	first, err := h.sessions.FindSession(ctx, t.IDHash)
 	switch {
 	case errors.Is(err, ErrSessionNotFound):
 		return refused(ev, policy, ErrTicketInvalid.becauseText("the sign-in this ticket continues has ended"))

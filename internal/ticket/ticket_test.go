@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func TestATicketOpensAsItWasSealedAndOnlyThen(t *testing.T) {
 	require.NoError(t, err)
 	want.OrgID = "org_a"
 	require.Len(t, want.ID, gcmNonceBytes, "Seal names the ticket by its nonce")
+	want.IDHash = hex.EncodeToString(want.SessionHash[:])
 
 	orgID, sealed, err := Split(raw)
 	require.NoError(t, err)
@@ -45,7 +47,7 @@ func TestATicketOpensAsItWasSealedAndOnlyThen(t *testing.T) {
 }
 
 // Opening a ticket allocates the buffer it decrypts into and one string
-// that its id, email and destination share.
+// that its id, email, destination and IDHash share.
 func TestOpeningATicketAllocatesTwice(t *testing.T) {
 	var s Sealer
 	tk := Ticket{Purpose: PurposeCheck, Expires: time.Unix(1_800_000_000, 0), Email: "jane@example.com", Dest: "/reports?tab=2"}
