@@ -335,4 +335,20 @@ func BenchmarkMemorySessionStoreMark(b *testing.B) {
 			})
 		})
 	}
+	// Every session a user of its own, as sqlstore's BenchmarkCacheMark
+	// users=each: the sessions' users are then what the collector marks.
+	b.Run("store=memory/attributes=no,users=each", func(b *testing.B) {
+		measure(b, func() any {
+			s := &sessionStore{}
+			ctx := context.Background()
+			for i, k := range keys {
+				u := benchUser
+				u.ID, u.Email = fmt.Sprintf("usr_%024x", i), fmt.Sprintf("user-%d@example.com", i)
+				if err := s.CreateSession(ctx, embedsso.Session{IDHash: k, User: u, CreatedAt: benchT0, ExpiresAt: benchT0.Add(8 * time.Hour)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return s
+		})
+	})
 }

@@ -67,39 +67,47 @@ func TestTheCacheKeepsNoFillThatAChangeOvertook(t *testing.T) {
 }
 
 // BenchmarkCacheMark measures what one garbage collection costs with the
-// cache given a million sessions (each of its own user), reported per
-// session held (mark-ns/session) beside the heap each takes
-// (heap-B/session) and how many it holds (sessions). max=default is the
-// default bound, which a million sessions do not pass; max=1M holds them
-// all. Compare with the root's BenchmarkMemorySessionStoreMark.
+// cache given a million sessions, reported per session held
+// (mark-ns/session) beside the heap each takes (heap-B/session) and how many
+// it holds (sessions). max=default is the default bound, which a million
+// sessions do not pass; max=1M holds them all. users=each gives every
+// session a user of its own, users=one gives them all the same user, as
+// memstore's BenchmarkMemorySessionStoreMark does: compare with it.
 func BenchmarkCacheMark(b *testing.B) {
 	const n = 1_000_000
 	for _, bound := range []struct {
 		name string
 		max  int
 	}{{"default", 0}, {"1M", n}} {
-		b.Run("max="+bound.name, func(b *testing.B) {
-			runtime.GC()
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
-			c := newCache(CacheOptions{MaxSessions: bound.max}.withDefaults())
-			c.heardAt(c.clock())
-			org := cacheOrg
-			for i := range n {
-				c.putSession(c.begin(), cachedSession(i), &org)
-			}
-			runtime.GC()
-			var after runtime.MemStats
-			runtime.ReadMemStats(&after)
-			held, _, _ := c.size()
-			b.ResetTimer()
-			for b.Loop() {
+		for _, users := range []string{"each", "one"} {
+			b.Run("max="+bound.name+"/users="+users, func(b *testing.B) {
 				runtime.GC()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(held), "mark-ns/session")
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(held), "heap-B/session")
-			b.ReportMetric(float64(held), "sessions")
-			runtime.KeepAlive(c)
-		})
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				c := newCache(CacheOptions{MaxSessions: bound.max}.withDefaults())
+				c.heardAt(c.clock())
+				org := cacheOrg
+				one := cachedSession(0).User
+				for i := range n {
+					s := cachedSession(i)
+					if users == "one" {
+						s.User = one
+					}
+					c.putSession(c.begin(), s, &org)
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				held, _, _ := c.size()
+				b.ResetTimer()
+				for b.Loop() {
+					runtime.GC()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(held), "mark-ns/session")
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(held), "heap-B/session")
+				b.ReportMetric(float64(held), "sessions")
+				runtime.KeepAlive(c)
+			})
+		}
 	}
 }
