@@ -72,3 +72,41 @@ func TestOneStepIsConfigSignIns(t *testing.T) {
 	assert.Empty(t, w.Header().Get("Set-Cookie"))
 	assert.Zero(t, store.SessionCount())
 }
+
+func TestCarriesRecognisesOnlyTheIssuedSessionsCookie(t *testing.T) {
+	t.Parallel()
+	store := &memstore.Store{}
+	c, err := cookiesession.New(cookiesession.Config{Store: store})
+	require.NoError(t, err)
+	u, err := store.UpsertUser(context.Background(), embedsso.Profile{OrgID: "o", Email: "e@x.io"})
+	require.NoError(t, err)
+	w := httptest.NewRecorder()
+	s, err := c.IssueSession(context.Background(), w, httptest.NewRequest("GET", "/", nil), u, 0)
+	require.NoError(t, err)
+	cookie := cookiePair(w.Header().Get("Set-Cookie"))
+	name, value, _ := strings.Cut(cookie, "=")
+	other := strings.Repeat("A", len(value))
+	for _, tc := range []struct {
+		name, cookie, idHash string
+		want                 bool
+	}{
+		{"the issued cookie", cookie, s.IDHash, true},
+		{"beside other cookies", "a=b; " + cookie + "; c=d", s.IDHash, true},
+		{"no cookie", "", s.IDHash, false},
+		{"another session id", name + "=" + other, s.IDHash, false},
+		{"a cookie one character short", name + "=" + value[1:], s.IDHash, false},
+		{"the id under another name", "other=" + value, s.IDHash, false},
+		{"the hash in upper case", cookie, strings.ToUpper(s.IDHash), false},
+		{"a hash one digit short", cookie, s.IDHash[1:], false},
+		{"another hash", cookie, strings.Repeat("0", len(s.IDHash)), false},
+		{"no hash", cookie, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tc.cookie != "" {
+				r.Header.Set("Cookie", tc.cookie)
+			}
+			assert.Equal(t, tc.want, c.Carries(r, tc.idHash))
+		})
+	}
+}

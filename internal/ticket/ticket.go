@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,14 +142,12 @@ func (c *Sealer) Open(secret, orgID string, sealed []byte) (t Ticket, ok bool, e
 	}
 	nonce, box := sealed[:gcmNonceBytes], sealed[gcmNonceBytes:]
 	// One buffer holds the organization id (the additional data, which the
-	// AEAD's interface call would otherwise copy to the heap on its own),
-	// the nonce, the plaintext and the session hash in hex; the id, the
-	// fields and IDHash are slices of one string of all but the first. Two
-	// allocations where there were six (TestOpeningATicketAllocatesTwice).
-	hexHash := hex.EncodedLen(sha256.Size)
-	buf := make([]byte, 0, len(orgID)+len(nonce)+len(box)+hexHash)
-	buf = append(append(buf, orgID...), nonce...)
-	opened, err := aead.Open(buf, nonce, box, buf[:len(orgID)])
+	// AEAD's interface call would otherwise copy to the heap on its own) and
+	// then the plaintext; the id, the fields and IDHash are slices of one
+	// string, built in place. Two allocations where there were six
+	// (TestOpeningATicketAllocatesTwice).
+	buf := append(make([]byte, 0, len(orgID)+len(box)), orgID...)
+	opened, err := aead.Open(buf, nonce, box, buf)
 	if err != nil {
 		return Ticket{}, false, nil
 	}
@@ -159,9 +158,15 @@ func (c *Sealer) Open(secret, orgID string, sealed []byte) (t Ticket, ok bool, e
 	t.Purpose = plain[0]
 	t.Expires = time.Unix(int64(binary.BigEndian.Uint32(plain[1:5])), 0)
 	copy(t.SessionHash[:], plain[5:])
-	opened = hex.AppendEncode(opened, t.SessionHash[:]) // within its capacity: no copy
-	text := string(opened[len(orgID):])
-	rest := text[len(nonce)+5+sha256.Size : len(text)-hexHash]
+	var idHash [2 * sha256.Size]byte
+	hex.Encode(idHash[:], t.SessionHash[:])
+	var b strings.Builder
+	b.Grow(len(nonce) + len(plain) - 5 - sha256.Size + len(idHash))
+	b.Write(nonce)
+	b.Write(plain[5+sha256.Size:])
+	b.Write(idHash[:])
+	text := b.String()
+	rest := text[len(nonce) : len(text)-len(idHash)]
 	fields := [...]*string{&t.Email, &t.Dest}
 	for _, f := range fields {
 		n, k := binary.Uvarint([]byte(rest))
@@ -174,7 +179,7 @@ func (c *Sealer) Open(secret, orgID string, sealed []byte) (t Ticket, ok bool, e
 	if len(rest) != 0 {
 		return Ticket{}, true, errTicketMalformed
 	}
-	t.IDHash = text[len(text)-hexHash:]
+	t.IDHash = text[len(text)-len(idHash):]
 	t.OrgID = orgID
 	t.ID = text[:len(nonce)]
 	return t, true, nil
