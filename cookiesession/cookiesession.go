@@ -10,9 +10,9 @@ package cookiesession
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -285,17 +285,16 @@ func (c *Issuer) find(ctx context.Context, idHash string, now time.Time) (embeds
 
 // Carries implements [embedsso.SessionIssuer]: it compares the hash of r's cookie
 // with idHash, reading no store.
-// An idHash is compared as the lowercase hex that [embedsso.Session.IDHash]
-// is: the cookie's hash is encoded, not idHash decoded, which is the cheaper
-// of the two and refuses another spelling of the same hash.
 func (c *Issuer) Carries(r *http.Request, idHash string) bool {
 	got, ok := c.cookieHash(r)
-	var hexGot [2 * sha256.Size]byte
-	if !ok || len(idHash) != len(hexGot) {
+	var want [sha256.Size]byte
+	if !ok || len(idHash) != hex.EncodedLen(len(want)) {
 		return false
 	}
-	hex.Encode(hexGot[:], got[:])
-	return subtle.ConstantTimeCompare(hexGot[:], []byte(idHash)) == 1
+	if _, err := hex.Decode(want[:], []byte(idHash)); err != nil {
+		return false
+	}
+	return hmac.Equal(got[:], want[:])
 }
 
 // SignOut revokes r's session, if any, and expires the cookie.
