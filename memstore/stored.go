@@ -143,13 +143,6 @@ func (st *storedSession) userStringsInto(u *embedsso.User) (orgEpoch int64) {
 	return su.orgEpoch
 }
 
-// session is the stored session as a [Session] whose IDHash is idHash.
-func (st *storedSession) session(idHash string) embedsso.Session {
-	var s embedsso.Session
-	st.fill(&s, idHash)
-	return s
-}
-
 // fill sets *s to the stored session, with idHash as its IDHash.
 func (st *storedSession) fill(s *embedsso.Session, idHash string) {
 	s.IDHash = idHash

@@ -132,3 +132,11 @@ func TestEndedAtAgreesWithTheSessionsTimes(t *testing.T) {
 	}
 	assert.Greater(t, checked, 10000)
 }
+
+// session is the stored session as a Session whose IDHash is idHash, as
+// FindSession fills it in.
+func (st *storedSession) session(idHash string) embedsso.Session {
+	var s embedsso.Session
+	st.fill(&s, idHash)
+	return s
+}

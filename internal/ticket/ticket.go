@@ -144,8 +144,8 @@ func (c *Sealer) Open(secret, orgID string, sealed []byte) (t Ticket, ok bool, e
 	// One buffer holds the organization id (the additional data, which the
 	// AEAD's interface call would otherwise copy to the heap on its own) and
 	// then the plaintext; the id, the fields and IDHash are slices of one
-	// string, built in place. Two allocations where there were six
-	// (TestOpeningATicketAllocatesTwice).
+	// string, built in place. Two allocations (TestOpeningATicketAllocatesTwice)
+	// where opening took five, and the cookie check a sixth for the hex.
 	buf := append(make([]byte, 0, len(orgID)+len(box)), orgID...)
 	opened, err := aead.Open(buf, nonce, box, buf)
 	if err != nil {
